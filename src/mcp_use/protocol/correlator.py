@@ -1,0 +1,136 @@
+"""Matching answers to the requests we sent: one engine for the client and the server.
+
+Each outgoing request gets an id, a future, a deadline and, when asked, a progress
+token. The transport feeds every incoming response to `resolve()` and every progress
+notification to `progress()`. When the peer goes away, `fail_all()` fails every pending
+call at once, so nothing waits on a dead connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import jsonrpc
+from .errors import CONNECTION_CLOSED, REQUEST_TIMEOUT, MCPError
+
+Send = Callable[[jsonrpc.Message], Awaitable[None]]
+ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None] | None]
+
+
+class RequestTimeout(MCPError):
+    """The peer did not answer before the request's deadline."""
+
+    def __init__(self, method: str, timeout: float) -> None:
+        super().__init__(REQUEST_TIMEOUT, f"Request {method!r} timed out after {timeout:g}s")
+        self.method = method
+        self.timeout = timeout
+
+
+class ConnectionClosed(MCPError):
+    """The connection ended while a request was waiting for its answer."""
+
+    def __init__(self, reason: str = "Connection closed") -> None:
+        super().__init__(CONNECTION_CLOSED, reason)
+
+
+class Correlator:
+    def __init__(self, *, default_timeout: float | None = 60.0, id_prefix: str | None = None) -> None:
+        self.default_timeout = default_timeout
+        self._ids = itertools.count(1)
+        self._prefix = id_prefix
+        self._pending: dict[jsonrpc.RequestId, asyncio.Future[dict[str, Any]]] = {}
+        self._progress: dict[str | int, ProgressCallback] = {}
+        self._closed: MCPError | None = None
+
+    def next_id(self) -> jsonrpc.RequestId:
+        n = next(self._ids)
+        return f"{self._prefix}-{n}" if self._prefix else n
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def request(
+        self,
+        send: Send,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout: float | type[Ellipsis] | None = ...,  # type: ignore[valid-type]
+        on_progress: ProgressCallback | None = None,
+        on_cancel: Callable[[jsonrpc.RequestId, str], Awaitable[None]] | None = None,
+    ) -> dict[str, Any]:
+        """Send a request and wait for its result; raise `MCPError` for an error answer."""
+        if self._closed is not None:
+            raise self._closed
+        deadline = self.default_timeout if timeout is ... else timeout
+        id_ = self.next_id()
+        if on_progress is not None:
+            params = dict(params or {})
+            meta = dict(params.get("_meta") or {})
+            meta["progressToken"] = id_
+            params["_meta"] = meta
+            self._progress[id_] = on_progress
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[id_] = future
+        try:
+            await send(jsonrpc.request(id_, method, params))
+            async with asyncio.timeout(deadline):  # type: ignore[arg-type]
+                return await future
+        except TimeoutError:
+            if on_cancel is not None and not future.done():
+                await _quietly(on_cancel(id_, "timeout"))
+            raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            if on_cancel is not None and not future.done():
+                await _quietly(on_cancel(id_, "cancelled"))
+            raise
+        finally:
+            self._pending.pop(id_, None)
+            if on_progress is not None:
+                self._progress.pop(id_, None)
+
+    def resolve(self, message: jsonrpc.Message) -> bool:
+        """Settle the request this response answers; False when nobody is waiting for it."""
+        future = self._pending.get(message.get("id"))  # type: ignore[arg-type]
+        if future is None or future.done():
+            return False
+        if "error" in message:
+            error = message["error"]
+            future.set_exception(
+                MCPError.from_error(error if isinstance(error, dict) else {"message": str(error)})
+            )
+        else:
+            result = message.get("result")
+            future.set_result(result if isinstance(result, dict) else {})
+        return True
+
+    async def progress(self, params: dict[str, Any]) -> bool:
+        callback = self._progress.get(params.get("progressToken"))  # type: ignore[arg-type]
+        if callback is None:
+            return False
+        outcome = callback(params.get("progress", 0), params.get("total"), params.get("message"))
+        if outcome is not None:
+            await outcome
+        return True
+
+    def fail_all(self, error: MCPError | None = None) -> None:
+        """Fail every pending request now, and any later one at once."""
+        self._closed = error or ConnectionClosed()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(self._closed)
+        self._pending.clear()
+
+    def reopen(self) -> None:
+        self._closed = None
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception:  # the peer is gone or slow; the caller already has its answer
+        pass

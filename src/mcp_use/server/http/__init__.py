@@ -1,0 +1,1 @@
+"""The Starlette side of the server: the app, custom routes, host checks and debug pages."""

@@ -1,0 +1,80 @@
+"""The server's Starlette application: MCP endpoints, custom routes and debug pages.
+
+No lifespan is needed: everything starts lazily on the first request, so the app works
+when mounted inside another Starlette or FastAPI application.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from ..server import MCPServer
+
+
+def to_response(value: Any) -> Response:
+    """What a custom route returned, as a Response: dicts and lists are JSON."""
+    if isinstance(value, Response):
+        return value
+    status = 200
+    headers = None
+    if isinstance(value, tuple):
+        if len(value) == 2:
+            value, status = value
+        elif len(value) == 3:
+            value, status, headers = value
+        else:
+            raise TypeError("A custom route may return (body, status) or (body, status, headers)")
+        if isinstance(value, Response):
+            value.status_code = status
+            if headers:
+                value.headers.update(headers)
+            return value
+    if value is None:
+        return Response(status_code=204 if status == 200 else status, headers=headers)
+    if isinstance(value, (str, bytes)):
+        return Response(value, status_code=status, headers=headers, media_type="text/plain; charset=utf-8")
+    return JSONResponse(value, status_code=status, headers=headers)
+
+
+def custom_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+    wants_request = bool(inspect.signature(fn).parameters)
+
+    async def endpoint(request: Request) -> Response:
+        value = fn(request) if wants_request else fn()
+        if inspect.isawaitable(value):
+            value = await value
+        return to_response(value)
+
+    endpoint.__name__ = getattr(fn, "__name__", "custom_route")
+    return endpoint
+
+
+def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
+    routes: list[Any] = []
+    if mcp:
+        routes.append(
+            Route(server.mcp_path, endpoint=server.http_transport(), methods=["GET", "POST", "DELETE"])
+        )
+    if sse:
+        from ..transports.sse import SSETransport
+
+        if server._sse is None:
+            server._sse = SSETransport(server)
+        routes.append(Route(server.sse_path, endpoint=server._sse.connect, methods=["GET"]))
+        routes.append(Route(server.messages_path.rstrip("/"), endpoint=server._sse.post, methods=["POST"]))
+        routes.append(Route(server.messages_path, endpoint=server._sse.post, methods=["POST"]))
+    for path, fn, methods, name in server._custom_routes:
+        routes.append(Route(path, endpoint=custom_endpoint(fn), methods=methods, name=name))
+    if server.debug:
+        from .debug import debug_routes
+
+        routes.extend(debug_routes(server))
+    return Starlette(routes=routes)

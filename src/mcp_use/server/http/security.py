@@ -1,0 +1,83 @@
+"""DNS rebinding protection: which Host and Origin headers the MCP endpoint accepts."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostname(authority: str) -> str:
+    """`example.com:8000` -> `example.com`, `[::1]:80` -> `[::1]`."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        end = authority.find("]")
+        return authority[: end + 1] if end != -1 else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+class HostGuard:
+    """Decides per request; `enabled=None` turns on when the server listens on loopback."""
+
+    def __init__(
+        self,
+        enabled: bool | None,
+        allowed_hosts: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.extra_hosts = {h.lower() for h in allowed_hosts or ()}
+        self.extra_origins = {o.lower().rstrip("/") for o in allowed_origins or ()}
+
+    def active(self, scope: dict) -> bool:
+        if self.enabled is not None:
+            return self.enabled
+        server = scope.get("server")
+        return bool(server) and is_loopback(str(server[0]))
+
+    def host_ok(self, host: str | None) -> bool:
+        if host is None:
+            return False
+        host = host.lower()
+        if host in self.extra_hosts:
+            return True
+        name = _hostname(host)
+        if name in LOCAL_HOSTNAMES or name.strip("[]") in LOCAL_HOSTNAMES:
+            return True
+        return name in self.extra_hosts or any(h.endswith(":*") and h[:-2] == name for h in self.extra_hosts)
+
+    def origin_ok(self, origin: str) -> bool:
+        origin = origin.lower().rstrip("/")
+        if origin in self.extra_origins or "*" in self.extra_origins:
+            return True
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        host = parts.hostname
+        return host in LOCAL_HOSTNAMES or f"[{host}]" in LOCAL_HOSTNAMES
+
+    def check(self, scope: dict, host: str | None, origin: str | None) -> str | None:
+        """None when the request may pass, else why it may not."""
+        if not self.active(scope):
+            return None
+        if not self.host_ok(host):
+            return f"Invalid Host header: {host!r} is not an allowed host (DNS rebinding protection)"
+        if origin is not None and not self.origin_ok(origin):
+            return f"Invalid Origin header: {origin!r} is not an allowed origin (DNS rebinding protection)"
+        return None

@@ -1,0 +1,87 @@
+"""Who hears about changes: legacy sessions and modern `subscriptions/listen` streams."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import weakref
+from typing import Any
+
+from ..protocol import jsonrpc
+from ..protocol.versions import META_SUBSCRIPTION_ID
+from .request import Sink
+from .session import ServerSession
+
+LIST_CHANGED = {
+    "tools": ("notifications/tools/list_changed", "toolsListChanged"),
+    "prompts": ("notifications/prompts/list_changed", "promptsListChanged"),
+    "resources": ("notifications/resources/list_changed", "resourcesListChanged"),
+}
+
+
+@dataclasses.dataclass(eq=False)
+class Listener:
+    """One open `subscriptions/listen` stream and the notifications it opted in to."""
+
+    subscription_id: jsonrpc.RequestId
+    filter: dict[str, Any]
+    sink: Sink
+    closed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    def wants(self, flag: str) -> bool:
+        return bool(self.filter.get(flag))
+
+    def wants_uri(self, uri: str) -> bool:
+        uris = self.filter.get("resourceSubscriptions") or ()
+        return uri in uris
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
+        self.listeners: set[Listener] = set()
+
+    def watch(self, session: ServerSession) -> None:
+        self.sessions.add(session)
+
+    def forget(self, session: ServerSession) -> None:
+        self.sessions.discard(session)
+
+    def listen(self, listener: Listener) -> None:
+        self.listeners.add(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+        listener.closed.set()
+
+    async def list_changed(self, kind: str) -> None:
+        method, flag = LIST_CHANGED[kind]
+        message = jsonrpc.notification(method)
+        await self._fan_out(
+            [s.notify(message) for s in list(self.sessions)]
+            + [self._to_listener(li, method, {}) for li in list(self.listeners) if li.wants(flag)]
+        )
+
+    async def resource_updated(self, uri: str) -> None:
+        params = {"uri": uri}
+        message = jsonrpc.notification("notifications/resources/updated", params)
+        await self._fan_out(
+            [s.notify(message) for s in list(self.sessions) if s.subscriptions and uri in s.subscriptions]
+            + [
+                self._to_listener(li, "notifications/resources/updated", params)
+                for li in list(self.listeners)
+                if li.wants_uri(uri)
+            ]
+        )
+
+    async def _to_listener(self, listener: Listener, method: str, params: dict[str, Any]) -> None:
+        tagged = {**params, "_meta": {META_SUBSCRIPTION_ID: listener.subscription_id}}
+        try:
+            await listener.sink(jsonrpc.notification(method, tagged))
+        except Exception:
+            self.unlisten(listener)
+
+    @staticmethod
+    async def _fan_out(sends: list[Any]) -> None:
+        if sends:
+            await asyncio.gather(*sends, return_exceptions=True)

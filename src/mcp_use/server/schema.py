@@ -1,0 +1,176 @@
+"""JSON Schemas from Python signatures, and validators built once per function.
+
+Pydantic does the work; this module decides which parameters are the user's arguments
+(not the injected `Context`), and inlines `$ref`s so every client can read the schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+from pydantic.fields import FieldInfo
+
+_PRIMITIVES = (int, float, bool, str)
+
+
+class ArgumentsModel(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="ignore")
+
+
+@dataclasses.dataclass(slots=True)
+class Signature:
+    """What a user function takes, as MCP sees it."""
+
+    model: type[BaseModel]
+    input_schema: dict[str, Any]
+    context_param: str | None
+    params: tuple[str, ...]
+    hints: dict[str, Any]
+
+
+def _is_context(annotation: Any) -> bool:
+    from .context import Context
+
+    if annotation is Context:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or str(origin) == "types.UnionType":
+        return any(_is_context(a) for a in typing.get_args(annotation))
+    return inspect.isclass(annotation) and issubclass(annotation, Context)
+
+
+def resolved_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return get_type_hints(fn, include_extras=True)
+    except Exception:
+        return dict(getattr(fn, "__annotations__", {}))
+
+
+def analyse(fn: Callable[..., Any], *, skip: tuple[str, ...] = ()) -> Signature:
+    """Build the arguments model and input schema of `fn`."""
+    sig = inspect.signature(fn)
+    hints = resolved_hints(fn)
+    fields: dict[str, Any] = {}
+    context_param = None
+    names = []
+    for name, param in sig.parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or name in skip:
+            continue
+        annotation = hints.get(name, param.annotation)
+        if annotation is not inspect.Parameter.empty and _is_context(annotation):
+            context_param = name
+            continue
+        if annotation is inspect.Parameter.empty:
+            annotation = Any
+        default = param.default
+        if default is inspect.Parameter.empty:
+            fields[name] = (annotation, ...)
+        elif isinstance(default, FieldInfo):
+            fields[name] = (annotation, default)
+        else:
+            fields[name] = (annotation, default)
+        names.append(name)
+    model = create_model(f"{getattr(fn, '__name__', 'fn')}Arguments", __base__=ArgumentsModel, **fields)
+    schema = inline_refs(model.model_json_schema())
+    schema.pop("title", None)
+    schema.setdefault("properties", {})
+    return Signature(model, schema, context_param, tuple(names), hints)
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace local `#/$defs/...` references by their definitions (recursive ones stay)."""
+    defs = schema.get("$defs") or {}
+    if not defs:
+        return schema
+
+    recursive: set[str] = set()
+
+    def resolve(node: Any, stack: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref[len("#/$defs/") :]
+                if name in stack or name not in defs:
+                    recursive.add(name)
+                    return node
+                target = resolve(defs[name], (*stack, name))
+                extra = {k: v for k, v in node.items() if k != "$ref"}
+                return {**target, **extra} if extra else target
+            return {k: resolve(v, stack) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v, stack) for v in node]
+        return node
+
+    out = resolve(schema, ())
+    if recursive:
+        out["$defs"] = {name: resolve(defs[name], (name,)) for name in recursive if name in defs}
+    return out
+
+
+@dataclasses.dataclass(slots=True)
+class OutputSpec:
+    """How a function's return value becomes structured content."""
+
+    schema: dict[str, Any] | None
+    adapter: TypeAdapter[Any] | None
+    wrap: bool  # primitives and lists travel as {"result": value}
+
+
+def output_spec(annotation: Any) -> OutputSpec:
+    """The output schema a return annotation implies, or none for plain/content returns."""
+    if annotation in (inspect.Parameter.empty, inspect.Signature.empty, None, type(None), Any, str):
+        return OutputSpec(None, None, False)
+    if _is_content_annotation(annotation):
+        return OutputSpec(None, None, False)
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        schema = inline_refs(adapter.json_schema(mode="serialization"))
+    except Exception:
+        return OutputSpec(None, None, False)
+    if schema.get("type") == "object" or _is_structured(annotation):
+        schema.pop("title", None)
+        if schema.get("type") != "object":
+            return OutputSpec(_wrap(schema), adapter, True)
+        return OutputSpec(schema, adapter, False)
+    return OutputSpec(_wrap(schema), adapter, True)
+
+
+def _wrap(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(schema)
+    schema.pop("title", None)
+    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}
+
+
+def _is_structured(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    if inspect.isclass(origin):
+        if issubclass(origin, BaseModel) or dataclasses.is_dataclass(origin):
+            return True
+        if issubclass(origin, dict):
+            return True
+        if typing.is_typeddict(origin):
+            return True
+    return False
+
+
+def _is_content_annotation(annotation: Any) -> bool:
+    from ..protocol.types import CallToolResult, MCPModel
+
+    def check(tp: Any) -> bool:
+        if inspect.isclass(tp) and issubclass(tp, (MCPModel, CallToolResult)):
+            return True
+        origin = typing.get_origin(tp)
+        if origin is None:
+            return False
+        return any(check(arg) for arg in typing.get_args(tp))
+
+    return check(annotation)
+
+
+def is_primitive(value: Any) -> bool:
+    return isinstance(value, _PRIMITIVES)

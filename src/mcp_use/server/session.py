@@ -1,0 +1,99 @@
+"""A legacy-era session: what `initialize` negotiated, and the way back to the client.
+
+Kept small on purpose (slots, lazily built parts): an idle session costs a few hundred
+bytes, so a server can hold many thousands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..protocol import jsonrpc
+from ..protocol.correlator import Correlator
+
+Sink = Callable[[jsonrpc.Message], Awaitable[None]]
+
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+LOG_RANK = {name: rank for rank, name in enumerate(LOG_LEVELS)}
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)
+
+
+class ServerSession:
+    __slots__ = (
+        "__weakref__",
+        "client_capabilities",
+        "client_info",
+        "correlator",
+        "id",
+        "inflight",
+        "initialized",
+        "last_active",
+        "log_level",
+        "protocol_version",
+        "stream",
+        "subscriptions",
+    )
+
+    def __init__(self, session_id: str | None, protocol_version: str, params: dict[str, Any]) -> None:
+        self.id = session_id
+        self.protocol_version = protocol_version
+        self.client_info: dict[str, Any] = params.get("clientInfo") or {}
+        self.client_capabilities: dict[str, Any] = params.get("capabilities") or {}
+        self.initialized = False
+        self.log_level: str | None = None
+        self.subscriptions: set[str] | None = None
+        self.correlator: Correlator | None = None
+        self.inflight: dict[jsonrpc.RequestId, asyncio.Task[Any]] | None = None
+        self.stream: Sink | None = None  # the standalone channel: GET stream or stdio
+        self.last_active = time.monotonic()
+
+    def wants_log(self, level: str) -> bool:
+        if self.log_level is None:
+            return True
+        return LOG_RANK.get(level, 0) >= LOG_RANK.get(self.log_level, 0)
+
+    def requests(self) -> Correlator:
+        if self.correlator is None:
+            self.correlator = Correlator(default_timeout=None, id_prefix=None)
+        return self.correlator
+
+    def track(self, request_id: jsonrpc.RequestId, task: asyncio.Task[Any]) -> None:
+        if self.inflight is None:
+            self.inflight = {}
+        self.inflight[request_id] = task
+
+    def untrack(self, request_id: jsonrpc.RequestId) -> None:
+        if self.inflight:
+            self.inflight.pop(request_id, None)
+
+    def cancel(self, request_id: jsonrpc.RequestId) -> bool:
+        task = self.inflight.get(request_id) if self.inflight else None
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    async def notify(self, message: jsonrpc.Message) -> bool:
+        """Send on the standalone channel; False when the client has none open."""
+        if self.stream is None:
+            return False
+        try:
+            await self.stream(message)
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.correlator is not None:
+            self.correlator.fail_all()
+        if self.inflight:
+            for task in self.inflight.values():
+                task.cancel()
+        self.stream = None

@@ -1,0 +1,206 @@
+"""Tools: a user function, its schemas, and how its return value becomes a result."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from ..protocol.errors import MCPError
+from ..protocol.types import CONTENT_TYPES, CallToolResult, MCPModel
+from . import schema as schemas
+
+
+class ToolError(Exception):
+    """Raise this in a tool to answer `isError: true` with a message meant for the model."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+def to_json_text(value: Any) -> str:
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def content_block(value: Any) -> dict[str, Any]:
+    """One spec content block from a content model, a dict shaped like one, or anything else."""
+    if isinstance(value, MCPModel):
+        return value.to_wire()
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value
+    if isinstance(value, str):
+        return {"type": "text", "text": value}
+    return {"type": "text", "text": to_json_text(value)}
+
+
+def _is_content(value: Any) -> bool:
+    return isinstance(value, CONTENT_TYPES)
+
+
+def _is_content_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(_is_content(v) for v in value)
+
+
+@dataclasses.dataclass(slots=True, eq=False)
+class Tool:
+    fn: Callable[..., Any]
+    name: str
+    title: str | None
+    description: str | None
+    input_schema: dict[str, Any]
+    output: schemas.OutputSpec
+    annotations: dict[str, Any] | None
+    icons: list[dict[str, Any]] | None
+    meta: dict[str, Any] | None
+    signature: schemas.Signature | None  # None when the schema was hand-written
+    context_param: str | None
+    is_async: bool
+    run_in_thread: bool
+    wire: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        wire: dict[str, Any] = {"name": self.name}
+        if self.title:
+            wire["title"] = self.title
+        if self.description:
+            wire["description"] = self.description
+        wire["inputSchema"] = self.input_schema
+        if self.output.schema is not None:
+            wire["outputSchema"] = self.output.schema
+        if self.annotations:
+            wire["annotations"] = self.annotations
+        if self.icons:
+            wire["icons"] = self.icons
+        if self.meta:
+            wire["_meta"] = self.meta
+        self.wire = wire
+
+    def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Validate the arguments; a `ToolError` names the fields that are wrong."""
+        if self.signature is None:
+            return dict(arguments)
+        try:
+            model = self.signature.model.model_validate(arguments)
+        except ValidationError as exc:
+            raise ToolError(_describe(self.name, exc)) from None
+        values = model.__dict__
+        return {name: values[name] for name in self.signature.params}
+
+    async def run(self, kwargs: dict[str, Any]) -> Any:
+        if self.is_async:
+            return await self.fn(**kwargs)
+        if self.run_in_thread:
+            return await asyncio.to_thread(functools.partial(self.fn, **kwargs))
+        return self.fn(**kwargs)
+
+    def to_result(self, value: Any) -> dict[str, Any]:
+        """Turn what the function returned into a `CallToolResult` dict."""
+        if isinstance(value, CallToolResult):
+            return value.to_wire()
+        if isinstance(value, str) and self.output.adapter is None:
+            return {"content": [{"type": "text", "text": value}], "isError": False}
+        if _is_content(value):
+            return {"content": [value.to_wire()], "isError": False}
+        if _is_content_list(value):
+            return {"content": [v.to_wire() for v in value], "isError": False}
+        if self.output.adapter is not None:
+            structured = self.output.adapter.dump_python(value, mode="json")
+            if self.output.wrap:
+                structured = {"result": structured}
+            text = orjson.dumps(structured["result"] if self.output.wrap else structured).decode()
+            if self.output.wrap and isinstance(structured["result"], str):
+                text = structured["result"]
+            return {
+                "content": [{"type": "text", "text": text}],
+                "structuredContent": structured,
+                "isError": False,
+            }
+        if value is None:
+            return {"content": [], "isError": False}
+        if isinstance(value, (list, tuple)):
+            return {"content": [content_block(v) for v in value], "isError": False}
+        if isinstance(value, dict) and isinstance(value.get("type"), str) and "content" not in value:
+            return {"content": [value], "isError": False}
+        return {"content": [{"type": "text", "text": to_json_text(value)}], "isError": False}
+
+
+def _describe(tool: str, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        parts.append(f"{loc}: {err.get('msg')}")
+    return f"Invalid arguments for tool '{tool}': " + "; ".join(parts)
+
+
+def error_result(message: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": message}], "isError": True}
+
+
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    annotations: Any = None,
+    icons: list[Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    input_schema: dict[str, Any] | None = None,
+    output_schema: dict[str, Any] | bool | None = None,
+    structured_output: bool | None = None,
+    run_in_thread: bool = False,
+) -> Tool:
+    unwrapped = inspect.unwrap(fn)
+    is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
+    if input_schema is None:
+        signature = schemas.analyse(fn)
+        schema = signature.input_schema
+        context_param = signature.context_param
+    else:
+        signature = None
+        schema = input_schema
+        context_param = schemas.analyse(fn).context_param
+    hints = schemas.resolved_hints(fn)
+    if structured_output is False:
+        output = schemas.OutputSpec(None, None, False)
+    else:
+        output = schemas.output_spec(hints.get("return", inspect.Signature.empty))
+    if isinstance(output_schema, dict):
+        output = schemas.OutputSpec(output_schema, output.adapter, output.wrap)
+    if annotations is not None and not isinstance(annotations, dict):
+        annotations = annotations.to_wire() if isinstance(annotations, MCPModel) else dict(annotations)
+    doc = inspect.getdoc(fn)
+    return Tool(
+        fn=fn,
+        name=name or fn.__name__,
+        title=title,
+        description=description if description is not None else doc,
+        input_schema=schema,
+        output=output,
+        annotations=annotations,
+        icons=[i.to_wire() if isinstance(i, MCPModel) else i for i in icons] if icons else None,
+        meta=meta,
+        signature=signature,
+        context_param=context_param,
+        is_async=is_async,
+        run_in_thread=run_in_thread,
+    )
+
+
+__all__ = ["MCPError", "Tool", "ToolError", "make_tool"]

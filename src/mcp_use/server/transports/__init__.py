@@ -1,0 +1,1 @@
+"""Server transports: bytes in, message dicts to the engine, bytes out."""

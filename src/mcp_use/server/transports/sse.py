@@ -1,0 +1,165 @@
+"""The legacy HTTP+SSE transport (2024-11-05): `GET /sse` plus `POST /messages/?session_id=`.
+
+Every answer travels on the session's SSE stream; the POST only says 202 Accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ...protocol import jsonrpc
+from ...protocol.errors import INVALID_REQUEST, MCPError
+from ..session import ServerSession, new_session_id
+from .asgi import SSE_HEADERS, sse_event
+
+if TYPE_CHECKING:
+    from ..server import MCPServer
+
+log = logging.getLogger("mcp_use.server.sse")
+
+
+class _Channel:
+    """One `GET /sse` connection: a queue drained onto the response."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.session: ServerSession | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def send(self, message: jsonrpc.Message) -> None:
+        self.queue.put_nowait(sse_event(message))
+
+
+class SSETransport:
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+        self.engine = server._engine
+        self.channels: dict[str, _Channel] = {}
+
+    def _refuse(self, request: Request) -> Response | None:
+        problem = self.server._guard.check(
+            request.scope, request.headers.get("host"), request.headers.get("origin")
+        )
+        if problem is None:
+            return None
+        return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, problem), status_code=403)
+
+    async def connect(self, request: Request) -> Response:
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        session_id = new_session_id()
+        channel = _Channel()
+        self.channels[session_id] = channel
+        base = request.scope.get("root_path", "")
+        endpoint = f"{base}{self.server.messages_path}?session_id={session_id}"
+        return _SSEResponse(self, session_id, channel, endpoint)
+
+    async def post(self, request: Request) -> Response:
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        session_id = request.query_params.get("session_id")
+        channel = self.channels.get(session_id or "")
+        if channel is None:
+            return JSONResponse(
+                jsonrpc.error(None, INVALID_REQUEST, "Unknown or missing session_id"),
+                status_code=404 if session_id else 400,
+            )
+        body = await request.body()
+        if len(body) > self.server.max_body_size:
+            return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, "Payload Too Large"), status_code=413)
+        try:
+            message = jsonrpc.loads(body)
+            kind = jsonrpc.classify(message)
+        except MCPError as exc:
+            return JSONResponse(jsonrpc.error_from(None, exc), status_code=400)
+        if kind == jsonrpc.RESPONSE:
+            if channel.session is not None and channel.session.correlator is not None:
+                channel.session.correlator.resolve(message)
+        elif kind == jsonrpc.NOTIFICATION:
+            if channel.session is not None:
+                await self.server._on_notification(message, channel.session)
+        else:
+            task = asyncio.ensure_future(self._request(channel, message))
+            channel.tasks.add(task)
+            task.add_done_callback(channel.tasks.discard)
+            if channel.session is not None:
+                channel.session.track(message["id"], task)
+        return Response("Accepted", status_code=202)
+
+    async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
+        try:
+            if message["method"] == "initialize":
+                session, result = self.engine.initialize(message.get("params") or {}, None)
+                session.stream = channel.send
+                channel.session = session
+                self.server._hub.watch(session)
+                await channel.send(jsonrpc.result(message["id"], result))
+                return
+            if channel.session is None:
+                await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
+                return
+            req = self.engine.legacy_request(message, channel.session, sink=channel.send)
+            response = await self.engine.handle(req)
+            channel.session.untrack(req.id)
+            await channel.send(response)
+        except asyncio.CancelledError:
+            return
+        except MCPError as exc:
+            await channel.send(jsonrpc.error_from(message["id"], exc))
+
+
+class _SSEResponse(Response):
+    def __init__(self, transport: SSETransport, session_id: str, channel: _Channel, endpoint: str):
+        super().__init__()
+        self.transport = transport
+        self.session_id = session_id
+        self.channel = channel
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": f"event: endpoint\ndata: {self.endpoint}\n\n".encode(),
+                "more_body": True,
+            }
+        )
+
+        async def drain() -> None:
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(self.channel.queue.get(), 15.0)
+                except TimeoutError:
+                    chunk = b": keep-alive\n\n"
+                if chunk is None:
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        writer = asyncio.ensure_future(drain())
+        watcher = asyncio.ensure_future(disconnected())
+        try:
+            await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            writer.cancel()
+            watcher.cancel()
+            self.transport.channels.pop(self.session_id, None)
+            for task in list(self.channel.tasks):
+                task.cancel()
+            if self.channel.session is not None:
+                self.transport.server._hub.forget(self.channel.session)
+                self.channel.session.close()
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})

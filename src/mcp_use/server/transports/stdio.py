@@ -1,0 +1,237 @@
+"""stdio: newline-delimited JSON-RPC on stdin/stdout.
+
+Only protocol messages may reach stdout, so on start the real stdout is kept for the
+protocol and file descriptor 1 (and `sys.stdout`) point at stderr: a user's `print()`
+or a C library's write lands in the log, never in the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ...protocol import jsonrpc
+from ...protocol.errors import INVALID_REQUEST, MCPError
+from ...protocol.versions import META_PROTOCOL_VERSION
+from ..notifications import Listener
+from ..session import ServerSession
+
+if TYPE_CHECKING:
+    from ..server import MCPServer
+
+log = logging.getLogger("mcp_use.server.stdio")
+
+
+def claim_stdout() -> BinaryIO:
+    """Take fd 1 for the protocol and send everything else written to it to stderr."""
+    protocol_fd = os.dup(sys.stdout.fileno())
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return os.fdopen(protocol_fd, "wb", buffering=0)
+
+
+class StdioConnection:
+    """One client on the other end of stdin/stdout."""
+
+    def __init__(self, server: MCPServer, out: BinaryIO) -> None:
+        self.server = server
+        self.engine = server._engine
+        self.out = out
+        self.session: ServerSession | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.listeners: dict[jsonrpc.RequestId, Listener] = {}
+
+    async def write(self, message: jsonrpc.Message) -> None:
+        # One synchronous write per message: messages never interleave on the pipe.
+        self._write_all(jsonrpc.dumps(message) + b"\n")
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = self.out.write(view)
+            view = view[written or 0 :]
+
+    async def receive(self, line: bytes) -> None:
+        line = line.strip()
+        if not line:
+            return
+        try:
+            message = jsonrpc.loads(line)
+            if isinstance(message, list):
+                raise MCPError(INVALID_REQUEST, "Invalid Request: batches are not supported")
+            kind = jsonrpc.classify(message)
+        except MCPError as exc:
+            bad_id = message.get("id") if isinstance(locals().get("message"), dict) else None
+            await self.write(jsonrpc.error_from(bad_id if isinstance(bad_id, (str, int)) else None, exc))
+            return
+        if kind == jsonrpc.RESPONSE:
+            if self.session is not None and self.session.correlator is not None:
+                self.session.correlator.resolve(message)
+            return
+        if kind == jsonrpc.NOTIFICATION:
+            await self._notification(message)
+            return
+        task = asyncio.ensure_future(self._request(message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        if self.session is not None and not _is_modern(message):
+            self.session.track(message["id"], task)
+
+    async def _notification(self, message: jsonrpc.Message) -> None:
+        if message["method"] == "notifications/cancelled":
+            params = message.get("params") or {}
+            listener = self.listeners.pop(params.get("requestId"), None)
+            if listener is not None:
+                self.server._hub.unlisten(listener)
+                await self.write(
+                    jsonrpc.result(
+                        listener.subscription_id,
+                        {
+                            "resultType": "complete",
+                            "_meta": {"io.modelcontextprotocol/subscriptionId": listener.subscription_id},
+                        },
+                    )
+                )
+                return
+        if self.session is not None:
+            await self.server._on_notification(message, self.session)
+
+    async def _request(self, message: jsonrpc.Message) -> None:
+        try:
+            if _is_modern(message) or message["method"] == "server/discover":
+                response = await self._modern(message)
+            else:
+                response = await self._legacy(message)
+        except asyncio.CancelledError:
+            return  # cancelled by the client: no response
+        if response is not None:
+            await self.write(response)
+
+    async def _modern(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
+        try:
+            req = self.engine.modern_request(message, sink=self.write)
+        except MCPError as exc:
+            return jsonrpc.error_from(message["id"], exc)
+        if req.method == "subscriptions/listen":
+            requested = req.params.get("notifications") or {}
+            listener = Listener(req.id, dict(requested) if isinstance(requested, dict) else {}, self.write)
+            self.listeners[req.id] = listener
+            await self.write(
+                jsonrpc.notification(
+                    "notifications/subscriptions/acknowledged",
+                    {
+                        "notifications": listener.filter,
+                        "_meta": {"io.modelcontextprotocol/subscriptionId": req.id},
+                    },
+                )
+            )
+            self.server._hub.listen(listener)
+            return None
+        return await self.engine.handle(req)
+
+    async def _legacy(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
+        method = message["method"]
+        if method == "initialize":
+            try:
+                session, result = self.engine.initialize(message.get("params") or {}, None)
+            except MCPError as exc:
+                return jsonrpc.error_from(message["id"], exc)
+            if self.session is not None:
+                self.server._hub.forget(self.session)
+            session.stream = self.write
+            self.session = session
+            self.server._hub.watch(session)
+            return jsonrpc.result(message["id"], result)
+        if self.session is None:
+            if method == "ping":
+                return jsonrpc.result(message["id"], {})
+            return jsonrpc.error(
+                message["id"],
+                INVALID_REQUEST,
+                "Received a request before initialization: send initialize first "
+                "(or use protocol version 2026-07-28 with per-request _meta)",
+            )
+        req = self.engine.legacy_request(message, self.session, sink=self.write)
+        try:
+            return await self.engine.handle(req)
+        finally:
+            self.session.untrack(req.id)
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.session is not None:
+            self.server._hub.forget(self.session)
+            self.session.close()
+        for listener in self.listeners.values():
+            self.server._hub.unlisten(listener)
+
+
+def _is_modern(message: jsonrpc.Message) -> bool:
+    params = message.get("params")
+    return (
+        isinstance(params, dict)
+        and isinstance(params.get("_meta"), dict)
+        and (META_PROTOCOL_VERSION in params["_meta"])
+    )
+
+
+async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:
+    """Lines of stdin through a thread: works for pipes, files and terminals alike."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=256)
+    stdin = sys.stdin.buffer
+
+    def pump() -> None:
+        try:
+            while True:
+                line = stdin.readline(limit + 1)
+                if not line:
+                    break
+                if len(line) > limit and not line.endswith(b"\n"):
+                    # Too long: skip the rest of it and report one error.
+                    while line and not line.endswith(b"\n"):
+                        line = stdin.readline(limit)
+                    asyncio.run_coroutine_threadsafe(queue.put(b"\x00too-long"), loop).result()
+                    continue
+                asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
+        except Exception:
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):
+                asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+
+    threading.Thread(target=pump, name="mcp-stdin", daemon=True).start()
+    return queue
+
+
+async def serve_stdio(server: MCPServer) -> None:
+    out = claim_stdout()
+    connection = StdioConnection(server, out)
+    server._running = True
+    queue = await _stdin_lines(server.max_body_size)
+    try:
+        while True:
+            line = await queue.get()
+            if line is None:
+                break
+            if line == b"\x00too-long":
+                await connection.write(
+                    jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {server.max_body_size} bytes")
+                )
+                continue
+            await connection.receive(line)
+    finally:
+        await connection.close()
+        server._running = False
+        with contextlib.suppress(Exception):
+            out.flush()

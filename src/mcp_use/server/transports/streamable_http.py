@@ -1,0 +1,507 @@
+"""Streamable HTTP at the MCP endpoint, for both protocol eras.
+
+Era per request: a modern `MCP-Protocol-Version` header (or modern `_meta`) selects the
+stateless 2026-07-28 rules; otherwise the request belongs to a legacy session opened
+by `initialize` and named by `Mcp-Session-Id`.
+
+A POST is answered as JSON when its result is the first thing the handler produces,
+and switches to an SSE stream as soon as something (a progress or log notification, a
+server-to-client request) has to go out before it. Most calls never pay for SSE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ...protocol import jsonrpc
+from ...protocol.errors import (
+    HEADER_MISMATCH,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    MCPError,
+)
+from ...protocol.versions import LEGACY_VERSIONS, META_PROTOCOL_VERSION, is_modern
+from ..http import headers as mcp_headers
+from ..notifications import Listener
+from ..session import ServerSession, new_session_id
+from .asgi import (
+    SSE_HEADERS,
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    header_map,
+    read_body,
+    respond,
+    respond_error,
+    respond_json,
+    sse_event,
+)
+
+if TYPE_CHECKING:
+    from ..server import MCPServer
+
+log = logging.getLogger("mcp_use.server.http")
+SESSION_NOT_FOUND = -32001
+# A modern request refused as a whole answers with an HTTP status, not 200.
+MODERN_ERROR_STATUS = {
+    METHOD_NOT_FOUND: 404,
+    HEADER_MISMATCH: 400,
+    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+}
+KEEPALIVE_SECONDS = 15.0
+
+
+class ResponseStream:
+    """The answer to one POST: JSON if the result comes first, else an SSE stream."""
+
+    __slots__ = ("closed", "extra_headers", "send", "started")
+
+    def __init__(self, send: Send, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.send = send
+        self.extra_headers = extra_headers or []
+        self.started = False
+        self.closed = False
+
+    async def message(self, message: jsonrpc.Message) -> None:
+        if self.closed:
+            return
+        if not self.started:
+            self.started = True
+            await self.send(
+                {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers}
+            )
+        await self.send({"type": "http.response.body", "body": sse_event(message), "more_body": True})
+
+    async def finish(self, response: jsonrpc.Message | None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.started:
+            body = sse_event(response) if response is not None else b""
+            await self.send({"type": "http.response.body", "body": body, "more_body": False})
+        elif response is None:
+            await respond(self.send, 202, b"", self.extra_headers)
+        else:
+            await respond_json(self.send, 200, response, self.extra_headers)
+
+    async def close(self) -> None:
+        """End the stream early (the client will reconnect)."""
+        if self.started and not self.closed:
+            self.closed = True
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class StreamableHTTPTransport:
+    """The raw ASGI app that serves the MCP endpoint."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+        self.engine = server._engine
+        self.sessions: dict[str, ServerSession] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = header_map(scope)
+        problem = self.server._guard.check(scope, headers.get("host"), headers.get("origin"))
+        if problem is not None:
+            status = 403 if "Origin" in problem else 421
+            await respond_error(send, status, INVALID_REQUEST, problem)
+            return
+        method = scope["method"]
+        if method == "POST":
+            await self._post(scope, receive, send, headers)
+        elif method == "GET":
+            await self._get(receive, send, headers)
+        elif method == "DELETE":
+            await self._delete(send, headers)
+        else:
+            await respond_error(
+                send,
+                405,
+                INVALID_REQUEST,
+                f"Method {method} not allowed",
+                headers=[(b"allow", b"GET, POST, DELETE")],
+            )
+
+    # ---- POST -----------------------------------------------------------------------
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+        content_type = headers.get("content-type", "")
+        if "application/json" not in content_type:
+            await respond_error(
+                send, 415, INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json"
+            )
+            return
+        accept = headers.get("accept", "")
+        if not _accepts(accept, "application/json") or not _accepts(accept, "text/event-stream"):
+            await respond_error(
+                send,
+                406,
+                INVALID_REQUEST,
+                "Not Acceptable: Accept must list both application/json and text/event-stream",
+            )
+            return
+        try:
+            body = await read_body(receive, self.server.max_body_size, headers.get("content-length"))
+        except BodyTooLarge:
+            await respond_error(
+                send,
+                413,
+                INVALID_REQUEST,
+                f"Payload Too Large: the body exceeds {self.server.max_body_size} bytes",
+            )
+            return
+        try:
+            message = jsonrpc.loads(body)
+        except MCPError as exc:
+            await respond_error(send, 400, PARSE_ERROR, exc.message)
+            return
+        if isinstance(message, list):
+            await respond_error(send, 400, INVALID_REQUEST, "Invalid Request: batches are not supported")
+            return
+        try:
+            kind = jsonrpc.classify(message)
+        except MCPError as exc:
+            await respond_error(send, 400, exc.code, exc.message)
+            return
+
+        version_header = headers.get("mcp-protocol-version")
+        session_id = headers.get("mcp-session-id")
+        if (version_header is not None and version_header not in LEGACY_VERSIONS) or (
+            session_id is None
+            and kind != jsonrpc.RESPONSE
+            and _has_modern_meta(message)
+            and message.get("method") != "initialize"
+        ):
+            await self._modern(scope, receive, send, headers, message, kind, version_header)
+            return
+        if session_id is None:
+            if kind == jsonrpc.REQUEST and message["method"] == "initialize":
+                await self._initialize(send, message)
+                return
+            await respond_error(
+                send,
+                400,
+                INVALID_REQUEST,
+                "Bad Request: missing Mcp-Session-Id header; send initialize first, or use "
+                "protocol version 2026-07-28 with per-request _meta",
+                message.get("id") if kind == jsonrpc.REQUEST else None,
+            )
+            return
+        session = self.sessions.get(session_id)
+        if session is None:
+            await respond_error(
+                send,
+                404,
+                SESSION_NOT_FOUND,
+                "Session not found: it expired or was deleted; initialize again",
+                message.get("id") if kind == jsonrpc.REQUEST else None,
+            )
+            return
+        if version_header is not None and version_header not in LEGACY_VERSIONS:
+            await respond_error(
+                send,
+                400,
+                INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version {version_header!r}; "
+                f"supported: {', '.join(LEGACY_VERSIONS)}",
+            )
+            return
+        await self._legacy(scope, receive, send, headers, session, message, kind)
+
+    async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
+        session_id = new_session_id()
+        try:
+            session, result = self.engine.initialize(message.get("params") or {}, session_id)
+        except MCPError as exc:
+            await respond_json(send, 400, jsonrpc.error_from(message["id"], exc))
+            return
+        self.sessions[session_id] = session
+        self.server._hub.watch(session)
+        await respond_json(
+            send,
+            200,
+            jsonrpc.result(message["id"], result),
+            [(b"mcp-session-id", session_id.encode())],
+        )
+
+    async def _legacy(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        session: ServerSession,
+        message: jsonrpc.Message,
+        kind: str,
+    ) -> None:
+        if kind == jsonrpc.RESPONSE:
+            if session.correlator is None or not session.correlator.resolve(message):
+                log.debug("Dropped a response nobody waits for: %s", message.get("id"))
+            await respond(send, 202)
+            return
+        if kind == jsonrpc.NOTIFICATION:
+            await self.server._on_notification(message, session)
+            await respond(send, 202)
+            return
+        if message["method"] == "initialize":
+            await respond_error(
+                send,
+                400,
+                INVALID_REQUEST,
+                "Bad Request: this session is already initialized",
+                message["id"],
+            )
+            return
+        stream = ResponseStream(send)
+        req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
+        req.close_stream = stream.close
+        task = asyncio.current_task()
+        if task is not None:
+            session.track(req.id, task)
+        try:
+            response = await self.engine.handle(req)
+        except asyncio.CancelledError:
+            # notifications/cancelled: no response is sent for a cancelled request.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(stream.finish(None))
+            return
+        finally:
+            session.untrack(req.id)
+        with contextlib.suppress(OSError):
+            await stream.finish(response)
+
+    async def _modern(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        message: jsonrpc.Message,
+        kind: str,
+        version_header: str | None,
+    ) -> None:
+        request_id = message.get("id") if kind == jsonrpc.REQUEST else None
+        if kind == jsonrpc.RESPONSE:
+            await respond_error(
+                send,
+                400,
+                INVALID_REQUEST,
+                "Bad Request: 2026-07-28 clients answer input requests by retrying, not by responses",
+            )
+            return
+        if kind == jsonrpc.NOTIFICATION:
+            await respond(send, 202)
+            return
+        stream = ResponseStream(send)
+        try:
+            body_version = _meta_version(message)
+            if body_version is not None:
+                if version_header is None:
+                    raise mcp_headers.mismatch("the MCP-Protocol-Version header is required")
+                if version_header != body_version:
+                    raise mcp_headers.mismatch(
+                        f"MCP-Protocol-Version header {version_header!r} does not match "
+                        f"_meta protocolVersion {body_version!r}"
+                    )
+            req = self.engine.modern_request(message, sink=stream.message, headers=headers)
+            if not self.engine.knows(req.method, modern=True) and req.method != "subscriptions/listen":
+                raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}", http_status=404)
+            tool = self.server._tools.get(req.params.get("name")) if req.method == "tools/call" else None
+            mcp_headers.check(req.method, req.params, headers, tool.input_schema if tool else None)
+        except MCPError as exc:
+            await respond_json(send, exc.http_status or 400, jsonrpc.error_from(request_id, exc))
+            return
+        if req.method == "subscriptions/listen":
+            await self._listen(receive, send, req)
+            return
+        handler = asyncio.ensure_future(self.engine.handle(req))
+        watcher = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            done, _ = await asyncio.wait({handler, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not watcher.done():
+                watcher.cancel()
+        if handler not in done:
+            # The client closed the response stream: that is the cancellation.
+            handler.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await handler
+            return
+        response = handler.result()
+        error = response.get("error")
+        if error is not None and not stream.started:
+            status = MODERN_ERROR_STATUS.get(error.get("code"), 200)
+            with contextlib.suppress(OSError):
+                await respond_json(send, status, response)
+            return
+        with contextlib.suppress(OSError):
+            await stream.finish(response)
+
+    async def _listen(self, receive: Receive, send: Send, req: Any) -> None:
+        """`subscriptions/listen`: a long-lived stream of the notifications asked for."""
+        requested = req.params.get("notifications")
+        if not isinstance(requested, dict):
+            requested = {}
+        caps = self.engine.capabilities(modern=True)
+        agreed: dict[str, Any] = {}
+        for flag, cap in (
+            ("toolsListChanged", "tools"),
+            ("promptsListChanged", "prompts"),
+            ("resourcesListChanged", "resources"),
+        ):
+            if requested.get(flag) and cap in caps:
+                agreed[flag] = True
+        uris = requested.get("resourceSubscriptions")
+        if isinstance(uris, list) and "resources" in caps:
+            agreed["resourceSubscriptions"] = [u for u in uris if isinstance(u, str)]
+        stream = ResponseStream(send)
+        lock = asyncio.Lock()
+
+        async def deliver(message: jsonrpc.Message) -> None:
+            async with lock:
+                await stream.message(message)
+
+        listener = Listener(req.id, agreed, deliver)
+        await deliver(
+            jsonrpc.notification(
+                "notifications/subscriptions/acknowledged",
+                {"notifications": agreed, "_meta": {"io.modelcontextprotocol/subscriptionId": req.id}},
+            )
+        )
+        self.server._hub.listen(listener)
+        try:
+            await _hold_open(receive, send, listener.closed, stream)
+        finally:
+            self.server._hub.unlisten(listener)
+
+    # ---- GET: the legacy standalone stream ------------------------------------------
+    async def _get(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+        if is_modern(headers.get("mcp-protocol-version")):
+            await respond_error(
+                send,
+                405,
+                INVALID_REQUEST,
+                "Method Not Allowed: 2026-07-28 has no GET stream; use subscriptions/listen",
+                headers=[(b"allow", b"POST")],
+            )
+            return
+        if not _accepts(headers.get("accept", ""), "text/event-stream"):
+            await respond_error(
+                send, 406, INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream"
+            )
+            return
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
+            return
+        session = self.sessions.get(session_id)
+        if session is None:
+            await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
+            return
+        if session.stream is not None:
+            await respond_error(
+                send, 409, INVALID_REQUEST, "Conflict: this session already has a standalone SSE stream open"
+            )
+            return
+        stream = ResponseStream(send)
+        closed = asyncio.Event()
+        lock = asyncio.Lock()
+
+        async def deliver(message: jsonrpc.Message) -> None:
+            async with lock:
+                await stream.message(message)
+
+        session.stream = deliver
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        stream.started = True
+        await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
+        try:
+            await _hold_open(receive, send, closed, stream, session=session)
+        finally:
+            if session.stream is deliver:
+                session.stream = None
+
+    # ---- DELETE ---------------------------------------------------------------------
+    async def _delete(self, send: Send, headers: dict[str, str]) -> None:
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
+            await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
+            return
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
+            return
+        self.server._hub.forget(session)
+        session.close()
+        await respond(send, 200)
+
+    def close_all(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+        self.sessions.clear()
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def _hold_open(
+    receive: Receive,
+    send: Send,
+    closed: asyncio.Event,
+    stream: ResponseStream,
+    session: ServerSession | None = None,
+) -> None:
+    """Keep an SSE stream open, with keep-alive comments, until either side ends it."""
+    disconnect = asyncio.ensure_future(_wait_disconnect(receive))
+    ended = asyncio.ensure_future(closed.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({disconnect, ended}, timeout=KEEPALIVE_SECONDS)
+            if done:
+                break
+            try:
+                await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+            except Exception:
+                break
+    finally:
+        disconnect.cancel()
+        ended.cancel()
+        with contextlib.suppress(Exception):
+            await stream.close()
+
+
+def _accepts(accept: str, media: str) -> bool:
+    if not accept:
+        return False
+    if "*/*" in accept:
+        return True
+    return media in accept or (media.split("/")[0] + "/*") in accept
+
+
+def _meta_version(message: jsonrpc.Message) -> str | None:
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    version = meta.get(META_PROTOCOL_VERSION) if isinstance(meta, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def _has_modern_meta(message: jsonrpc.Message) -> bool:
+    params = message.get("params")
+    if not isinstance(params, dict):
+        return False
+    meta = params.get("_meta")
+    return isinstance(meta, dict) and META_PROTOCOL_VERSION in meta
