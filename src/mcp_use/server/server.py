@@ -18,6 +18,7 @@ from .notifications import Hub
 from .prompts import Prompt, make_prompt
 from .resources import Resource, make_resource
 from .session import ServerSession
+from .state.memory import MemoryEventStore
 from .tools import Tool, make_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,6 +67,8 @@ class MCPServer:
         cache_scope: str = "public",
         max_body_size: int = DEFAULT_MAX_BODY,
         capabilities: dict[str, Any] | None = None,
+        event_store: Any = None,
+        sse_retry_ms: int = 1000,
     ) -> None:
         self.name = name
         self.version = version
@@ -98,6 +101,8 @@ class MCPServer:
         self.cache_scope = cache_scope
         self.max_body_size = max_body_size
         self.extra_capabilities = capabilities or {}
+        self.sse_retry_ms = sse_retry_ms
+        self._events = event_store if event_store is not None else MemoryEventStore()
         self._guard = HostGuard(dns_rebinding_protection, allowed_hosts, allowed_origins)
         self._sealer = StateSealer(state_secret)
         self._tools: dict[str, Tool] = {}

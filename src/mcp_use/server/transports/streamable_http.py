@@ -30,6 +30,7 @@ from ...protocol.versions import LEGACY_VERSIONS, META_PROTOCOL_VERSION, is_mode
 from ..http import headers as mcp_headers
 from ..notifications import Listener
 from ..session import ServerSession, new_session_id
+from ..state.events import StreamLog, parse_event_id
 from .asgi import (
     SSE_HEADERS,
     BodyTooLarge,
@@ -57,46 +58,94 @@ MODERN_ERROR_STATUS = {
     UNSUPPORTED_PROTOCOL_VERSION: 400,
 }
 KEEPALIVE_SECONDS = 15.0
+RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
 
 
 class ResponseStream:
-    """The answer to one POST: JSON if the result comes first, else an SSE stream."""
+    """The answer to one POST: JSON if the result comes first, else an SSE stream.
 
-    __slots__ = ("closed", "extra_headers", "send", "started")
+    On the legacy era a stream gets a `StreamLog`: every event carries an id and is
+    kept, so after a drop or `close()` the client resumes with `Last-Event-ID`.
+    """
 
-    def __init__(self, send: Send, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    __slots__ = ("closed", "done", "extra_headers", "log", "open_log", "retry_ms", "send", "started")
+
+    def __init__(
+        self,
+        send: Send,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
+        open_log: Any = None,
+        retry_ms: int = 1000,
+    ) -> None:
         self.send = send
         self.extra_headers = extra_headers or []
         self.started = False
-        self.closed = False
+        self.closed = False  # the HTTP response has ended
+        self.done = False  # the final response went out
+        self.open_log = open_log
+        self.log: StreamLog | None = None
+        self.retry_ms = retry_ms
+
+    async def _start(self) -> None:
+        self.started = True
+        await self.send(
+            {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers}
+        )
+        if self.open_log is not None:
+            self.log = self.open_log()
+            await self.send(
+                {"type": "http.response.body", "body": self.log.priming(self.retry_ms), "more_body": True}
+            )
+
+    async def _emit(self, message: jsonrpc.Message, last: bool) -> None:
+        if not self.started and not self.closed:
+            await self._start()
+        chunk = self.log.append(message) if self.log is not None else sse_event(message)
+        if last and self.log is not None:
+            self.log.finished = True
+        if not self.closed:
+            try:
+                await self.send({"type": "http.response.body", "body": chunk, "more_body": not last})
+            except OSError:
+                self.closed = True
+            if last:
+                self.closed = True
+        elif self.log is not None and self.log.live is not None:
+            with contextlib.suppress(Exception):
+                await self.log.live(chunk)
 
     async def message(self, message: jsonrpc.Message) -> None:
-        if self.closed:
+        if self.done or (self.closed and self.log is None):
             return
-        if not self.started:
-            self.started = True
-            await self.send(
-                {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers}
-            )
-        await self.send({"type": "http.response.body", "body": sse_event(message), "more_body": True})
+        await self._emit(message, last=False)
 
     async def finish(self, response: jsonrpc.Message | None) -> None:
-        if self.closed:
+        if self.done:
             return
-        self.closed = True
+        self.done = True
         if self.started:
-            body = sse_event(response) if response is not None else b""
-            await self.send({"type": "http.response.body", "body": body, "more_body": False})
+            if response is not None:
+                await self._emit(response, last=True)
+            elif not self.closed:
+                self.closed = True
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+            if self.log is not None:
+                self.log.finished = True
         elif response is None:
+            self.closed = True
             await respond(self.send, 202, b"", self.extra_headers)
         else:
+            self.closed = True
             await respond_json(self.send, 200, response, self.extra_headers)
 
     async def close(self) -> None:
-        """End the stream early (the client will reconnect)."""
-        if self.started and not self.closed:
-            self.closed = True
-            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        """End the HTTP response now; later events wait in the log for the client to resume."""
+        if self.closed:
+            return
+        if not self.started:
+            await self._start()
+        self.closed = True
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class StreamableHTTPTransport:
@@ -261,23 +310,32 @@ class StreamableHTTPTransport:
                 message["id"],
             )
             return
-        stream = ResponseStream(send)
+        stream = ResponseStream(
+            send,
+            open_log=self._log_opener(session) if session.protocol_version >= RESUMABLE_SINCE else None,
+            retry_ms=self.server.sse_retry_ms,
+        )
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
         req.close_stream = stream.close
-        task = asyncio.current_task()
-        if task is not None:
-            session.track(req.id, task)
+        task = asyncio.ensure_future(self.engine.handle(req))
+        session.track(req.id, task)
         try:
-            response = await self.engine.handle(req)
+            response = await asyncio.shield(task)
         except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # the server itself is shutting down
             # notifications/cancelled: no response is sent for a cancelled request.
             with contextlib.suppress(Exception):
-                await asyncio.shield(stream.finish(None))
+                await stream.finish(None)
             return
         finally:
             session.untrack(req.id)
         with contextlib.suppress(OSError):
             await stream.finish(response)
+
+    def _log_opener(self, session: ServerSession) -> Any:
+        store = self.server._events
+        return lambda: store.open(session.id)
 
     async def _modern(
         self,
@@ -407,6 +465,13 @@ class StreamableHTTPTransport:
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
+        last_event_id = headers.get("last-event-id")
+        if last_event_id is not None:
+            parsed = parse_event_id(last_event_id)
+            log = self.server._events.get(parsed[0]) if parsed else None
+            if log is not None and log.session_id == session.id and not log.standalone:
+                await self._resume(receive, send, log, parsed[1])  # type: ignore[index]
+                return
         if session.stream is not None:
             await respond_error(
                 send, 409, INVALID_REQUEST, "Conflict: this session already has a standalone SSE stream open"
@@ -425,10 +490,34 @@ class StreamableHTTPTransport:
         stream.started = True
         await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
         try:
-            await _hold_open(receive, send, closed, stream, session=session)
+            await _hold_open(receive, send, closed, stream)
         finally:
             if session.stream is deliver:
                 session.stream = None
+
+    async def _resume(self, receive: Receive, send: Send, log: StreamLog, seq: int) -> None:
+        """Replay a POST stream's events after `seq`, then follow it until it finishes."""
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        for chunk in log.after(seq):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if log.finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        finished = asyncio.Event()
+
+        async def forward(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if log.finished:
+                finished.set()
+
+        log.live = forward
+        stream = ResponseStream(send)
+        stream.started = True
+        try:
+            await _hold_open(receive, send, finished, stream)
+        finally:
+            if log.live is forward:
+                log.live = None
 
     # ---- DELETE ---------------------------------------------------------------------
     async def _delete(self, send: Send, headers: dict[str, str]) -> None:
@@ -463,7 +552,6 @@ async def _hold_open(
     send: Send,
     closed: asyncio.Event,
     stream: ResponseStream,
-    session: ServerSession | None = None,
 ) -> None:
     """Keep an SSE stream open, with keep-alive comments, until either side ends it."""
     disconnect = asyncio.ensure_future(_wait_disconnect(receive))
