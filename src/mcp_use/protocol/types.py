@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LoggingLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 Role = Literal["user", "assistant"]
@@ -267,6 +267,22 @@ class CreateMessageResult(Result):
     content: Any = None
     model: str = ""
     stopReason: str | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _typed_content(cls, value: Any) -> Any:
+        """Known content blocks become models, so `reply.content.text` works."""
+        if isinstance(value, list):
+            return [_sampling_block(v) for v in value]
+        return _sampling_block(value)
+
+
+def _sampling_block(value: Any) -> Any:
+    if isinstance(value, dict):
+        model = {"text": TextContent, "image": ImageContent, "audio": AudioContent}.get(value.get("type"))  # type: ignore[arg-type]
+        if model is not None:
+            return model.model_validate(value)
+    return value
 
 
 class ElicitResult(Result):

@@ -16,11 +16,19 @@ TRANSPORTS = {"stdio": "stdio", "streamable-http": "http", "http": "http", "sse"
 log = logging.getLogger("mcp_use.server")
 
 
-def configure_logging(level: str | None, debug_level: int) -> None:
-    """Clean request lines on stderr, unless the user configured logging themselves."""
+LOGGING_ENV = "MCP_USE_LOGGING"
+
+
+def configure_logging(level: str | None, debug_level: int) -> bool:
+    """Clean request lines on stderr, unless the user configured logging themselves.
+
+    True when this call (or an earlier one) installed our handler.
+    """
     package = logging.getLogger("mcp_use")
+    if getattr(package, "_mcp_use_configured", False):
+        return True
     if logging.getLogger().handlers or package.handlers:
-        return
+        return False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     package.addHandler(handler)
@@ -29,6 +37,22 @@ def configure_logging(level: str | None, debug_level: int) -> None:
         package.setLevel(level.upper())
     else:
         package.setLevel(logging.DEBUG if debug_level >= 2 else logging.INFO)
+    package._mcp_use_configured = True  # type: ignore[attr-defined]
+    return True
+
+
+def configure_from_env(server: MCPServer) -> None:
+    """In a process uvicorn or gunicorn started (reload, workers), log as `server.run()` would.
+
+    `server.run()` leaves `MCP_USE_LOGGING` for the processes it starts; a server run as
+    `uvicorn server:server.app` or under gunicorn logs too when nothing else is set up.
+    """
+    level = os.environ.get(LOGGING_ENV)
+    if level is None:
+        served = any(logging.getLogger(name).handlers for name in ("uvicorn.error", "gunicorn.error"))
+        if not served:
+            return
+    configure_logging(level or None, server.debug_level)
 
 
 def run(
@@ -45,7 +69,7 @@ def run(
     kind = TRANSPORTS.get(transport)
     if kind is None:
         raise ValueError(f"Unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
-    configure_logging(log_level, server.debug_level)
+    configured = configure_logging(log_level, server.debug_level)
     if kind == "stdio":
         _run_stdio(server)
         return
@@ -79,13 +103,25 @@ def run(
         log.info("Inspector: http://%s:%s%s", url_host, port, server.inspector_path)
     if reload or workers > 1:
         target, app_dir = _import_string(server, kind)
+        if configured:
+            # The processes uvicorn starts import the server again; they log the same way.
+            os.environ[LOGGING_ENV] = log_level or ""
         if reload:
             options.setdefault("reload_dirs", [app_dir])
             options.setdefault("reload_includes", ["*.py"])
+            log.info("Reloading on changes to *.py under %s", app_dir)
+        if target.endswith("_app"):
+            options.setdefault("factory", True)  # `server.streamable_http_app` / `server.sse_app`
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
-    app = server.app if kind == "http" else server.sse_app()
-    uvicorn.run(app, **options)
+    uvicorn.run(_served_app(server, kind), **options)
+
+
+def _served_app(server: MCPServer, kind: str) -> Any:
+    """The app `run()` serves: the one the user customized (middleware) if any, else all routes."""
+    if kind == "sse":
+        return server.sse_app()
+    return server._streamable_app if server._streamable_app is not None else server.app
 
 
 def _run_stdio(server: MCPServer) -> None:
@@ -115,10 +151,17 @@ def _import_string(server: MCPServer, kind: str) -> tuple[str, str]:
                     continue
                 path = Path(file).resolve()
                 name = path.stem if module_name == "__main__" else module_name
-                app_dir = str(path.parent) if module_name == "__main__" else os.getcwd()
-                suffix = "app" if kind == "http" else "sse_app()"
-                if suffix.endswith("()"):
-                    raise ValueError("reload and workers need transport='streamable-http'")
+                # The folder the module's top-level package (or the script) lives in.
+                depth = module_name.count(".") if module_name != "__main__" else 0
+                if path.name == "__init__.py":
+                    depth += 1
+                app_dir = str(path.parents[depth])
+                if kind == "sse":
+                    suffix = "sse_app"
+                elif server._streamable_app is not None:
+                    suffix = "streamable_http_app"
+                else:
+                    suffix = "app"
                 return f"{name}:{attr}.{suffix}", app_dir
     raise RuntimeError(
         "reload/workers need to import the server again: run it from a file "

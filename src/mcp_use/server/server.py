@@ -119,6 +119,8 @@ class MCPServer:
         self._http: Any = None
         self._sse: Any = None
         self._app: Any = None
+        self._streamable_app: Any = None
+        self._sse_app: Any = None
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
@@ -276,16 +278,27 @@ class MCPServer:
         return self._app
 
     def streamable_http_app(self) -> Any:
-        """A Starlette app serving the MCP endpoint (and custom/debug routes)."""
-        from .http.app import build_app
+        """A Starlette app serving the MCP endpoint (and custom/debug routes).
 
-        return build_app(self, mcp=True, sse=False)
+        Built once: middleware added to it (CORS, ...) is kept, and
+        `run(transport="streamable-http")` serves this app once it exists.
+        """
+        if self._streamable_app is None:
+            from .http.app import build_app
+
+            self._streamable_app = build_app(self, mcp=True, sse=False)
+        return self._streamable_app
 
     def sse_app(self) -> Any:
-        """A Starlette app serving the legacy HTTP+SSE transport (and custom/debug routes)."""
-        from .http.app import build_app
+        """A Starlette app serving the legacy HTTP+SSE transport (and custom/debug routes).
 
-        return build_app(self, mcp=False, sse=True)
+        Built once, like `streamable_http_app()`; `run(transport="sse")` serves it.
+        """
+        if self._sse_app is None:
+            from .http.app import build_app
+
+            self._sse_app = build_app(self, mcp=False, sse=True)
+        return self._sse_app
 
     def http_transport(self) -> Any:
         if self._http is None:

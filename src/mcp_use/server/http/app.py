@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 if TYPE_CHECKING:
     from ..server import MCPServer
@@ -58,19 +58,34 @@ def custom_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
 
 
 def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
+    from ..runner import configure_from_env
+
+    configure_from_env(server)
     routes: list[Any] = []
+    # DEBUG>=2: every JSON-RPC message in and out is logged; below that, no wrapper at all.
+    log_messages = server.debug_level >= 2
+    if log_messages:
+        from .debug import JsonRpcLogger
+
+    def logged(app: Any, where: str) -> Any:
+        return JsonRpcLogger(app, server.pretty_print_jsonrpc, where) if log_messages else app
+
     if mcp:
-        routes.append(
-            Route(server.mcp_path, endpoint=server.http_transport(), methods=["GET", "POST", "DELETE"])
-        )
+        endpoint = logged(server.http_transport(), "")
+        routes.append(Route(server.mcp_path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
     if sse:
         from ..transports.sse import SSETransport
 
         if server._sse is None:
             server._sse = SSETransport(server)
-        routes.append(Route(server.sse_path, endpoint=server._sse.connect, methods=["GET"]))
-        routes.append(Route(server.messages_path.rstrip("/"), endpoint=server._sse.post, methods=["POST"]))
-        routes.append(Route(server.messages_path, endpoint=server._sse.post, methods=["POST"]))
+        if log_messages:
+            connect: Any = logged(request_response(server._sse.connect), "sse")
+            post: Any = logged(request_response(server._sse.post), "sse")
+        else:
+            connect, post = server._sse.connect, server._sse.post
+        routes.append(Route(server.sse_path, endpoint=connect, methods=["GET"]))
+        routes.append(Route(server.messages_path.rstrip("/"), endpoint=post, methods=["POST"]))
+        routes.append(Route(server.messages_path, endpoint=post, methods=["POST"]))
     for path, fn, methods, name in server._custom_routes:
         routes.append(Route(path, endpoint=custom_endpoint(fn), methods=methods, name=name))
     if server.debug:

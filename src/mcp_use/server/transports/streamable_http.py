@@ -103,16 +103,21 @@ class ResponseStream:
         chunk = self.log.append(message) if self.log is not None else sse_event(message)
         if last and self.log is not None:
             self.log.finished = True
-        if not self.closed:
+        if self.log is not None and self.log.live is not None:
+            # A client resumed this stream elsewhere, so this connection is gone.
+            with contextlib.suppress(Exception):
+                await self.log.live(chunk)
+            if last and not self.closed:
+                self.closed = True
+                with contextlib.suppress(Exception):
+                    await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif not self.closed:
             try:
                 await self.send({"type": "http.response.body", "body": chunk, "more_body": not last})
             except OSError:
                 self.closed = True
             if last:
                 self.closed = True
-        elif self.log is not None and self.log.live is not None:
-            with contextlib.suppress(Exception):
-                await self.log.live(chunk)
 
     async def message(self, message: jsonrpc.Message) -> None:
         if self.done or (self.closed and self.log is None):
@@ -558,7 +563,9 @@ async def _hold_open(
     ended = asyncio.ensure_future(closed.wait())
     try:
         while True:
-            done, _ = await asyncio.wait({disconnect, ended}, timeout=KEEPALIVE_SECONDS)
+            done, _ = await asyncio.wait(
+                {disconnect, ended}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
             if done:
                 break
             try:

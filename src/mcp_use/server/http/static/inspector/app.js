@@ -1,0 +1,450 @@
+// The inspector page: connect to an MCP endpoint, browse and call what it offers.
+import { McpClient } from "./mcp.js";
+import { buildField, buildForm, h } from "./form.js";
+
+const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  client: null,
+  tab: "tools",
+  items: { tools: [], resources: [], templates: [], prompts: [] },
+  selected: null,
+  counts: { events: 0, messages: 0 },
+};
+
+// ---- logs ---------------------------------------------------------------------------
+function time() {
+  return new Date().toLocaleTimeString([], { hour12: false });
+}
+
+function pretty(value) {
+  return JSON.stringify(value, null, 2);
+}
+
+function addLog(listId, entry) {
+  const list = $(listId);
+  list.prepend(entry);
+  while (list.children.length > 500) list.lastChild.remove();
+  state.counts[listId] += 1;
+  $(`count-${listId}`).textContent = String(state.counts[listId]);
+}
+
+function logMessage(direction, msg) {
+  const what = msg.method || (msg.error ? "error" : "result");
+  const summary = h(
+    "summary",
+    {},
+    h("span", { class: `dir dir-${direction}`, text: direction === "out" ? "→" : "←" }),
+    h("span", { class: "time", text: time() }),
+    h("span", { class: "what", text: what }),
+    msg.id !== undefined ? h("span", { class: "muted", text: ` #${msg.id}` }) : null,
+  );
+  addLog("messages", h("li", { class: `msg msg-${direction}` }, h("details", {}, summary, h("pre", { text: pretty(msg) }))));
+}
+
+function logEvent(kind, text, detail) {
+  const body = detail === undefined ? null : h("pre", { text: typeof detail === "string" ? detail : pretty(detail) });
+  addLog(
+    "events",
+    h("li", { class: `event event-${kind}` }, h("span", { class: "time", text: time() }), h("span", { class: `badge level-${kind}`, text: kind }), h("span", { class: "event-text", text }), body),
+  );
+}
+
+function onNotification(msg) {
+  const p = msg.params || {};
+  switch (msg.method) {
+    case "notifications/message": {
+      const data = typeof p.data === "string" ? p.data : pretty(p.data);
+      logEvent(p.level || "info", (p.logger ? `[${p.logger}] ` : "") + data);
+      break;
+    }
+    case "notifications/progress": {
+      const total = p.total ? ` / ${p.total}` : "";
+      logEvent("progress", `${p.progress}${total}${p.message ? ` — ${p.message}` : ""}`);
+      break;
+    }
+    case "notifications/tools/list_changed":
+    case "notifications/resources/list_changed":
+    case "notifications/prompts/list_changed":
+      logEvent("changed", msg.method.split("/")[1] + " changed; refreshing");
+      refreshLists();
+      break;
+    default:
+      logEvent("notice", msg.method, p);
+  }
+}
+
+// ---- connecting ---------------------------------------------------------------------
+function setStatus(stateName, text) {
+  const badge = $("status");
+  badge.dataset.state = stateName;
+  badge.textContent = text;
+}
+
+async function connect(url) {
+  if (state.client) await state.client.close();
+  state.client = null;
+  state.selected = null;
+  state.items = { tools: [], resources: [], templates: [], prompts: [] };
+  renderList();
+  $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
+  setStatus("busy", "connecting…");
+  const client = new McpClient(url, { onMessage: logMessage, onNotification });
+  try {
+    await client.connect();
+  } catch (err) {
+    setStatus("error", "connection failed");
+    $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${err.message}`));
+    return;
+  }
+  state.client = client;
+  const info = client.serverInfo || {};
+  setStatus("ok", "connected");
+  const params = new URLSearchParams(location.search);
+  params.set("url", url);
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+  $("server-info").replaceChildren(
+    h("strong", { text: info.title || info.name || "server" }),
+    info.version ? h("span", { class: "muted", text: ` v${info.version}` }) : null,
+    h("span", { class: "muted", text: ` · protocol ${client.protocolVersion}` }),
+    client.instructions ? h("p", { class: "instructions", text: client.instructions }) : null,
+  );
+  document.title = `${info.name || "MCP"} — MCP Inspector`;
+  await refreshLists();
+  $("detail").replaceChildren(h("p", { class: "muted", text: "Pick a tool, resource or prompt." }));
+}
+
+async function refreshLists() {
+  const client = state.client;
+  if (!client) return;
+  const caps = client.capabilities || {};
+  const tasks = {
+    tools: caps.tools ? client.listAll("tools/list", "tools") : [],
+    resources: caps.resources ? client.listAll("resources/list", "resources") : [],
+    templates: caps.resources ? client.listAll("resources/templates/list", "resourceTemplates") : [],
+    prompts: caps.prompts ? client.listAll("prompts/list", "prompts") : [],
+  };
+  for (const [key, task] of Object.entries(tasks)) {
+    try {
+      state.items[key] = await task;
+    } catch (err) {
+      state.items[key] = [];
+      logEvent("error", `${key}: ${err.message}`);
+    }
+  }
+  renderList();
+}
+
+// ---- the list -----------------------------------------------------------------------
+function renderList() {
+  const { tools, resources, templates, prompts } = state.items;
+  $("count-tools").textContent = String(tools.length);
+  $("count-resources").textContent = String(resources.length + templates.length);
+  $("count-prompts").textContent = String(prompts.length);
+  const filter = $("filter").value.trim().toLowerCase();
+  const match = (item) => !filter || JSON.stringify([item.name, item.title, item.description, item.uri, item.uriTemplate]).toLowerCase().includes(filter);
+  const list = $("list");
+  list.replaceChildren();
+  const entries = [];
+  if (state.tab === "tools") tools.forEach((t) => entries.push(["tool", t, t.name]));
+  if (state.tab === "resources") {
+    resources.forEach((r) => entries.push(["resource", r, r.uri]));
+    templates.forEach((t) => entries.push(["template", t, t.uriTemplate]));
+  }
+  if (state.tab === "prompts") prompts.forEach((p) => entries.push(["prompt", p, p.name]));
+  for (const [kind, item, key] of entries) {
+    if (!match(item)) continue;
+    const selected = state.selected && state.selected.kind === kind && state.selected.key === key;
+    const button = h(
+      "button",
+      { type: "button", class: "item", "data-kind": kind, "data-name": key, "aria-current": selected ? "true" : false, onclick: () => select(kind, item, key) },
+      h("span", { class: "item-name", text: kind === "tool" || kind === "prompt" ? item.name : item.name || key }),
+      kind === "template" ? h("span", { class: "badge", text: "template" }) : null,
+      kind === "resource" || kind === "template" ? h("span", { class: "item-uri", text: key }) : null,
+      item.description ? h("span", { class: "item-desc", text: item.description }) : null,
+    );
+    list.append(h("li", {}, button));
+  }
+  if (!list.children.length) list.append(h("li", { class: "muted empty", text: state.client ? "Nothing here." : "Not connected." }));
+}
+
+function select(kind, item, key) {
+  state.selected = { kind, key };
+  renderList();
+  const render = { tool: renderTool, resource: renderResource, template: renderTemplate, prompt: renderPrompt }[kind];
+  $("detail").replaceChildren(...render(item));
+  $("detail").scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+// ---- results ------------------------------------------------------------------------
+function errorBox(text) {
+  return h("div", { class: "error-box", role: "alert", text });
+}
+
+function textBlock(text, mime) {
+  const trimmed = (text || "").trim();
+  if (mime?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return h("pre", { class: "json", text: pretty(JSON.parse(trimmed)) });
+    } catch {
+      // not JSON after all
+    }
+  }
+  return h("pre", { class: "text", text });
+}
+
+function renderBlock(block) {
+  switch (block.type) {
+    case "text":
+      return textBlock(block.text);
+    case "image":
+      return h("img", { class: "image", alt: "image result", src: `data:${block.mimeType};base64,${block.data}` });
+    case "audio":
+      return h("audio", { controls: true, src: `data:${block.mimeType};base64,${block.data}` });
+    case "resource":
+      return renderContents(block.resource || {});
+    case "resource_link":
+      return h("div", { class: "link-block" }, h("span", { class: "badge", text: "link" }), h("code", { text: block.uri }), block.name ? ` ${block.name}` : "");
+    default:
+      return h("pre", { class: "json", text: pretty(block) });
+  }
+}
+
+function renderContents(c) {
+  const head = h("div", { class: "contents-head" }, h("code", { text: c.uri || "" }), c.mimeType ? h("span", { class: "badge", text: c.mimeType }) : null);
+  let body;
+  if (c.text !== undefined) body = textBlock(c.text, c.mimeType);
+  else if (c.blob !== undefined && (c.mimeType || "").startsWith("image/")) body = h("img", { class: "image", alt: c.uri || "image", src: `data:${c.mimeType};base64,${c.blob}` });
+  else if (c.blob !== undefined) {
+    body = h("a", { href: `data:${c.mimeType || "application/octet-stream"};base64,${c.blob}`, download: (c.uri || "blob").split("/").pop(), text: `Download (${Math.round((c.blob.length * 3) / 4)} bytes)` });
+  } else body = h("pre", { class: "json", text: pretty(c) });
+  return h("div", { class: "contents" }, head, body);
+}
+
+function resultPanel() {
+  return h("section", { id: "result", class: "result", "aria-live": "polite" });
+}
+
+function showResult(panel, result, ms) {
+  const blocks = [];
+  blocks.push(h("div", { class: "result-head" }, h("span", { class: `badge ${result.isError ? "bad" : "good"}`, text: result.isError ? "error" : "ok" }), h("span", { class: "muted", text: ` ${ms} ms` })));
+  for (const block of result.content || []) blocks.push(h("div", { class: "block" }, renderBlock(block)));
+  if (result.structuredContent !== undefined) {
+    blocks.push(h("h4", { text: "Structured content" }), h("pre", { class: "json structured", text: pretty(result.structuredContent) }));
+  }
+  panel.replaceChildren(...blocks);
+  panel.classList.toggle("is-error", Boolean(result.isError));
+}
+
+async function run(panel, button, action) {
+  button.disabled = true;
+  panel.classList.remove("is-error");
+  panel.replaceChildren(h("p", { class: "muted", text: "Running…" }));
+  const started = performance.now();
+  try {
+    await action(Math.round(performance.now() - started), () => Math.round(performance.now() - started));
+  } catch (err) {
+    panel.classList.add("is-error");
+    panel.replaceChildren(errorBox(err.message));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function ensureConnected() {
+  if (!state.client) throw new Error("Not connected");
+  return state.client;
+}
+
+// ---- detail views -------------------------------------------------------------------
+function detailHead(kind, title, item) {
+  const ann = item.annotations || {};
+  const badges = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"].filter((k) => ann[k]).map((k) => h("span", { class: "badge", text: k.replace("Hint", "") }));
+  return [
+    h("div", { class: "detail-head" }, h("span", { class: "badge kind", text: kind }), h("h2", { text: title }), ...badges),
+    item.title && item.title !== title ? h("p", { class: "subtitle", text: item.title }) : null,
+    item.description ? h("p", { class: "description", text: item.description }) : null,
+  ].filter(Boolean);
+}
+
+function renderTool(tool) {
+  const form = buildForm(tool.inputSchema || {});
+  const raw = h("textarea", { class: "json raw", rows: 8, hidden: true, "aria-label": "Arguments as JSON" });
+  const toggle = h("button", {
+    type: "button",
+    class: "link",
+    text: "Edit as JSON",
+    onclick: () => {
+      if (raw.hidden) {
+        try {
+          raw.value = pretty(form.get() || {});
+        } catch {
+          raw.value = "{}";
+        }
+      }
+      raw.hidden = !raw.hidden;
+      form.el.hidden = !raw.hidden;
+      toggle.textContent = raw.hidden ? "Edit as JSON" : "Edit as form";
+    },
+  });
+  const progress = h("progress", { class: "progress", hidden: true, max: 1, value: 0 });
+  const panel = resultPanel();
+  const button = h("button", { type: "submit", id: "call-tool", class: "primary", text: "Call tool" });
+  const formEl = h(
+    "form",
+    {
+      class: "tool-form",
+      "data-tool": tool.name,
+      onsubmit: (event) => {
+        event.preventDefault();
+        run(panel, button, async (_, elapsed) => {
+          const client = ensureConnected();
+          const args = raw.hidden ? form.get() || {} : JSON.parse(raw.value || "{}");
+          progress.hidden = true;
+          const result = await client.request(
+            "tools/call",
+            { name: tool.name, arguments: args },
+            {
+              onProgress: (p) => {
+                progress.hidden = false;
+                progress.max = p.total || Math.max(p.progress, 1);
+                progress.value = p.progress;
+                progress.title = p.message || "";
+              },
+            },
+          );
+          showResult(panel, result, elapsed());
+        });
+      },
+    },
+    form.el,
+    raw,
+    h("div", { class: "actions" }, button, toggle, progress),
+  );
+  const schemaBox = h("details", { class: "schema" }, h("summary", { text: "Schemas" }), h("h4", { text: "Input" }), h("pre", { text: pretty(tool.inputSchema || {}) }), tool.outputSchema ? h("h4", { text: "Output" }) : null, tool.outputSchema ? h("pre", { text: pretty(tool.outputSchema) }) : null);
+  return [...detailHead("tool", tool.name, tool), formEl, panel, schemaBox];
+}
+
+async function readInto(panel, uri, elapsed) {
+  const result = await ensureConnected().request("resources/read", { uri });
+  panel.replaceChildren(h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })), ...(result.contents || []).map(renderContents));
+}
+
+function renderResource(resource) {
+  const panel = resultPanel();
+  const button = h("button", { type: "button", id: "read-resource", class: "primary", text: "Read resource" });
+  button.addEventListener("click", () => run(panel, button, (_, elapsed) => readInto(panel, resource.uri, elapsed)));
+  return [...detailHead("resource", resource.name || resource.uri, resource), h("p", {}, h("code", { text: resource.uri }), resource.mimeType ? h("span", { class: "badge", text: resource.mimeType }) : null), h("div", { class: "actions" }, button), panel];
+}
+
+function renderTemplate(template) {
+  const names = [...template.uriTemplate.matchAll(/\{([+#./;?&]?)([^}]+)\}/g)].flatMap((m) => m[2].split(",").map((n) => n.replace(/\*$/, "")));
+  const fields = names.map((name) => [name, buildField({ type: "string" }, { name, path: name, required: true })]);
+  const preview = h("code", { class: "uri-preview", text: template.uriTemplate });
+  const expand = () =>
+    template.uriTemplate.replace(/\{([+#./;?&]?)([^}]+)\}/g, (_, op, list) =>
+      list
+        .split(",")
+        .map((n) => {
+          const field = fields.find(([k]) => k === n.replace(/\*$/, ""));
+          let v = "";
+          try {
+            v = field?.[1].get() ?? "";
+          } catch {
+            v = "";
+          }
+          return op === "+" || op === "#" ? encodeURI(v) : encodeURIComponent(v);
+        })
+        .join(","),
+    );
+  const panel = resultPanel();
+  const button = h("button", { type: "submit", id: "read-template", class: "primary", text: "Read resource" });
+  const form = h(
+    "form",
+    {
+      oninput: () => (preview.textContent = expand()),
+      onsubmit: (event) => {
+        event.preventDefault();
+        run(panel, button, (_, elapsed) => {
+          fields.forEach(([, f]) => f.get());
+          return readInto(panel, expand(), elapsed);
+        });
+      },
+    },
+    fields.map(([, f]) => f.el),
+    h("p", {}, "URI: ", preview),
+    h("div", { class: "actions" }, button),
+  );
+  return [...detailHead("template", template.name || template.uriTemplate, template), h("p", {}, h("code", { text: template.uriTemplate })), form, panel];
+}
+
+function renderPrompt(prompt) {
+  const fields = (prompt.arguments || []).map((arg) => [arg.name, buildField({ type: "string", description: arg.description }, { name: arg.name, path: arg.name, required: Boolean(arg.required) })]);
+  const panel = resultPanel();
+  const button = h("button", { type: "submit", id: "get-prompt", class: "primary", text: "Get prompt" });
+  const form = h(
+    "form",
+    {
+      onsubmit: (event) => {
+        event.preventDefault();
+        run(panel, button, async (_, elapsed) => {
+          const args = {};
+          for (const [name, field] of fields) {
+            const v = field.get();
+            if (v !== undefined) args[name] = v;
+          }
+          const result = await ensureConnected().request("prompts/get", { name: prompt.name, arguments: args });
+          panel.replaceChildren(
+            h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })),
+            result.description ? h("p", { class: "description", text: result.description }) : null,
+            ...(result.messages || []).map((m) => h("div", { class: `message role-${m.role}` }, h("span", { class: "badge", text: m.role }), renderBlock(m.content || {}))),
+          );
+        });
+      },
+    },
+    fields.length ? fields.map(([, f]) => f.el) : h("p", { class: "muted", text: "No arguments." }),
+    h("div", { class: "actions" }, button),
+  );
+  return [...detailHead("prompt", prompt.name, prompt), form, panel];
+}
+
+// ---- wiring -------------------------------------------------------------------------
+function init() {
+  const params = new URLSearchParams(location.search);
+  const defaultUrl = new URL(config.mcpPath || "/mcp", location.origin).href;
+  const url = params.get("url") || defaultUrl;
+  $("server-url").value = url;
+  $("docs-link").href = config.docsPath || "#";
+  $("connect-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    connect($("server-url").value.trim());
+  });
+  document.querySelectorAll("[data-tab]").forEach((button) =>
+    button.addEventListener("click", () => {
+      state.tab = button.dataset.tab;
+      document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
+      renderList();
+    }),
+  );
+  document.querySelectorAll("[data-log]").forEach((button) =>
+    button.addEventListener("click", () => {
+      document.querySelectorAll("[data-log]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
+      $("events").hidden = button.dataset.log !== "events";
+      $("messages").hidden = button.dataset.log !== "messages";
+    }),
+  );
+  $("clear-logs").addEventListener("click", () => {
+    for (const id of ["events", "messages"]) {
+      $(id).replaceChildren();
+      state.counts[id] = 0;
+      $(`count-${id}`).textContent = "0";
+    }
+  });
+  $("filter").addEventListener("input", renderList);
+  window.addEventListener("pagehide", () => state.client?.close());
+  renderList();
+  connect(url);
+}
+
+init();
