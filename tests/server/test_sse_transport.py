@@ -1,0 +1,71 @@
+"""The legacy HTTP+SSE transport, driven by the official SDK's `sse_client`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mcp import types
+from mcp.client.session import ClientSession
+from mcp.client.sse import sse_client
+
+from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+
+
+@pytest.fixture(scope="module")
+def sse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    with ServerProcess(
+        python_cmd("tests/server/servers/sse_server.py", port),
+        port=port,
+        env=build_env({"PYTHONPATH": "src"}),
+        log_dir=tmp_path_factory.mktemp("sse"),
+    ) as srv:
+        yield srv.url("/sse")
+
+
+async def _sampling(context, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:  # type: ignore[no-untyped-def]
+    question = params.messages[0].content.text  # type: ignore[union-attr]
+    return types.CreateMessageResult(
+        role="assistant",
+        content=types.TextContent(type="text", text=f"answer to {question}"),
+        model="test-model",
+        stop_reason="endTurn",
+    )
+
+
+async def test_sdk_sse_client_lists_calls_and_reads(sse_url: str) -> None:
+    async with sse_client(sse_url) as (read, write), ClientSession(read, write) as session:
+        init = await session.initialize()
+        assert init.server_info.name == "sse-server"
+        tools = await session.list_tools()
+        assert {t.name for t in tools.tools} == {"add", "ask_model"}
+        result = await session.call_tool("add", {"a": 2, "b": 40})
+        assert not result.is_error
+        assert result.structured_content == {"result": 42}
+        assert result.content[0].text == "42"  # type: ignore[union-attr]
+        contents = await session.read_resource("memo://hello")
+        assert contents.contents[0].text == "hello over sse"  # type: ignore[union-attr]
+
+
+async def test_sdk_sse_client_answers_sampling(sse_url: str) -> None:
+    async with (
+        sse_client(sse_url) as (read, write),
+        ClientSession(read, write, sampling_callback=_sampling) as session,
+    ):
+        await session.initialize()
+        result = await session.call_tool("ask_model", {"question": "2+2?"})
+        assert not result.is_error, result
+        assert result.content[0].text == "model said: answer to 2+2?"  # type: ignore[union-attr]
+
+
+async def test_unknown_session_id_is_refused(sse_url: str) -> None:
+    import httpx
+
+    base = sse_url.rsplit("/", 1)[0]
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{base}/messages/?session_id=nope", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == -32600
