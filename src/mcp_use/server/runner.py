@@ -41,12 +41,27 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
     return True
 
 
+BIND_HOST_ENV = "MCP_USE_BIND_HOST"
+
+
+def apply_bind_host(server: MCPServer, host: str) -> None:
+    """`dns_rebinding_protection=None` means: on when bound to a loopback address."""
+    if server._guard.enabled is None:
+        from .http.security import is_loopback
+
+        server._guard.enabled = is_loopback(host)
+
+
 def configure_from_env(server: MCPServer) -> None:
     """In a process uvicorn or gunicorn started (reload, workers), log as `server.run()` would.
 
-    `server.run()` leaves `MCP_USE_LOGGING` for the processes it starts; a server run as
-    `uvicorn server:server.app` or under gunicorn logs too when nothing else is set up.
+    `server.run()` leaves `MCP_USE_LOGGING` (and the host it binds) for the processes it
+    starts; a server run as `uvicorn server:server.app` or under gunicorn logs too when
+    nothing else is set up.
     """
+    host = os.environ.get(BIND_HOST_ENV)
+    if host:
+        apply_bind_host(server, host)
     level = os.environ.get(LOGGING_ENV)
     if level is None:
         served = any(logging.getLogger(name).handlers for name in ("uvicorn.error", "gunicorn.error"))
@@ -76,6 +91,7 @@ def run(
     import uvicorn
 
     server._sealer.warn_if_generated(workers)
+    apply_bind_host(server, host)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -103,8 +119,9 @@ def run(
         log.info("Inspector: http://%s:%s%s", url_host, port, server.inspector_path)
     if reload or workers > 1:
         target, app_dir = _import_string(server, kind)
+        # The processes uvicorn starts import the server again; they log and guard the same way.
+        os.environ[BIND_HOST_ENV] = host
         if configured:
-            # The processes uvicorn starts import the server again; they log the same way.
             os.environ[LOGGING_ENV] = log_level or ""
         if reload:
             options.setdefault("reload_dirs", [app_dir])

@@ -28,6 +28,7 @@ def new_session_id() -> str:
 class ServerSession:
     __slots__ = (
         "__weakref__",
+        "cancelled",
         "client_capabilities",
         "client_info",
         "correlator",
@@ -51,6 +52,7 @@ class ServerSession:
         self.subscriptions: set[str] | None = None
         self.correlator: Correlator | None = None
         self.inflight: dict[jsonrpc.RequestId, asyncio.Task[Any]] | None = None
+        self.cancelled: set[jsonrpc.RequestId] | None = None  # ids the client cancelled
         self.stream: Sink | None = None  # the standalone channel: GET stream or stdio
         self.last_active = time.monotonic()
 
@@ -77,8 +79,18 @@ class ServerSession:
         task = self.inflight.get(request_id) if self.inflight else None
         if task is None or task.done():
             return False
+        if self.cancelled is None:
+            self.cancelled = set()
+        self.cancelled.add(request_id)
         task.cancel()
         return True
+
+    def was_cancelled(self, request_id: jsonrpc.RequestId) -> bool:
+        """True once, for a request the client cancelled (not one the server tore down)."""
+        if self.cancelled and request_id in self.cancelled:
+            self.cancelled.discard(request_id)
+            return True
+        return False
 
     async def notify(self, message: jsonrpc.Message) -> bool:
         """Send on the standalone channel; False when the client has none open."""

@@ -26,8 +26,22 @@ def mismatch(detail: str) -> MCPError:
     return MCPError(HEADER_MISMATCH, f"Header mismatch: {detail}", http_status=400)
 
 
+_PARAMS_CACHE: dict[int, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], Any]]]] = {}
+
+
 def header_params(schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:
     """Every `x-mcp-header` reachable from the schema root through `properties` only."""
+    cached = _PARAMS_CACHE.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    found = _find_params(schema)
+    if len(_PARAMS_CACHE) > 4096:
+        _PARAMS_CACHE.clear()
+    _PARAMS_CACHE[id(schema)] = (schema, found)
+    return found
+
+
+def _find_params(schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:
     found: list[tuple[str, tuple[str, ...], Any]] = []
 
     def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:

@@ -322,14 +322,17 @@ class StreamableHTTPTransport:
         )
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
         req.close_stream = stream.close
-        task = asyncio.ensure_future(self.engine.handle(req))
-        session.track(req.id, task)
+        # The handler runs in this request's own task, which `notifications/cancelled`
+        # cancels: no extra task per call.
+        task = asyncio.current_task()
+        session.track(req.id, task)  # type: ignore[arg-type]
         try:
-            response = await asyncio.shield(task)
+            response = await self.engine.handle(req)
         except asyncio.CancelledError:
-            if not task.cancelled():
+            if not session.was_cancelled(req.id):
                 raise  # the server itself is shutting down
-            # notifications/cancelled: no response is sent for a cancelled request.
+            task.uncancel()  # type: ignore[union-attr]
+            # No response is sent for a cancelled request.
             with contextlib.suppress(Exception):
                 await stream.finish(None)
             return
@@ -386,20 +389,19 @@ class StreamableHTTPTransport:
         if req.method == "subscriptions/listen":
             await self._listen(receive, send, req)
             return
-        handler = asyncio.ensure_future(self.engine.handle(req))
-        watcher = asyncio.ensure_future(_wait_disconnect(receive))
+        # Closing the response stream cancels the request. Most calls finish long before
+        # anyone could hang up, so the disconnect watcher only starts if this one doesn't.
+        task = asyncio.current_task()
+        watch = _DisconnectWatch(receive, task)  # type: ignore[arg-type]
         try:
-            done, _ = await asyncio.wait({handler, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not watcher.done():
-                watcher.cancel()
-        if handler not in done:
-            # The client closed the response stream: that is the cancellation.
-            handler.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await handler
+            response = await self.engine.handle(req)
+        except asyncio.CancelledError:
+            if not watch.fired:
+                raise
+            task.uncancel()  # type: ignore[union-attr]
             return
-        response = handler.result()
+        finally:
+            watch.stop()
         error = response.get("error")
         if error is not None and not stream.started:
             status = MODERN_ERROR_STATUS.get(error.get("code"), 200)
@@ -543,6 +545,37 @@ class StreamableHTTPTransport:
         for session in self.sessions.values():
             session.close()
         self.sessions.clear()
+
+
+class _DisconnectWatch:
+    """Cancels `task` when the client disconnects, watching only after a short delay."""
+
+    __slots__ = ("fired", "handle", "receive", "task", "watcher")
+    DELAY = 0.02
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        self.receive = receive
+        self.task = task
+        self.fired = False
+        self.watcher: asyncio.Task[None] | None = None
+        self.handle: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            self.DELAY, self._start
+        )
+
+    def _start(self) -> None:
+        self.handle = None
+        self.watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        await _wait_disconnect(self.receive)
+        self.fired = True
+        self.task.cancel()
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        if self.watcher is not None and not self.watcher.done():
+            self.watcher.cancel()
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -78,7 +78,7 @@ export function buildField(rawSchema, { name = "", path = "", required = false, 
     ? h(
         "label",
         { for: id, class: "field-label" },
-        h("span", { class: "field-name", text: schema.title && schema.title !== name ? `${name} (${schema.title})` : name }),
+        h("span", { class: "field-name", text: schema.title && schema.title.toLowerCase() !== name.replace(/_/g, " ").toLowerCase() ? `${name} (${schema.title})` : name }),
         required ? h("span", { class: "req", title: "required", text: "*" }) : null,
         h("span", { class: "field-type", text: typeHint(schema) }),
       )
@@ -219,16 +219,30 @@ export function buildField(rawSchema, { name = "", path = "", required = false, 
       }),
     ]);
     const body = h("div", { class: "object-fields" }, fields.map(([, f]) => f.el));
-    const el = name ? h("fieldset", { class: "field field-object", "data-path": path }, h("legend", {}, label), help, body) : body;
+    // An optional object is left out unless its box is ticked.
+    const optional = Boolean(name) && !required;
+    const toggle = optional
+      ? h("input", {
+          type: "checkbox",
+          class: "include",
+          name: `${path}.__include`,
+          title: `Include ${name}`,
+          checked: initial !== undefined && initial !== null,
+          onchange: () => (body.hidden = !toggle.checked),
+        })
+      : null;
+    if (toggle) body.hidden = !toggle.checked;
+    const legend = h("legend", {}, h("span", { class: "legend-row" }, toggle, label));
+    const el = name ? h("fieldset", { class: "field field-object", "data-path": path }, legend, help, body) : body;
     return {
       el,
       get() {
+        if (toggle && !toggle.checked) return undefined;
         const out = {};
         for (const [key, field] of fields) {
           const v = field.get();
           if (v !== undefined) out[key] = v;
         }
-        if (!required && name && Object.keys(out).length === 0) return undefined;
         return out;
       },
     };
