@@ -17,7 +17,7 @@ Role = Literal["user", "assistant"]
 class MCPModel(BaseModel):
     """Base of every spec type: unknown fields are kept, `_meta` is spelled as on the wire."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 
 from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
 from ..protocol.jsonrpc import notification
-from ..protocol.types import CreateMessageResult, Root
 from .mrtr import InputRequired
 from .request import ServerRequest
 from .session import LOG_RANK
 
 if TYPE_CHECKING:
+    from ..protocol.types import CreateMessageResult, Root
     from .server import MCPServer
 
 T = TypeVar("T")
@@ -181,11 +181,15 @@ class Context:
             params["includeContext"] = include_context
         params.update(extra)
         answer = await self._ask("sampling", "sampling/createMessage", params, {"sampling": {}}, key)
+        from ..protocol.types import CreateMessageResult
+
         return CreateMessageResult.model_validate(answer)
 
     async def list_roots(self, *, key: str | None = None) -> list[Root]:
         """The filesystem roots the client exposes."""
         answer = await self._ask("roots", "roots/list", {}, {"roots": {}}, key)
+        from ..protocol.types import Root
+
         return [Root.model_validate(r) for r in answer.get("roots", [])]
 
     async def _ask(

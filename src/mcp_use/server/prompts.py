@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..protocol.errors import INVALID_PARAMS, MCPError
-from ..protocol.types import CONTENT_TYPES, MCPModel, PromptMessage
 from . import schema as schemas
+from .schema import spec_types
 from .tools import content_block
 
 
@@ -78,17 +78,19 @@ def messages(value: Any) -> list[dict[str, Any]]:
 
 
 def _message(value: Any) -> dict[str, Any]:
-    if isinstance(value, PromptMessage):
-        return value.to_wire()
     if isinstance(value, str):
         return {"role": "user", "content": {"type": "text", "text": value}}
-    if isinstance(value, CONTENT_TYPES):
-        return {"role": "user", "content": value.to_wire()}
+    types = spec_types()
+    if types is not None:
+        if isinstance(value, types.PromptMessage):
+            return value.to_wire()
+        if isinstance(value, types.CONTENT_TYPES):
+            return {"role": "user", "content": value.to_wire()}
     if isinstance(value, dict) and "role" in value:
         content = value.get("content")
         if isinstance(content, str):
             content = {"type": "text", "text": content}
-        elif isinstance(content, MCPModel):
+        elif hasattr(content, "to_wire"):
             content = content.to_wire()
         else:
             content = content_block(content)
@@ -110,7 +112,7 @@ def make_prompt(
         name=name or fn.__name__,
         title=title,
         description=description if description is not None else inspect.getdoc(fn),
-        icons=[i.to_wire() if isinstance(i, MCPModel) else i for i in icons] if icons else None,
+        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
         meta=meta,
         signature=schemas.analyse(fn),
         is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),

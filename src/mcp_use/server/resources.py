@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..protocol.errors import INVALID_PARAMS, MCPError
-from ..protocol.types import BlobResourceContents, MCPModel, TextResourceContents
 from . import schema as schemas
+from .schema import spec_types
 from .tools import to_json_text
 
 _VAR = re.compile(r"\{([+#./;?&]?)([A-Za-z0-9_,*]+)\}")
@@ -105,16 +105,16 @@ class Resource:
 
     def contents(self, uri: str, value: Any) -> list[dict[str, Any]]:
         """The `contents` of a read: str is text, bytes a base64 blob, models as given."""
-        if (
-            isinstance(value, (list, tuple))
-            and value
-            and all(isinstance(v, (TextResourceContents, BlobResourceContents, dict)) for v in value)
-        ):
+        types = spec_types()
+        kinds: tuple[type, ...] = (dict,)
+        if types is not None:
+            kinds = (types.TextResourceContents, types.BlobResourceContents, dict)
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, kinds) for v in value):
             return [self._one(uri, v) for v in value]
         return [self._one(uri, value)]
 
     def _one(self, uri: str, value: Any) -> dict[str, Any]:
-        if isinstance(value, MCPModel):
+        if hasattr(value, "to_wire"):
             return value.to_wire()
         if isinstance(value, dict) and ("text" in value or "blob" in value):
             return {"uri": uri, **value}
@@ -156,7 +156,7 @@ def make_resource(
             raise ValueError(f"Resource template {uri!r} lacks parameters {missing} of {fn.__name__}")
     elif signature.params and any(_required(signature, p) for p in signature.params):
         raise ValueError(f"Resource {uri!r} has no URI parameters, but {fn.__name__} requires arguments")
-    if annotations is not None and isinstance(annotations, MCPModel):
+    if annotations is not None and hasattr(annotations, "to_wire"):
         annotations = annotations.to_wire()
     return Resource(
         fn=fn,
@@ -166,7 +166,7 @@ def make_resource(
         description=description if description is not None else inspect.getdoc(fn),
         mime_type=mime_type,
         annotations=annotations,
-        icons=[i.to_wire() if isinstance(i, MCPModel) else i for i in icons] if icons else None,
+        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
         meta=meta,
         size=size,
         signature=signature,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 import typing
 from collections.abc import Callable
 from typing import Any, get_type_hints
@@ -158,11 +159,22 @@ def _is_structured(annotation: Any) -> bool:
     return False
 
 
+def spec_types() -> Any:
+    """The spec types module once anyone imported it, else None.
+
+    Server code never imports it itself: a value cannot be an instance of a class
+    nobody loaded, and building those models is most of the import cost.
+    """
+    return sys.modules.get("mcp_use.protocol.types")
+
+
 def _is_content_annotation(annotation: Any) -> bool:
-    from ..protocol.types import CallToolResult, MCPModel
+    types = spec_types()
+    if types is None:
+        return False
 
     def check(tp: Any) -> bool:
-        if inspect.isclass(tp) and issubclass(tp, (MCPModel, CallToolResult)):
+        if inspect.isclass(tp) and issubclass(tp, types.MCPModel):
             return True
         origin = typing.get_origin(tp)
         if origin is None:

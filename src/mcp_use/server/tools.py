@@ -14,8 +14,8 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from ..protocol.errors import MCPError
-from ..protocol.types import CONTENT_TYPES, CallToolResult, MCPModel
 from . import schema as schemas
+from .schema import spec_types
 
 
 class ToolError(Exception):
@@ -40,7 +40,8 @@ def to_json_text(value: Any) -> str:
 
 def content_block(value: Any) -> dict[str, Any]:
     """One spec content block from a content model, a dict shaped like one, or anything else."""
-    if isinstance(value, MCPModel):
+    types = spec_types()
+    if types is not None and isinstance(value, types.MCPModel):
         return value.to_wire()
     if isinstance(value, dict) and isinstance(value.get("type"), str):
         return value
@@ -49,12 +50,12 @@ def content_block(value: Any) -> dict[str, Any]:
     return {"type": "text", "text": to_json_text(value)}
 
 
-def _is_content(value: Any) -> bool:
-    return isinstance(value, CONTENT_TYPES)
-
-
-def _is_content_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and bool(value) and all(_is_content(v) for v in value)
+def _is_content_list(value: Any, content_types: tuple[type, ...]) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, content_types) for v in value)
+    )
 
 
 @dataclasses.dataclass(slots=True, eq=False)
@@ -111,14 +112,16 @@ class Tool:
 
     def to_result(self, value: Any) -> dict[str, Any]:
         """Turn what the function returned into a `CallToolResult` dict."""
-        if isinstance(value, CallToolResult):
-            return value.to_wire()
         if isinstance(value, str) and self.output.adapter is None:
             return {"content": [{"type": "text", "text": value}], "isError": False}
-        if _is_content(value):
-            return {"content": [value.to_wire()], "isError": False}
-        if _is_content_list(value):
-            return {"content": [v.to_wire() for v in value], "isError": False}
+        types = spec_types()
+        if types is not None:
+            if isinstance(value, types.CallToolResult):
+                return value.to_wire()
+            if isinstance(value, types.CONTENT_TYPES):
+                return {"content": [value.to_wire()], "isError": False}
+            if _is_content_list(value, types.CONTENT_TYPES):
+                return {"content": [v.to_wire() for v in value], "isError": False}
         if self.output.adapter is not None:
             structured = self.output.adapter.dump_python(value, mode="json")
             if self.output.wrap:
@@ -184,7 +187,7 @@ def make_tool(
     if isinstance(output_schema, dict):
         output = schemas.OutputSpec(output_schema, output.adapter, output.wrap)
     if annotations is not None and not isinstance(annotations, dict):
-        annotations = annotations.to_wire() if isinstance(annotations, MCPModel) else dict(annotations)
+        annotations = annotations.to_wire() if hasattr(annotations, "to_wire") else dict(annotations)
     doc = inspect.getdoc(fn)
     return Tool(
         fn=fn,
@@ -194,7 +197,7 @@ def make_tool(
         input_schema=schema,
         output=output,
         annotations=annotations,
-        icons=[i.to_wire() if isinstance(i, MCPModel) else i for i in icons] if icons else None,
+        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
         meta=meta,
         signature=signature,
         context_param=context_param,
