@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -201,7 +202,7 @@ async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:
                     # Too long: skip the rest of it and report one error.
                     while line and not line.endswith(b"\n"):
                         line = stdin.readline(limit)
-                    asyncio.run_coroutine_threadsafe(queue.put(b"\x00too-long"), loop).result()
+                    asyncio.run_coroutine_threadsafe(queue.put(TOO_LONG), loop).result()
                     continue
                 asyncio.run_coroutine_threadsafe(queue.put(line), loop).result()
         except Exception:
@@ -214,17 +215,54 @@ async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:
     return queue
 
 
+async def _pipe_lines(limit: int) -> asyncio.StreamReader | None:
+    """A non-blocking reader on stdin when it is a pipe or socket (the usual case)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+        return None  # a regular file: event loops cannot poll it
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=limit + 1)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    except (ValueError, OSError):
+        return None  # a regular file or something else: fall back to a thread
+    return reader
+
+
+async def _next_line(reader: asyncio.StreamReader) -> bytes | None:
+    """One line, `TOO_LONG` for a line over the limit (skipped whole), None at EOF."""
+    try:
+        line = await reader.readline()
+    except ValueError:
+        # Over the limit: asyncio dropped what it buffered; drop the rest of the line too.
+        while True:
+            try:
+                rest = await reader.readline()
+            except ValueError:
+                continue
+            if not rest or rest.endswith(b"\n"):
+                return TOO_LONG
+    return line or None
+
+
+TOO_LONG = b"\x00too-long"
+
+
 async def serve_stdio(server: MCPServer) -> None:
     out = claim_stdout()
     connection = StdioConnection(server, out)
     server._running = True
-    queue = await _stdin_lines(server.max_body_size)
+    reader = await _pipe_lines(server.max_body_size)
+    queue = await _stdin_lines(server.max_body_size) if reader is None else None
     try:
         while True:
-            line = await queue.get()
+            line = await (queue.get() if queue is not None else _next_line(reader))  # type: ignore[arg-type]
             if line is None:
                 break
-            if line == b"\x00too-long":
+            if line == TOO_LONG:
                 await connection.write(
                     jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {server.max_body_size} bytes")
                 )
