@@ -131,7 +131,21 @@ def run(
             options.setdefault("factory", True)  # `server.streamable_http_app` / `server.sse_app`
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
-    uvicorn.run(_served_app(server, kind), **options)
+    _serve(server, uvicorn.Config(_served_app(server, kind), **options))
+
+
+def _serve(server: MCPServer, config: Any) -> None:
+    """uvicorn, but open SSE streams end as soon as shutdown starts, not after its timeout."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            transport = server._http
+            if transport is not None:
+                asyncio.get_event_loop().call_soon_threadsafe(transport.begin_shutdown)
+
+    Server(config).run()
 
 
 def _served_app(server: MCPServer, kind: str) -> Any:

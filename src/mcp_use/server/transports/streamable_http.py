@@ -160,6 +160,17 @@ class StreamableHTTPTransport:
         self.server = server
         self.engine = server._engine
         self.sessions: dict[str, ServerSession] = {}
+        self._shutdown: asyncio.Event | None = None
+
+    @property
+    def shutdown_event(self) -> asyncio.Event:
+        if self._shutdown is None:
+            self._shutdown = asyncio.Event()
+        return self._shutdown
+
+    def begin_shutdown(self) -> None:
+        """End every open SSE stream now (clients resume elsewhere), so shutdown is quick."""
+        self.shutdown_event.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -444,7 +455,7 @@ class StreamableHTTPTransport:
         )
         self.server._hub.listen(listener)
         try:
-            await _hold_open(receive, send, listener.closed, stream)
+            await _hold_open(receive, send, listener.closed, stream, self.shutdown_event)
         finally:
             self.server._hub.unlisten(listener)
 
@@ -497,7 +508,7 @@ class StreamableHTTPTransport:
         stream.started = True
         await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
         try:
-            await _hold_open(receive, send, closed, stream)
+            await _hold_open(receive, send, closed, stream, self.shutdown_event)
         finally:
             if session.stream is deliver:
                 session.stream = None
@@ -521,7 +532,7 @@ class StreamableHTTPTransport:
         stream = ResponseStream(send)
         stream.started = True
         try:
-            await _hold_open(receive, send, finished, stream)
+            await _hold_open(receive, send, finished, stream, self.shutdown_event)
         finally:
             if log.live is forward:
                 log.live = None
@@ -590,14 +601,18 @@ async def _hold_open(
     send: Send,
     closed: asyncio.Event,
     stream: ResponseStream,
+    shutdown: asyncio.Event,
 ) -> None:
     """Keep an SSE stream open, with keep-alive comments, until either side ends it."""
     disconnect = asyncio.ensure_future(_wait_disconnect(receive))
     ended = asyncio.ensure_future(closed.wait())
+    stopping = asyncio.ensure_future(shutdown.wait())
     try:
         while True:
             done, _ = await asyncio.wait(
-                {disconnect, ended}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                {disconnect, ended, stopping},
+                timeout=KEEPALIVE_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
             )
             if done:
                 break
@@ -608,6 +623,7 @@ async def _hold_open(
     finally:
         disconnect.cancel()
         ended.cancel()
+        stopping.cancel()
         with contextlib.suppress(Exception):
             await stream.close()
 
