@@ -68,6 +68,8 @@ class MCPServer:
         max_body_size: int = DEFAULT_MAX_BODY,
         capabilities: dict[str, Any] | None = None,
         event_store: Any = None,
+        max_sessions: int = 10_000,
+        session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
     ) -> None:
         self.name = name
@@ -102,6 +104,8 @@ class MCPServer:
         self.max_body_size = max_body_size
         self.extra_capabilities = capabilities or {}
         self.sse_retry_ms = sse_retry_ms
+        self.max_sessions = max_sessions
+        self.session_idle_timeout = session_idle_timeout
         self._events = event_store if event_store is not None else MemoryEventStore()
         self._guard = HostGuard(dns_rebinding_protection, allowed_hosts, allowed_origins)
         self._sealer = StateSealer(state_secret)

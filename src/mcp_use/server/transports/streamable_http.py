@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from ...protocol import jsonrpc
@@ -161,6 +162,7 @@ class StreamableHTTPTransport:
         self.engine = server._engine
         self.sessions: dict[str, ServerSession] = {}
         self._shutdown: asyncio.Event | None = None
+        self._last_sweep = time.monotonic()
 
     @property
     def shutdown_event(self) -> asyncio.Event:
@@ -271,6 +273,7 @@ class StreamableHTTPTransport:
                 message.get("id") if kind == jsonrpc.REQUEST else None,
             )
             return
+        session.last_active = time.monotonic()
         if version_header is not None and version_header not in LEGACY_VERSIONS:
             await respond_error(
                 send,
@@ -282,7 +285,39 @@ class StreamableHTTPTransport:
             return
         await self._legacy(scope, receive, send, headers, session, message, kind)
 
+    def _evict_idle(self) -> None:
+        """Drop sessions idle past the timeout; checked at most every few seconds."""
+        now = time.monotonic()
+        if now - self._last_sweep < 5.0 and len(self.sessions) < self.server.max_sessions:
+            return
+        self._last_sweep = now
+        cutoff = now - self.server.session_idle_timeout
+        idle = [sid for sid, s in self.sessions.items() if s.last_active < cutoff and s.stream is None]
+        for sid in idle:
+            self._end_session(sid)
+        if idle:
+            log.info("Evicted %d idle session(s)", len(idle))
+
+    def _end_session(self, session_id: str) -> ServerSession | None:
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            self.server._hub.forget(session)
+            session.close()
+        return session
+
     async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
+        self._evict_idle()
+        if len(self.sessions) >= self.server.max_sessions:
+            await respond_error(
+                send,
+                503,
+                INVALID_REQUEST,
+                f"Service Unavailable: the server holds its maximum of {self.server.max_sessions} "
+                "sessions; retry later or use protocol version 2026-07-28 (no sessions)",
+                message["id"],
+                headers=[(b"retry-after", b"5")],
+            )
+            return
         session_id = new_session_id()
         try:
             session, result = self.engine.initialize(message.get("params") or {}, session_id)
@@ -544,12 +579,9 @@ class StreamableHTTPTransport:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        session = self.sessions.pop(session_id, None)
-        if session is None:
+        if self._end_session(session_id) is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
-        self.server._hub.forget(session)
-        session.close()
         await respond(send, 200)
 
     def close_all(self) -> None:
