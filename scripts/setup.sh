@@ -120,17 +120,14 @@ setup_node_tools() {
 }
 
 # --------------------------------------------------------------------------
-# Debian packages -- NOT ENABLED YET.
-# Later work (Redis-backed state, nginx in front of several workers, browser
-# tests) will need e.g. redis-server, nginx, chromium, chromium-driver. To
-# enable: list them in DEBIAN_PACKAGES. Already-installed packages are skipped,
-# so the step costs nothing once done.
+# Debian packages the tests drive for real. Already-installed packages are
+# skipped, so the step costs nothing once done.
+#   chromium: the inspector's browser test (Python Playwright drives it; never
+#             `playwright install`, which downloads a browser of its own)
+# Later: redis-server and nginx for the multi-process tests.
 # --------------------------------------------------------------------------
 DEBIAN_PACKAGES=(
-    # redis-server
-    # nginx
-    # chromium
-    # chromium-driver
+    chromium
 )
 
 setup_debian_packages() {

@@ -81,11 +81,12 @@ class Correlator:
             async with asyncio.timeout(deadline):  # type: ignore[arg-type]
                 return await future
         except TimeoutError:
-            if on_cancel is not None and not future.done():
+            # The deadline cancelled the wait, and with it the future: unanswered.
+            if on_cancel is not None and _unanswered(future):
                 await _quietly(on_cancel(id_, "timeout"))
             raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
         except asyncio.CancelledError:
-            if on_cancel is not None and not future.done():
+            if on_cancel is not None and _unanswered(future):
                 await _quietly(on_cancel(id_, "cancelled"))
             raise
         finally:
@@ -108,6 +109,14 @@ class Correlator:
             future.set_result(result if isinstance(result, dict) else {})
         return True
 
+    def fail(self, request_id: jsonrpc.RequestId, error: MCPError) -> bool:
+        """Fail one pending request (its transport knows it cannot be answered)."""
+        future = self._pending.get(request_id)
+        if future is None or future.done():
+            return False
+        future.set_exception(error)
+        return True
+
     async def progress(self, params: dict[str, Any]) -> bool:
         callback = self._progress.get(params.get("progressToken"))  # type: ignore[arg-type]
         if callback is None:
@@ -127,6 +136,11 @@ class Correlator:
 
     def reopen(self) -> None:
         self._closed = None
+
+
+def _unanswered(future: asyncio.Future[Any]) -> bool:
+    """No answer arrived (cancelling the wait cancels the future too)."""
+    return future.cancelled() or not future.done()
 
 
 async def _quietly(awaitable: Awaitable[Any]) -> None:

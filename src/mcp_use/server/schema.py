@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import sys
+import types
 import typing
 from collections.abc import Callable
 from typing import Any, get_type_hints
@@ -40,7 +41,7 @@ def _is_context(annotation: Any) -> bool:
     if annotation is Context:
         return True
     origin = typing.get_origin(annotation)
-    if origin is typing.Union or str(origin) == "types.UnionType":
+    if origin is typing.Union or origin is types.UnionType:
         return any(_is_context(a) for a in typing.get_args(annotation))
     return inspect.isclass(annotation) and issubclass(annotation, Context)
 
@@ -129,7 +130,7 @@ def output_spec(annotation: Any) -> OutputSpec:
     if _is_content_annotation(annotation):
         return OutputSpec(None, None, False)
     try:
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        adapter: TypeAdapter[Any] = TypeAdapter(_portable_typeddict(annotation))
         schema = inline_refs(adapter.json_schema(mode="serialization"))
     except Exception:
         return OutputSpec(None, None, False)
@@ -139,6 +140,20 @@ def output_spec(annotation: Any) -> OutputSpec:
             return OutputSpec(_wrap(schema), adapter, True)
         return OutputSpec(schema, adapter, False)
     return OutputSpec(_wrap(schema), adapter, True)
+
+
+def _portable_typeddict(annotation: Any) -> Any:
+    """pydantic refuses `typing.TypedDict` before Python 3.12: rebuild it as typing_extensions'."""
+    if sys.version_info >= (3, 12) or not typing.is_typeddict(annotation):
+        return annotation
+    if type(annotation).__module__ != "typing":
+        return annotation
+    import typing_extensions
+
+    hints = get_type_hints(annotation, include_extras=True)
+    required = annotation.__required_keys__
+    fields = {k: v if k in required else typing_extensions.NotRequired[v] for k, v in hints.items()}
+    return typing_extensions.TypedDict(annotation.__name__, fields)  # type: ignore[operator]
 
 
 def _wrap(schema: dict[str, Any]) -> dict[str, Any]:
@@ -169,12 +184,12 @@ def spec_types() -> Any:
 
 
 def _is_content_annotation(annotation: Any) -> bool:
-    types = spec_types()
-    if types is None:
+    spec = spec_types()
+    if spec is None:
         return False
 
     def check(tp: Any) -> bool:
-        if inspect.isclass(tp) and issubclass(tp, types.MCPModel):
+        if inspect.isclass(tp) and issubclass(tp, spec.MCPModel):
             return True
         origin = typing.get_origin(tp)
         if origin is None:

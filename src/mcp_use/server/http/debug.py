@@ -73,7 +73,9 @@ def _non_null(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict[str, A
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list):
-            rest = [_resolve(o, root) for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+            rest = [
+                _resolve(o, root) for o in options if not (isinstance(o, dict) and o.get("type") == "null")
+            ]
             if len(rest) == 1 and len(rest) < len(options):
                 merged = {k: v for k, v in schema.items() if k != key}
                 merged.update(rest[0])
@@ -176,7 +178,9 @@ def render_docs(server: MCPServer, *, inspector_url: str | None, openmcp_url: st
             for item in items
         )
         toc.append(f"<h3>{_e(title)}</h3><ul>{links}</ul>")
-        parts.append(f'<section id="{_e(kind)}s"><h2>{_e(title)} <span class="count">{len(items)}</span></h2>')
+        parts.append(
+            f'<section id="{_e(kind)}s"><h2>{_e(title)} <span class="count">{len(items)}</span></h2>'
+        )
         for item in items:
             parts.append(render(item))
         parts.append("</section>")
@@ -248,7 +252,7 @@ def render_docs(server: MCPServer, *, inspector_url: str | None, openmcp_url: st
     description = f'<p class="lead">{_e(info["description"])}</p>' if info.get("description") else ""
     css = (STATIC_DIR / "docs.css").read_text(encoding="utf-8")
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(info['title'])} — MCP docs</title><style>{css}</style></head><body>"
         f'<header><div class="wrap"><h1>{_e(info["title"])} <span class="version">v{_e(info["version"])}</span>'
@@ -382,7 +386,9 @@ class JsonRpcLogger:
                 if state["kind"] == "json":
                     if not message.get("more_body"):
                         status = state["status"]
-                        log_message("->", bytes(buffer), pretty, label + (f"HTTP {status} " if status >= 400 else ""))
+                        log_message(
+                            "->", bytes(buffer), pretty, label + (f"HTTP {status} " if status >= 400 else "")
+                        )
                         buffer.clear()
                 else:
                     _drain_sse(buffer, pretty, label)

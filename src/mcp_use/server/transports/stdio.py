@@ -235,17 +235,23 @@ async def _pipe_lines(limit: int) -> asyncio.StreamReader | None:
 async def _next_line(reader: asyncio.StreamReader) -> bytes | None:
     """One line, `TOO_LONG` for a line over the limit (skipped whole), None at EOF."""
     try:
-        line = await reader.readline()
-    except ValueError:
-        # Over the limit: asyncio dropped what it buffered; drop the rest of the line too.
-        while True:
-            try:
-                rest = await reader.readline()
-            except ValueError:
-                continue
-            if not rest or rest.endswith(b"\n"):
-                return TOO_LONG
-    return line or None
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial or None  # EOF (a last line without its newline still counts)
+    except asyncio.LimitOverrunError as exc:
+        consumed = exc.consumed
+    # Over the limit. `readuntil` consumed nothing (unlike `readline`, which may already
+    # have dropped the whole line): drop exactly this line, through its newline, so the
+    # message behind it is not lost.
+    while True:
+        await reader.readexactly(consumed)
+        try:
+            await reader.readuntil(b"\n")
+            return TOO_LONG
+        except asyncio.LimitOverrunError as exc:
+            consumed = exc.consumed
+        except asyncio.IncompleteReadError:
+            return TOO_LONG
 
 
 TOO_LONG = b"\x00too-long"

@@ -286,6 +286,7 @@ function renderTool(tool) {
       raw.hidden = !raw.hidden;
       form.el.hidden = !raw.hidden;
       toggle.textContent = raw.hidden ? "Edit as JSON" : "Edit as form";
+      formEl.noValidate = !raw.hidden; // raw JSON goes as typed; the server validates it
     },
   });
   const progress = h("progress", { class: "progress", hidden: true, max: 1, value: 0 });
