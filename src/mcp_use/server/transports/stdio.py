@@ -48,8 +48,15 @@ class StdioConnection:
         self.session: ServerSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.listeners: dict[jsonrpc.RequestId, Listener] = {}
+        self._trace: Any = None
+        if server.debug_level >= 2:  # DEBUG=2: every message in and out, on stderr
+            from ..http.debug import log_message
+
+            self._trace = log_message
 
     async def write(self, message: jsonrpc.Message) -> None:
+        if self._trace is not None:
+            self._trace("->", message, self.server.pretty_print_jsonrpc, "stdio ")
         # One synchronous write per message: messages never interleave on the pipe.
         self._write_all(jsonrpc.dumps(message) + b"\n")
 
@@ -63,6 +70,8 @@ class StdioConnection:
         line = line.strip()
         if not line:
             return
+        if self._trace is not None:
+            self._trace("<-", line, self.server.pretty_print_jsonrpc, "stdio ")
         try:
             message = jsonrpc.loads(line)
             if isinstance(message, list):
