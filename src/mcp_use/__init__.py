@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "MCPServer": "mcp_use.server.server",
+    "MCPRouter": "mcp_use.server.router",
     "Context": "mcp_use.server.context",
     "ElicitationResult": "mcp_use.server.context",
     "ToolError": "mcp_use.server.tools",
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .protocol.errors import MCPError as MCPError
     from .server.context import Context as Context
     from .server.context import ElicitationResult as ElicitationResult
+    from .server.router import MCPRouter as MCPRouter
     from .server.server import MCPServer as MCPServer
     from .server.tools import ToolError as ToolError
 

@@ -197,6 +197,10 @@ class MCPServer:
         if self._prompts.pop(name, None) is not None:
             self._changed("prompts")
 
+    def include_router(self, router: Any, prefix: str = "") -> None:
+        """Add the tools, resources and prompts of an `MCPRouter`; names get `prefix`."""
+        router.apply(self, prefix)
+
     def completion(self, fn: Any = None, /) -> Any:
         """Register the `completion/complete` handler: `handler(ref, argument, context)`."""
 

@@ -1,0 +1,15 @@
+"""Client transports: stdio (a child process), Streamable HTTP, and legacy HTTP+SSE."""
+
+from .base import Receiver, Transport, encode_header_value
+from .sse import SSETransport
+from .stdio import StdioTransport
+from .streamable_http import StreamableHTTPTransport
+
+__all__ = [
+    "Receiver",
+    "SSETransport",
+    "StdioTransport",
+    "StreamableHTTPTransport",
+    "Transport",
+    "encode_header_value",
+]

@@ -1,0 +1,87 @@
+"""What a client transport is: bytes in and out, messages up to a receiver.
+
+A transport never interprets a message beyond finding its id. The session binds a
+`Receiver`: `feed()` gets every message from the server, `fail()` settles one request
+the transport knows cannot be answered (an HTTP error, a broken stream), `closed()`
+says the whole connection is gone so every pending call fails at once.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from ...protocol import jsonrpc
+from ...protocol.errors import MCPError
+
+
+class Receiver(Protocol):
+    async def feed(self, message: jsonrpc.Message) -> None: ...
+
+    def fail(self, request_id: jsonrpc.RequestId, error: MCPError) -> None: ...
+
+    def closed(self, error: MCPError) -> None: ...
+
+
+class Transport(abc.ABC):
+    """One connection to one server."""
+
+    #: HTTP transports send `Mcp-*` headers; stdio has none.
+    uses_headers = False
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.receiver: Receiver | None = None
+        self.protocol_version: str | None = None
+
+    def bind(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Open the connection (spawn the process, open the HTTP client)."""
+
+    @abc.abstractmethod
+    async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
+        """Send one message; a request's answer arrives later through the receiver."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the connection and release everything (processes, sockets, tasks)."""
+
+    def cancel(self, request_id: jsonrpc.RequestId) -> None:
+        """Stop waiting on one request's response stream (HTTP); nothing on stdio."""
+        return None
+
+    def on_initialized(self) -> None:
+        """Called after the legacy handshake (HTTP opens its GET stream here)."""
+        return None
+
+    @property
+    def description(self) -> str:
+        return type(self).__name__
+
+
+# ---- header values (2026-07-28: Mcp-Name, Mcp-Param-*) ----------------------------------
+def _is_plain(text: str) -> bool:
+    if not text:
+        return True
+    if text[0] in " \t" or text[-1] in " \t":
+        return False
+    return all(" " <= ch <= "~" for ch in text)
+
+
+def encode_header_value(value: Any) -> str:
+    """A parameter as a header value: verbatim when safe ASCII, else the base64 sentinel."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = value if isinstance(value, str) else str(value)
+    if _is_plain(text):
+        return text
+    return "=?base64?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="

@@ -1,0 +1,77 @@
+"""`MCPRouter`: tools, resources and prompts declared in one module, included in a server later.
+
+Like FastAPI's `APIRouter`: a large server splits its features across modules without
+each module importing the server object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from .server import MCPServer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class MCPRouter:
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.tools: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+        self.resources: list[tuple[Callable[..., Any], str, dict[str, Any]]] = []
+        self.prompts: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+
+    def tool(self, fn: Any = None, /, **options: Any) -> Any:
+        """Same as `MCPServer.tool`, recorded until the router is included."""
+        if isinstance(fn, str):
+            options.setdefault("name", fn)
+            fn = None
+
+        def register(f: F) -> F:
+            self.tools.append((f, options))
+            return f
+
+        return register(fn) if callable(fn) else register
+
+    def resource(self, uri: str, /, **options: Any) -> Callable[[F], F]:
+        def register(f: F) -> F:
+            self.resources.append((f, uri, options))
+            return f
+
+        return register
+
+    def prompt(self, fn: Any = None, /, **options: Any) -> Any:
+        if isinstance(fn, str):
+            options.setdefault("name", fn)
+            fn = None
+
+        def register(f: F) -> F:
+            self.prompts.append((f, options))
+            return f
+
+        return register(fn) if callable(fn) else register
+
+    def include_router(self, router: MCPRouter, prefix: str = "") -> None:
+        """Nest another router; its names get `prefix` in front."""
+        for fn, options in router.tools:
+            self.tools.append((fn, _prefixed(fn, options, prefix + router.prefix)))
+        for fn, uri, options in router.resources:
+            self.resources.append((fn, uri, options))
+        for fn, options in router.prompts:
+            self.prompts.append((fn, _prefixed(fn, options, prefix + router.prefix)))
+
+    def apply(self, server: MCPServer, prefix: str = "") -> None:
+        full = prefix + self.prefix
+        for fn, options in self.tools:
+            server.add_tool(fn, **_prefixed(fn, options, full))
+        for fn, uri, options in self.resources:
+            server.add_resource(fn, uri, **options)
+        for fn, options in self.prompts:
+            server.add_prompt(fn, **_prefixed(fn, options, full))
+
+
+def _prefixed(fn: Callable[..., Any], options: dict[str, Any], prefix: str) -> dict[str, Any]:
+    if not prefix:
+        return options
+    return {**options, "name": prefix + options.get("name", fn.__name__)}
