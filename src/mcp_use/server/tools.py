@@ -22,6 +22,9 @@ class ToolError(Exception):
     """Raise this in a tool to answer `isError: true` with a message meant for the model."""
 
 
+_SCALARS = frozenset({int, float, str, bool})
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -123,7 +126,10 @@ class Tool:
             if _is_content_list(value, types.CONTENT_TYPES):
                 return {"content": [v.to_wire() for v in value], "isError": False}
         if self.output.adapter is not None:
-            structured = self.output.adapter.dump_python(value, mode="json")
+            if self.output.wrap and type(value) in _SCALARS:
+                structured: Any = value  # already JSON; the adapter would only copy it
+            else:
+                structured = self.output.adapter.dump_python(value, mode="json")
             if self.output.wrap:
                 structured = {"result": structured}
             text = orjson.dumps(structured["result"] if self.output.wrap else structured).decode()

@@ -57,6 +57,32 @@ def custom_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
     return endpoint
 
 
+class MCPApp(Starlette):
+    """Starlette with a shortcut for the MCP endpoint.
+
+    While no middleware has been added, requests for the endpoint skip the router and
+    Starlette's exception layers (the endpoint answers its own errors): a tenth of the
+    cost of a call. Once a user adds middleware, every request goes through it.
+    """
+
+    def __init__(self, *, mcp_path: str | None, mcp_endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._mcp_path = mcp_path
+        self._mcp_endpoint = mcp_endpoint
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._mcp_endpoint is not None and not self.user_middleware and scope["type"] == "http":
+            path = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if path == self._mcp_path:
+                scope["app"] = self
+                await self._mcp_endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
     from ..runner import configure_from_env
 
@@ -70,6 +96,7 @@ def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
     def logged(app: Any, where: str) -> Any:
         return JsonRpcLogger(app, server.pretty_print_jsonrpc, where) if log_messages else app
 
+    endpoint = None
     if mcp:
         endpoint = logged(server.http_transport(), "")
         routes.append(Route(server.mcp_path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
@@ -92,4 +119,4 @@ def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
         from .debug import debug_routes
 
         routes.extend(debug_routes(server))
-    return Starlette(routes=routes)
+    return MCPApp(routes=routes, mcp_path=server.mcp_path if mcp else None, mcp_endpoint=endpoint)

@@ -384,8 +384,10 @@ class StreamableHTTPTransport:
             return
         finally:
             session.untrack(req.id)
-        with contextlib.suppress(OSError):
+        try:
             await stream.finish(response)
+        except OSError:
+            pass  # the client went away; the event log keeps the answer for a resume
 
     def _log_opener(self, session: ServerSession) -> Any:
         store = self.server._events
@@ -451,11 +453,15 @@ class StreamableHTTPTransport:
         error = response.get("error")
         if error is not None and not stream.started:
             status = MODERN_ERROR_STATUS.get(error.get("code"), 200)
-            with contextlib.suppress(OSError):
+            try:
                 await respond_json(send, status, response)
+            except OSError:
+                pass  # the client went away
             return
-        with contextlib.suppress(OSError):
+        try:
             await stream.finish(response)
+        except OSError:
+            pass  # the client went away
 
     async def _listen(self, receive: Receive, send: Send, req: Any) -> None:
         """`subscriptions/listen`: a long-lived stream of the notifications asked for."""
