@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import REPO_ROOT, ServerProcess, free_port
 
-sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("MCP_USE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    # scripts/setup.sh installs Debian's chromium; a machine without it fails here loudly.
+    raise RuntimeError(f"chromium not found at {CHROMIUM}: run scripts/setup.sh (apt-get install chromium)")
 
 ARGS = [
     "--headless",
