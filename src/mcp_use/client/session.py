@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import string
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
@@ -27,6 +26,7 @@ from ..protocol.errors import (
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
 )
+from ..protocol.headers import encode_value, header_params, value_at
 from ..protocol.types import (
     CallToolResult,
     CompleteResult,
@@ -61,7 +61,7 @@ from .errors import (
     ServerDisconnected,
     ServerError,
 )
-from .transports.base import Transport, encode_header_value
+from .transports.base import Transport
 
 log = logging.getLogger("mcp_use.client")
 
@@ -69,8 +69,6 @@ DEFAULT_CLIENT_INFO = {"name": "mcp-use", "version": "0.1.0"}
 PROBE_TIMEOUT = 10.0
 MAX_INPUT_ROUNDS = 16
 MODERN_ERRORS = frozenset({HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION})
-_HEADER_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
-_HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 
 
 class _FallBack(Exception):
@@ -507,7 +505,7 @@ class ClientSession:
             name = item.get("name")
             schema = item.get("inputSchema")
             try:
-                found = header_params(schema) if isinstance(schema, dict) else []
+                found = [(n, p) for n, p, _ in header_params(schema)] if isinstance(schema, dict) else []
             except ValueError as why:
                 log.warning("[%s] tool %r left out: %s", self.name, name, why)
                 invalid[str(name)] = str(why)
@@ -678,48 +676,12 @@ class ClientSession:
 
 
 # ---- x-mcp-header (2026-07-28) ------------------------------------------------------------
-def header_params(schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
-    """The `x-mcp-header` annotations of a tool schema; ValueError when one is invalid."""
-    found: list[tuple[str, tuple[str, ...]]] = []
-    seen: set[str] = set()
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        props = node.get("properties")
-        if not isinstance(props, dict):
-            return
-        for key, sub in props.items():
-            if not isinstance(sub, dict):
-                continue
-            if "x-mcp-header" in sub:
-                name = sub["x-mcp-header"]
-                where = ".".join((*path, key))
-                if not isinstance(name, str) or not name:
-                    raise ValueError(f"x-mcp-header on {where!r} is empty")
-                if any(ch not in _HEADER_CHARS for ch in name):
-                    raise ValueError(f"x-mcp-header {name!r} on {where!r} is not a valid header name")
-                if sub.get("type") not in _HEADER_TYPES:
-                    raise ValueError(
-                        f"x-mcp-header on {where!r} needs a string, integer or boolean parameter, "
-                        f"not {sub.get('type')!r}"
-                    )
-                if name.lower() in seen:
-                    raise ValueError(f"x-mcp-header {name!r} is used twice")
-                seen.add(name.lower())
-                found.append((name, (*path, key)))
-            walk(sub, (*path, key))
-
-    walk(schema, ())
-    return found
-
-
 def _param_headers(specs: list[tuple[str, tuple[str, ...]]], arguments: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, path in specs:
-        value: Any = arguments
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+        value = value_at(arguments, path)
         if value is not None:
-            headers["Mcp-Param-" + name] = encode_header_value(value)
+            headers["Mcp-Param-" + name] = encode_value(value)
     return headers
 
 
@@ -728,4 +690,4 @@ async def _maybe_await(value: Any) -> None:
         await value
 
 
-__all__ = ["ClientSession", "header_params"]
+__all__ = ["ClientSession"]

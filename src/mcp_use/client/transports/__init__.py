@@ -1,6 +1,6 @@
 """Client transports: stdio (a child process), Streamable HTTP, and legacy HTTP+SSE."""
 
-from .base import Receiver, Transport, encode_header_value
+from .base import Receiver, Transport
 from .sse import SSETransport
 from .stdio import StdioTransport
 from .streamable_http import StreamableHTTPTransport
@@ -11,5 +11,4 @@ __all__ = [
     "StdioTransport",
     "StreamableHTTPTransport",
     "Transport",
-    "encode_header_value",
 ]

@@ -9,9 +9,8 @@ says the whole connection is gone so every pending call fails at once.
 from __future__ import annotations
 
 import abc
-import base64
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
@@ -62,26 +61,3 @@ class Transport(abc.ABC):
     @property
     def description(self) -> str:
         return type(self).__name__
-
-
-# ---- header values (2026-07-28: Mcp-Name, Mcp-Param-*) ----------------------------------
-def _is_plain(text: str) -> bool:
-    if not text:
-        return True
-    if text[0] in " \t" or text[-1] in " \t":
-        return False
-    return all(" " <= ch <= "~" for ch in text)
-
-
-def encode_header_value(value: Any) -> str:
-    """A parameter as a header value: verbatim when safe ASCII, else the base64 sentinel."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = value if isinstance(value, str) else str(value)
-    if _is_plain(text):
-        return text
-    return "=?base64?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="

@@ -21,8 +21,9 @@ from httpx_sse import EventSource
 
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
+from ...protocol.headers import encode_value
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
-from .base import Transport, encode_header_value
+from .base import Transport
 
 log = logging.getLogger("mcp_use.client.http")
 ACCEPT = "application/json, text/event-stream"
@@ -81,7 +82,7 @@ class StreamableHTTPTransport(Transport):
                 params = message.get("params")
                 value = params.get(field) if isinstance(params, dict) else None
                 if isinstance(value, str):
-                    h["mcp-name"] = encode_header_value(value)
+                    h["mcp-name"] = encode_value(value)
         if extra:
             h.update(extra)
         return h

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
+from ...protocol import headers as mirrored
 from ...protocol.errors import HEADER_MISMATCH, MCPError
 
 NAMED_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
@@ -13,50 +12,29 @@ _SAFE = {chr(c) for c in range(0x20, 0x7F)} | {"\t"}
 
 
 def decode_value(value: str) -> str:
-    """Undo the `=?base64?...?=` sentinel encoding; raise when it does not decode."""
-    if value.startswith("=?base64?") and value.endswith("?=") and len(value) >= 11:
-        try:
-            return base64.b64decode(value[9:-2], validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise mismatch(f"header value {value!r} is not valid base64") from None
-    return value
+    """Undo the `=?base64?...?=` sentinel encoding; a 400 -32020 when it does not decode."""
+    try:
+        return mirrored.decode_value(value)
+    except ValueError as why:
+        raise mismatch(str(why)) from None
 
 
 def mismatch(detail: str) -> MCPError:
     return MCPError(HEADER_MISMATCH, f"Header mismatch: {detail}", http_status=400)
 
 
-_PARAMS_CACHE: dict[int, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], Any]]]] = {}
+_PARAMS_CACHE: dict[int, tuple[dict[str, Any], list[mirrored.HeaderParam]]] = {}
 
 
-def header_params(schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:
-    """Every `x-mcp-header` reachable from the schema root through `properties` only."""
+def header_params(schema: dict[str, Any]) -> list[mirrored.HeaderParam]:
+    """The schema's `x-mcp-header` parameters (lower-cased names), cached per schema."""
     cached = _PARAMS_CACHE.get(id(schema))
     if cached is not None and cached[0] is schema:
         return cached[1]
-    found = _find_params(schema)
+    found = [(name.lower(), path, kind) for name, path, kind in mirrored.header_params(schema, strict=False)]
     if len(_PARAMS_CACHE) > 4096:
         _PARAMS_CACHE.clear()
     _PARAMS_CACHE[id(schema)] = (schema, found)
-    return found
-
-
-def _find_params(schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:
-    found: list[tuple[str, tuple[str, ...], Any]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        props = node.get("properties")
-        if not isinstance(props, dict):
-            return
-        for key, sub in props.items():
-            if not isinstance(sub, dict):
-                continue
-            name = sub.get("x-mcp-header")
-            if isinstance(name, str) and name:
-                found.append((name.lower(), (*path, key), sub.get("type")))
-            walk(sub, (*path, key))
-
-    walk(schema, ())
     return found
 
 
@@ -84,9 +62,7 @@ def check(method: str, params: dict[str, Any], headers: dict[str, str], tool_sch
 
 def check_params(arguments: dict[str, Any], headers: dict[str, str], schema: dict[str, Any]) -> None:
     for header, path, kind in header_params(schema):
-        value: Any = arguments
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+        value = mirrored.value_at(arguments, path)
         raw = headers.get("mcp-param-" + header)
         if value is None:
             continue
