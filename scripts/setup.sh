@@ -124,10 +124,12 @@ setup_node_tools() {
 # skipped, so the step costs nothing once done.
 #   chromium: the inspector's browser test (Python Playwright drives it; never
 #             `playwright install`, which downloads a browser of its own)
-# Later: redis-server and nginx for the multi-process tests.
+#   redis-server, nginx: the multi-process tests (shared state, load balancing)
 # --------------------------------------------------------------------------
 DEBIAN_PACKAGES=(
     chromium
+    redis-server
+    nginx
 )
 
 setup_debian_packages() {
