@@ -477,7 +477,3 @@ class Engine:
         if end < len(items):
             result["nextCursor"] = base64.urlsafe_b64encode(str(end).encode()).decode()
         return result
-
-
-def notification_method(message: jsonrpc.Message) -> str:
-    return message["method"]
