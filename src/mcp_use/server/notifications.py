@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..protocol import jsonrpc
@@ -40,6 +42,8 @@ class Hub:
     def __init__(self) -> None:
         self.sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
         self.listeners: set[Listener] = set()
+        # With shared state: tells the other processes, which tell their own clients.
+        self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     def watch(self, session: ServerSession) -> None:
         self.sessions.add(session)
@@ -54,7 +58,9 @@ class Hub:
         self.listeners.discard(listener)
         listener.closed.set()
 
-    async def list_changed(self, kind: str) -> None:
+    async def list_changed(self, kind: str, *, relayed: bool = False) -> None:
+        if self.relay is not None and not relayed:
+            await _quietly(self.relay({"t": "changed", "kind": kind}))
         method, flag = LIST_CHANGED[kind]
         message = jsonrpc.notification(method)
         await self._fan_out(
@@ -62,7 +68,9 @@ class Hub:
             + [self._to_listener(li, method, {}) for li in list(self.listeners) if li.wants(flag)]
         )
 
-    async def resource_updated(self, uri: str) -> None:
+    async def resource_updated(self, uri: str, *, relayed: bool = False) -> None:
+        if self.relay is not None and not relayed:
+            await _quietly(self.relay({"t": "updated", "uri": uri}))
         params = {"uri": uri}
         message = jsonrpc.notification("notifications/resources/updated", params)
         await self._fan_out(
@@ -85,3 +93,10 @@ class Hub:
     async def _fan_out(sends: list[Any]) -> None:
         if sends:
             await asyncio.gather(*sends, return_exceptions=True)
+
+
+async def _quietly(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception as exc:  # Redis trouble must not stop the local clients hearing of it
+        logging.getLogger("mcp_use.server").warning("Could not relay a notification: %s", exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,10 @@ def run(
         return
     import uvicorn
 
+    if server.state is not None:
+        _preflight(server)
+    elif workers > 1 and not reload:
+        _warn_unshared(server, workers)
     server._sealer.warn_if_generated(workers)
     apply_bind_host(server, host)
     options: dict[str, Any] = {
@@ -132,6 +137,41 @@ def run(
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
     _serve(server, uvicorn.Config(_served_app(server, kind), **options))
+
+
+SECRET_ENV = "MCP_USE_STATE_SECRET"
+
+
+def _warn_unshared(server: MCPServer, workers: int) -> None:
+    """Several processes, no shared state: say loudly what breaks; share the secret at least."""
+    if server._sealer.generated and not os.environ.get(SECRET_ENV):
+        # The workers import the server again and read it, so modern-era retries work anywhere.
+        os.environ[SECRET_ENV] = secrets.token_hex(32)
+        server._sealer.use_secret(os.environ[SECRET_ENV])
+    log.warning(
+        "mcp_use: %d worker processes and no shared state: legacy-era (2025-11-25 and older) "
+        "sessions break across processes -- a request that lands on another process than the "
+        "one that ran `initialize` gets 404 'Session not found', and with it Last-Event-ID "
+        "resumption, server-to-client requests (elicitation, sampling, roots), cancellation, "
+        "subscriptions and list_changed notifications. Modern-era (2026-07-28) requests still "
+        "work. Set MCPServer(state=RedisState(url)) or MCP_USE_REDIS_URL.",
+        workers,
+    )
+
+
+def _preflight(server: MCPServer) -> None:
+    """Refuse to start when the shared state disagrees (name or secret) or is unreachable."""
+    from .state.redis import StateConflict
+
+    try:
+        asyncio.run(server.state.preflight(server))
+    except StateConflict as exc:
+        log.error("%s", exc)
+        raise SystemExit(str(exc)) from None
+    except Exception as exc:
+        message = f"mcp_use: shared state unreachable at start-up: {exc}"
+        log.error("%s", message)
+        raise SystemExit(message) from None
 
 
 def _serve(server: MCPServer, config: Any) -> None:

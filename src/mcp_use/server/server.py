@@ -95,6 +95,10 @@ class MCPServer:
         self.sse_path = sse_path
         self.messages_path = messages_path
         self.pretty_print_jsonrpc = pretty_print_jsonrpc
+        if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
+            from .state.redis import state_from
+
+            state = state_from(state)
         self.state = state
         self.auth = auth
         self.mask_errors = mask_errors
@@ -106,7 +110,11 @@ class MCPServer:
         self.sse_retry_ms = sse_retry_ms
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
-        self._events = event_store if event_store is not None else MemoryEventStore()
+        if event_store is None:
+            event_store = getattr(state, "events", None)  # not `or`: an empty store is falsy
+        if event_store is None:
+            event_store = MemoryEventStore()
+        self._events = event_store
         self._guard = HostGuard(dns_rebinding_protection, allowed_hosts, allowed_origins)
         self._sealer = StateSealer(state_secret)
         self._tools: dict[str, Tool] = {}
@@ -238,7 +246,7 @@ class MCPServer:
 
     # ---- change notifications -------------------------------------------------------
     def _changed(self, kind: str) -> None:
-        if not (self._hub.sessions or self._hub.listeners):
+        if not (self._hub.sessions or self._hub.listeners or self._hub.relay):
             return
         try:
             loop = asyncio.get_running_loop()
@@ -266,7 +274,9 @@ class MCPServer:
         if method == "notifications/initialized":
             session.initialized = True
         elif method == "notifications/cancelled":
-            session.cancel(params.get("requestId"))
+            if not session.cancel(params.get("requestId")) and self.state is not None and self.state.ready:
+                # The request may run in another process.
+                await self.state.broadcast({"t": "cancel", "sid": session.id, "rid": params.get("requestId")})
         elif method == "notifications/progress" and session.correlator is not None:
             await session.correlator.progress(params)
         handler = self._notification_handlers.get(method)
@@ -274,6 +284,65 @@ class MCPServer:
             outcome = handler(params)
             if inspect.isawaitable(outcome):
                 await outcome
+
+    # ---- operations: health and metrics ----------------------------------------------
+    async def ready(self) -> bool:
+        """Readiness: this process can serve (its shared state, when configured, answers)."""
+        if self.state is None:
+            return True
+        if not self.state.ready and await self.http_transport()._start_shared() is not None:
+            return False
+        return bool(await self.state.healthy())
+
+    def add_health_routes(self, live_path: str = "/healthz", ready_path: str = "/readyz") -> None:
+        """Liveness and readiness routes for load balancers and orchestrators.
+
+        Liveness answers 200 while the process runs; readiness answers 503 while the
+        shared state (Redis) is unreachable or disagrees, so traffic goes elsewhere.
+        Call before the app is first served.
+        """
+
+        @self.custom_route(live_path, name="liveness", include_in_schema=False)
+        def live() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @self.custom_route(ready_path, name="readiness", include_in_schema=False)
+        async def ready() -> Any:
+            if await self.ready():
+                return {"status": "ready"}
+            return {"status": "unavailable"}, 503
+
+    def add_metrics_route(self, path: str = "/metrics") -> None:
+        """Opt-in Prometheus metrics of this process (sessions open, evicted, rejected...)."""
+
+        @self.custom_route(path, name="metrics", include_in_schema=False)
+        async def metrics() -> Any:
+            from starlette.responses import Response
+
+            return Response(await self.metrics_text(), media_type="text/plain; version=0.0.4")
+
+    async def metrics_text(self) -> str:
+        """The Prometheus text exposition of this process's counters."""
+        transport = self.http_transport()
+        rows = [
+            ("sessions_open", "gauge", "Legacy-era sessions held by this process.", len(transport.sessions)),
+            ("sessions_evicted_total", "counter", "Sessions dropped for idleness.", transport.evicted),
+            ("sessions_rejected_total", "counter", "initialize refused at max_sessions.", transport.rejected),
+        ]
+        if self.state is not None:
+            rows.append(
+                ("sessions_loaded_total", "counter", "Sessions loaded from shared state.", transport.loaded)
+            )
+            up = 1 if self.state.ready and await self.state.healthy() else 0
+            rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))
+        lines = []
+        for name, kind, help_text, value in rows:
+            lines += [
+                f"# HELP mcp_use_{name} {help_text}",
+                f"# TYPE mcp_use_{name} {kind}",
+                f"mcp_use_{name} {value}",
+            ]
+        return "\n".join(lines) + "\n"
 
     # ---- apps and running -----------------------------------------------------------
     @property

@@ -1,6 +1,21 @@
-"""Where server state lives: sessions' event logs now, shared stores for many processes later."""
+"""Where server state lives: in memory for one process, on Redis for many.
+
+`RedisState` (in `.redis`, imported on use so a plain install never needs redis-py)
+shares legacy sessions, resumable streams' events, delivery between processes and the
+`requestState` secret.
+"""
+
+from typing import Any
 
 from .events import EventStore, StreamLog
 from .memory import MemoryEventStore
 
-__all__ = ["EventStore", "MemoryEventStore", "StreamLog"]
+__all__ = ["EventStore", "MemoryEventStore", "RedisState", "StreamLog"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisState":
+        from .redis import RedisState
+
+        return RedisState
+    raise AttributeError(name)

@@ -42,6 +42,10 @@ class StreamLog:
         self.events.append((seq, chunk))
         return chunk
 
+    def finish(self) -> None:
+        """No more events; a resumed client's stream ends after the last one."""
+        self.finished = True
+
     def priming(self, retry_ms: int) -> bytes:
         """The first event: an id and no data, so the client can resume from the start."""
         return f"id: {self.event_id(0)}\nretry: {retry_ms}\ndata: \n\n".encode()

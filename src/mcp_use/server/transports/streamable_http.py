@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ...protocol import jsonrpc
+from ...protocol.correlator import Correlator
 from ...protocol.errors import (
     HEADER_MISMATCH,
     INVALID_REQUEST,
@@ -60,6 +61,8 @@ MODERN_ERROR_STATUS = {
 }
 KEEPALIVE_SECONDS = 15.0
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
+# Requests that change a session's shared record.
+SYNCED_METHODS = frozenset(("logging/setLevel", "resources/subscribe", "resources/unsubscribe"))
 
 
 class ResponseStream:
@@ -103,7 +106,7 @@ class ResponseStream:
             await self._start()
         chunk = self.log.append(message) if self.log is not None else sse_event(message)
         if last and self.log is not None:
-            self.log.finished = True
+            self.log.finish()
         if self.log is not None and self.log.live is not None:
             # A client resumed this stream elsewhere, so this connection is gone.
             with contextlib.suppress(Exception):
@@ -136,7 +139,7 @@ class ResponseStream:
                 self.closed = True
                 await self.send({"type": "http.response.body", "body": b"", "more_body": False})
             if self.log is not None:
-                self.log.finished = True
+                self.log.finish()
         elif response is None:
             self.closed = True
             await respond(self.send, 202, b"", self.extra_headers)
@@ -161,8 +164,14 @@ class StreamableHTTPTransport:
         self.server = server
         self.engine = server._engine
         self.sessions: dict[str, ServerSession] = {}
+        # Shared state (Redis) when several processes serve the same clients; None: memory.
+        self.shared: Any = server.state
         self._shutdown: asyncio.Event | None = None
         self._last_sweep = time.monotonic()
+        # Counters for /metrics (never touched on a request's fast path).
+        self.evicted = 0
+        self.rejected = 0
+        self.loaded = 0
 
     @property
     def shutdown_event(self) -> asyncio.Event:
@@ -177,6 +186,11 @@ class StreamableHTTPTransport:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        if self.shared is not None and not self.shared.ready:
+            problem = await self._start_shared()
+            if problem is not None:
+                await respond_error(send, 503, INVALID_REQUEST, problem, headers=[(b"retry-after", b"5")])
+                return
         headers = header_map(scope)
         problem = self.server._guard.check(scope, headers.get("host"), headers.get("origin"))
         if problem is not None:
@@ -264,6 +278,8 @@ class StreamableHTTPTransport:
             )
             return
         session = self.sessions.get(session_id)
+        if session is None and self.shared is not None:
+            session = await self._load_session(session_id)
         if session is None:
             await respond_error(
                 send,
@@ -274,6 +290,8 @@ class StreamableHTTPTransport:
             )
             return
         session.last_active = time.monotonic()
+        if self.shared is not None:
+            self.shared.touch(session_id)
         if version_header is not None and version_header not in LEGACY_VERSIONS:
             await respond_error(
                 send,
@@ -295,6 +313,7 @@ class StreamableHTTPTransport:
         idle = [sid for sid, s in self.sessions.items() if s.last_active < cutoff and s.stream is None]
         for sid in idle:
             self._end_session(sid)
+        self.evicted += len(idle)
         if idle:
             log.info("Evicted %d idle session(s)", len(idle))
 
@@ -303,11 +322,98 @@ class StreamableHTTPTransport:
         if session is not None:
             self.server._hub.forget(session)
             session.close()
+            if self.shared is not None:
+                self.shared.forget(session_id)
         return session
+
+    # ---- shared state (several processes) ----------------------------------------------
+    async def _start_shared(self) -> str | None:
+        """Start the shared state on the first request; the reason to refuse, if any."""
+        from ..state.redis import StateConflict
+
+        try:
+            await self.shared.start(self.server, self._on_shared)
+        except StateConflict as exc:
+            log.error("%s", exc)
+            return str(exc)
+        except Exception as exc:
+            log.error("Shared state unavailable: %s", exc)
+            return f"Service Unavailable: shared state unavailable ({exc})"
+        self.server._hub.relay = self.shared.broadcast
+        return None
+
+    def _adopt(self, session: ServerSession) -> None:
+        """Server-to-client request ids name this process, so answers find their way back."""
+        session.correlator = Correlator(default_timeout=None, id_prefix=self.shared.token)
+
+    async def _load_session(self, session_id: str) -> ServerSession | None:
+        """A session another process opened: rebuild it here from its shared record."""
+        try:
+            record = await self.shared.load_session(session_id)
+        except Exception as exc:
+            log.warning("Could not load session %s from shared state: %s", session_id, exc)
+            return None
+        if record is None:
+            return None
+        session = self.sessions.get(session_id)  # loaded meanwhile by a concurrent request
+        if session is not None:
+            return session
+        session = ServerSession(
+            session_id,
+            record["protocol_version"],
+            {"clientInfo": record["client_info"], "capabilities": record["capabilities"]},
+        )
+        session.initialized = True
+        session.log_level = record["log_level"]
+        session.subscriptions = record["subscriptions"] or None
+        self._adopt(session)
+        self.sessions[session_id] = session
+        self.server._hub.watch(session)
+        self.loaded += 1
+        return session
+
+    async def _sync_session(self, session: ServerSession) -> None:
+        """Log level or subscriptions changed: store them, and tell processes holding the session."""
+        try:
+            await self.shared.save_session(session)
+            await self.shared.broadcast(
+                {
+                    "t": "sync",
+                    "sid": session.id,
+                    "ll": session.log_level,
+                    "subs": sorted(session.subscriptions or ()),
+                }
+            )
+        except Exception as exc:  # the change holds here; other processes keep the old one
+            log.warning("Could not share session %s's change: %s", session.id, exc)
+
+    async def _on_shared(self, data: dict[str, Any]) -> None:
+        """A message from another process (see `state/redis.py` for who sends what)."""
+        kind = data.get("t")
+        if kind == "changed":
+            await self.server._hub.list_changed(data["kind"], relayed=True)
+            return
+        if kind == "updated":
+            await self.server._hub.resource_updated(data["uri"], relayed=True)
+            return
+        session = self.sessions.get(data.get("sid"))  # type: ignore[arg-type]
+        if session is None:
+            return
+        if kind == "resp":
+            if session.correlator is not None:
+                session.correlator.resolve(data["m"])
+        elif kind == "cancel":
+            session.cancel(data.get("rid"))  # type: ignore[arg-type]
+        elif kind == "end":
+            self._end_session(session.id)  # type: ignore[arg-type]
+        elif kind == "sync":
+            session.log_level = data.get("ll")
+            session.subscriptions = set(data.get("subs") or ()) or None
 
     async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
         self._evict_idle()
         if len(self.sessions) >= self.server.max_sessions:
+            self.rejected += 1
             await respond_error(
                 send,
                 503,
@@ -324,6 +430,20 @@ class StreamableHTTPTransport:
         except MCPError as exc:
             await respond_json(send, 400, jsonrpc.error_from(message["id"], exc))
             return
+        if self.shared is not None:
+            self._adopt(session)
+            try:
+                await self.shared.save_session(session)
+            except Exception as exc:
+                await respond_error(
+                    send,
+                    503,
+                    INVALID_REQUEST,
+                    f"Service Unavailable: shared state unavailable ({exc})",
+                    message["id"],
+                    headers=[(b"retry-after", b"5")],
+                )
+                return
         self.sessions[session_id] = session
         self.server._hub.watch(session)
         await respond_json(
@@ -345,7 +465,9 @@ class StreamableHTTPTransport:
     ) -> None:
         if kind == jsonrpc.RESPONSE:
             if session.correlator is None or not session.correlator.resolve(message):
-                log.debug("Dropped a response nobody waits for: %s", message.get("id"))
+                # The request may wait in another process, named by its id.
+                if self.shared is None or not await self.shared.route_response(session.id, message):
+                    log.debug("Dropped a response nobody waits for: %s", message.get("id"))
             await respond(send, 202)
             return
         if kind == jsonrpc.NOTIFICATION:
@@ -384,6 +506,8 @@ class StreamableHTTPTransport:
             return
         finally:
             session.untrack(req.id)
+        if self.shared is not None and req.method in SYNCED_METHODS and "error" not in response:
+            await self._sync_session(session)
         try:
             await stream.finish(response)
         except OSError:
@@ -521,6 +645,8 @@ class StreamableHTTPTransport:
             await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
         session = self.sessions.get(session_id)
+        if session is None and self.shared is not None:
+            session = await self._load_session(session_id)
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
@@ -531,6 +657,11 @@ class StreamableHTTPTransport:
             if log is not None and log.session_id == session.id and not log.standalone:
                 await self._resume(receive, send, log, parsed[1])  # type: ignore[index]
                 return
+            if log is None and parsed is not None and self.shared is not None:
+                owner = await self.shared.stream_owner(parsed[0])
+                if owner is not None and owner[0] == session.id:
+                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
+                    return
         if session.stream is not None:
             await respond_error(
                 send, 409, INVALID_REQUEST, "Conflict: this session already has a standalone SSE stream open"
@@ -578,6 +709,28 @@ class StreamableHTTPTransport:
             if log.live is forward:
                 log.live = None
 
+    async def _resume_shared(self, receive: Receive, send: Send, key: str, seq: int, writer: str) -> None:
+        """Resume a stream another process writes: replay from Redis, then follow it live."""
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        finished = asyncio.Event()
+
+        async def pump() -> None:
+            try:
+                async for chunk in self.shared.follow(key, seq, writer):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except Exception as exc:
+                log.warning("Resuming stream %s from shared state failed: %s", key, exc)
+            finally:
+                finished.set()
+
+        task = asyncio.ensure_future(pump())
+        stream = ResponseStream(send)
+        stream.started = True
+        try:
+            await _hold_open(receive, send, finished, stream, self.shutdown_event)
+        finally:
+            task.cancel()
+
     # ---- DELETE ---------------------------------------------------------------------
     async def _delete(self, send: Send, headers: dict[str, str]) -> None:
         session_id = headers.get("mcp-session-id")
@@ -585,7 +738,10 @@ class StreamableHTTPTransport:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        if self._end_session(session_id) is None:
+        ended = self._end_session(session_id) is not None
+        if self.shared is not None:
+            ended = await self.shared.delete_session(session_id) or ended
+        if not ended:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         await respond(send, 200)
@@ -658,6 +814,11 @@ async def _hold_open(
                 await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
             except Exception:
                 break
+        if stopping.done() and not ended.done() and not disconnect.done() and not stream.closed:
+            # The server is going away: tell the client when to reconnect (to another process).
+            with contextlib.suppress(Exception):
+                retry = f"retry: {stream.retry_ms}\n\n".encode()
+                await send({"type": "http.response.body", "body": retry, "more_body": True})
     finally:
         disconnect.cancel()
         ended.cancel()

@@ -1,0 +1,408 @@
+"""Shared state on Redis, so several processes or machines serve one set of clients.
+
+What lives here (keys under `prefix`):
+- `{p}:s:{sid}` a legacy session's record (hash: protocol version, client info and
+  capabilities, log level, subscriptions), expiring after the idle timeout. A process
+  that gets a request for a session it does not hold loads the record and serves it.
+- `{p}:e:{key}` a resumable stream's events (a Redis Stream, entry id `0-{seq}`, bounded
+  with `MAXLEN ~`, expiring), and `{p}:e:{key}:o` the session that owns it, so a
+  `Last-Event-ID` replays (then follows) from any process.
+- `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
+  a process whose name or `requestState` secret differs from a live one refuses to serve.
+- `{p}:secret` the generated `requestState` secret, when none is configured.
+- pub/sub: `{p}:all` (every process: cancellations, session ends, list changes,
+  resource updates, session field changes) and `{p}:p:{token}` (one process: the client's
+  answer to a server-to-client request; the request id carries the waiting process's token).
+
+redis-py is imported only when a `RedisState` starts, so a plain install never needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .events import StreamLog
+from .memory import MemoryEventStore
+
+if TYPE_CHECKING:
+    from ..server import MCPServer
+    from ..session import ServerSession
+
+log = logging.getLogger("mcp_use.server.state")
+REDIS_URL_ENV = "MCP_USE_REDIS_URL"
+OnMessage = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+class StateConflict(RuntimeError):
+    """Another live process sharing this Redis runs with a different name or secret."""
+
+
+class RedisState:
+    """`MCPServer(state=RedisState("redis://host:6379/0"))`: sessions, streams and delivery on Redis.
+
+    Also `MCPServer(state="redis://...")` or the `MCP_USE_REDIS_URL` environment variable.
+    It starts on the first request (no lifespan needed, so a mounted app works too);
+    `server.run()` checks it before serving and exits when it disagrees.
+
+    The `requestState` secret: set `state_secret` (or `MCP_USE_STATE_SECRET`) the same in
+    every process. When none is set, the first process generates one and stores it at
+    `{prefix}:secret`, and every later process adopts it, so workers need no set-up;
+    anyone who can read that Redis can then forge `requestState` (as they could hijack
+    sessions), so set one explicitly where Redis is shared more widely. A process whose
+    secret or server name differs from a live one's refuses to serve and says which.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "mcp_use",
+        events_per_stream: int = 1024,
+        event_ttl: float = 600.0,
+        heartbeat: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.events_per_stream = events_per_stream
+        self.event_ttl = int(event_ttl)
+        self.heartbeat = heartbeat
+        self.session_ttl = 3600
+        self.token = ""  # this process, set at start (after any fork)
+        self.ready = False
+        self.client: Any = None
+        self._pubsub: Any = None
+        self._listener: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[None] | None = None
+        self._conflict: str | None = None
+        self._on_message: OnMessage | None = None
+        self._touched: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.events = RedisEventStore(self)
+
+    # ---- start-up -------------------------------------------------------------------
+    async def start(self, server: MCPServer, on_message: OnMessage) -> None:
+        """Connect, agree on the secret, check the other processes, subscribe. Once."""
+        if self._conflict is not None:
+            raise StateConflict(self._conflict)
+        if self._starting is None or (self._starting.done() and self._starting.exception()):
+            self._starting = asyncio.ensure_future(self._start(server, on_message))
+        await asyncio.shield(self._starting)
+
+    async def _start(self, server: MCPServer, on_message: OnMessage) -> None:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        try:
+            await self._agree(client, server)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+            raise
+        self.client = client
+        self.token = secrets.token_hex(6)
+        self.session_ttl = max(1, int(server.session_idle_timeout))
+        self._on_message = on_message
+        await self._register(server)
+        self._pubsub = client.pubsub()
+        await self._pubsub.subscribe(self._k("all"), self._k("p", self.token))
+        self._listener = asyncio.ensure_future(self._listen(server))
+        self.ready = True
+        log.info("Shared state on %s (process %s)", _redact(self.url), self.token)
+
+    async def _agree(self, client: Any, server: MCPServer) -> None:
+        """Share a generated secret; refuse when a live process differs in name or secret."""
+        sealer = server._sealer
+        if sealer.generated:
+            await client.set(self._k("secret"), secrets.token_hex(32), nx=True)
+            shared = await client.get(self._k("secret"))
+            sealer.use_secret(shared)
+        mine = {"name": server.name, "fp": sealer.fingerprint()}
+        for peer in await self._peers(client):
+            differs = []
+            if peer.get("name") != mine["name"]:
+                differs.append(f"server name {peer.get('name')!r} (this process: {mine['name']!r})")
+            if peer.get("fp") != mine["fp"]:
+                differs.append(f"state secret (fingerprint {peer.get('fp')} there, {mine['fp']} here)")
+            if differs:
+                self._conflict = (
+                    f"mcp_use: refusing to serve: process {peer.get('pid')} on {peer.get('host')} "
+                    f"shares {_redact(self.url)} (prefix {self.prefix!r}) with a different "
+                    + " and a different ".join(differs)
+                    + ". Every process sharing one Redis must run the same server with the same "
+                    "state_secret (or MCP_USE_STATE_SECRET); or give them different prefixes."
+                )
+                raise StateConflict(self._conflict)
+
+    async def _peers(self, client: Any) -> list[dict[str, Any]]:
+        keys = [key async for key in client.scan_iter(match=self._k("proc", "*"), count=500)]
+        if not keys:
+            return []
+        values = await client.mget(keys)
+        return [orjson.loads(v) for v in values if v]
+
+    async def _register(self, server: MCPServer) -> None:
+        record = {
+            "name": server.name,
+            "fp": server._sealer.fingerprint(),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+        await self.client.set(
+            self._k("proc", self.token), orjson.dumps(record), ex=max(2, int(self.heartbeat * 3))
+        )
+
+    async def preflight(self, server: MCPServer) -> None:
+        """The start-up check alone, on a throw-away connection (before uvicorn starts)."""
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        try:
+            await self._agree(client, server)
+        finally:
+            self._conflict = None  # the serving process checks again, live
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def healthy(self) -> bool:
+        """Readiness: Redis answers."""
+        try:
+            return bool(self.client is not None and await self.client.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.delete(self._k("proc", self.token))
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+        self.ready = False
+
+    # ---- pub/sub --------------------------------------------------------------------
+    async def _listen(self, server: MCPServer) -> None:
+        next_beat = time.monotonic() + self.heartbeat
+        while True:
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message.get("type") == "message":
+                    data = orjson.loads(message["data"])
+                    if data.get("o") != self.token:
+                        self._dispatch(data)
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + self.heartbeat
+                    await self._register(server)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Shared state: pub/sub trouble (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+
+    def _dispatch(self, data: dict[str, Any]) -> None:
+        if self._on_message is None:
+            return
+        try:
+            outcome = self._on_message(data)
+        except Exception:
+            log.exception("Shared state: handling %s failed", data.get("t"))
+            return
+        if outcome is not None:
+            self._spawn(outcome)
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def broadcast(self, data: dict[str, Any]) -> None:
+        """Tell every other process (session ends, cancellations, list changes...)."""
+        data["o"] = self.token
+        await self.client.publish(self._k("all"), orjson.dumps(data))
+
+    async def route_response(self, session_id: str, message: dict[str, Any]) -> bool:
+        """Forward a client's answer to the process whose request id it carries."""
+        request_id = message.get("id")
+        if not isinstance(request_id, str) or "-" not in request_id:
+            return False
+        owner = request_id.rpartition("-")[0]
+        if not owner or owner == self.token:
+            return False
+        data = {"t": "resp", "sid": session_id, "m": message, "o": self.token}
+        return bool(await self.client.publish(self._k("p", owner), orjson.dumps(data)))
+
+    # ---- sessions -------------------------------------------------------------------
+    async def save_session(self, session: ServerSession) -> None:
+        key = self._k("s", session.id)
+        record = {
+            "v": session.protocol_version,
+            "ci": orjson.dumps(session.client_info),
+            "cc": orjson.dumps(session.client_capabilities),
+            "ll": session.log_level or "",
+            "subs": orjson.dumps(sorted(session.subscriptions or ())),
+        }
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(key, mapping=record)
+            pipe.expire(key, self.session_ttl)
+            await pipe.execute()
+        self._touched[session.id] = time.monotonic()  # type: ignore[index]
+
+    async def load_session(self, session_id: str) -> dict[str, Any] | None:
+        raw = await self.client.hgetall(self._k("s", session_id))
+        if not raw or b"v" not in raw:
+            return None
+        self._touched[session_id] = time.monotonic()
+        self._spawn(self.client.expire(self._k("s", session_id), self.session_ttl))
+        return {
+            "protocol_version": raw[b"v"].decode(),
+            "client_info": orjson.loads(raw.get(b"ci") or b"{}"),
+            "capabilities": orjson.loads(raw.get(b"cc") or b"{}"),
+            "log_level": (raw.get(b"ll") or b"").decode() or None,
+            "subscriptions": set(orjson.loads(raw.get(b"subs") or b"[]")),
+        }
+
+    async def delete_session(self, session_id: str) -> bool:
+        """End a session everywhere; True when it existed."""
+        self._touched.pop(session_id, None)
+        removed = await self.client.delete(self._k("s", session_id))
+        await self.broadcast({"t": "end", "sid": session_id})
+        return bool(removed)
+
+    def forget(self, session_id: str | None) -> None:
+        self._touched.pop(session_id, None)  # type: ignore[arg-type]
+
+    def touch(self, session_id: str) -> None:
+        """Push the idle expiry back; at most once per ~1/20 of the TTL per session."""
+        now = time.monotonic()
+        if now - self._touched.get(session_id, 0.0) < self.session_ttl / 20:
+            return
+        self._touched[session_id] = now
+        self._spawn(self.client.expire(self._k("s", session_id), self.session_ttl))
+
+    # ---- events ---------------------------------------------------------------------
+    async def stream_owner(self, key: str) -> tuple[str, str] | None:
+        """(session id, writing process) of stream `key`, or None when unknown or expired."""
+        owner = await self.client.get(self._k("e", key, "o"))
+        if not owner:
+            return None
+        session_id, _, writer = owner.decode().partition(" ")
+        return session_id, writer
+
+    async def follow(self, key: str, after: int, writer: str = "") -> AsyncIterator[bytes]:
+        """The events of stream `key` after `after`, then live ones until it finishes.
+
+        Also ends when the process writing it is gone (its heartbeat expired): the rest
+        of that stream will never come, so the client should not wait for it.
+        """
+        skey = self._k("e", key)
+        last = f"0-{after}"
+        while True:
+            reply = await self.client.xread({skey: last}, count=256, block=5000)
+            if not reply and writer and not await self.client.exists(self._k("proc", writer)):
+                return
+            for _name, entries in reply or ():
+                for entry_id, fields in entries:
+                    last = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                    if b"end" in fields:
+                        return
+                    yield fields[b"c"]
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+
+class RedisStreamLog(StreamLog):
+    """A stream log kept in memory (fast local resume) and written through to Redis."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, key: str, session_id: str | None, *, standalone: bool, size: int, store: Any) -> None:
+        super().__init__(key, session_id, standalone=standalone, size=size)
+        self.store = store
+
+    def append(self, message: Any) -> bytes:
+        seq = self.next_seq
+        chunk = super().append(message)
+        self.store.enqueue(("ev", self.key, seq, chunk))
+        return chunk
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.store.enqueue(("end", self.key, self.next_seq, b""))
+
+
+class RedisEventStore(MemoryEventStore):
+    """Local logs as in memory, each event also added to a Redis Stream in order (batched)."""
+
+    def __init__(self, state: RedisState) -> None:
+        super().__init__(events_per_stream=state.events_per_stream, ttl=state.event_ttl)
+        self.state = state
+        self._pending: list[tuple[str, str, Any, bytes]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def open(self, session_id: str | None, *, standalone: bool = False) -> StreamLog:
+        self._evict()
+        key = secrets.token_hex(8)
+        log_ = RedisStreamLog(key, session_id, standalone=standalone, size=self.events_per_stream, store=self)
+        self._logs[key] = log_
+        if session_id is not None and not standalone:
+            self.enqueue(("open", key, session_id, b""))
+        return log_
+
+    def enqueue(self, item: tuple[str, str, Any, bytes]) -> None:
+        self._pending.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        state = self.state
+        ttl = state.event_ttl
+        while self._pending:
+            batch, self._pending = self._pending, []
+            keys: set[str] = set()
+            try:
+                async with state.client.pipeline(transaction=False) as pipe:
+                    for kind, key, value, chunk in batch:
+                        skey = state._k("e", key)
+                        if kind == "open":
+                            pipe.set(state._k("e", key, "o"), f"{value} {state.token}", ex=ttl)
+                            continue
+                        fields = {"c": chunk} if kind == "ev" else {"end": b"1"}
+                        pipe.xadd(
+                            skey, fields, id=f"0-{value}", maxlen=self.events_per_stream, approximate=True
+                        )
+                        keys.add(skey)
+                    for skey in keys:
+                        pipe.expire(skey, ttl)
+                    await pipe.execute()
+            except Exception as exc:
+                log.warning("Shared state: could not store %d stream event(s): %s", len(batch), exc)
+
+
+def state_from(value: Any) -> Any:
+    """`state=` as given: a state object, a Redis URL, or None (then `MCP_USE_REDIS_URL`)."""
+    if value is None:
+        url = os.environ.get(REDIS_URL_ENV)
+        return RedisState(url) if url else None
+    if isinstance(value, str):
+        return RedisState(value)
+    return value
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    return scheme + sep + rest
