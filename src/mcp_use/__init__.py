@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "MCPServer": "mcp_use.server.server",
     "MCPRouter": "mcp_use.server.router",
+    "RedisState": "mcp_use.server.state.redis",
     "Context": "mcp_use.server.context",
     "ElicitationResult": "mcp_use.server.context",
     "ToolError": "mcp_use.server.tools",
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .server.context import ElicitationResult as ElicitationResult
     from .server.router import MCPRouter as MCPRouter
     from .server.server import MCPServer as MCPServer
+    from .server.state.redis import RedisState as RedisState
     from .server.tools import ToolError as ToolError
 
 
