@@ -1,6 +1,7 @@
 """The server the Docker image runs: Streamable HTTP on 0.0.0.0:8000, with a health route.
 
 Run it without Docker too:  python server.py
+With MCP_USE_REDIS_URL set (docker-compose.yml does), replicas share sessions and streams.
 """
 
 import os
@@ -29,6 +30,11 @@ def whoami() -> str:
 async def health(request):
     """Liveness: used by the Dockerfile's HEALTHCHECK and by nginx."""
     return {"status": "healthy", "replica": socket.gethostname()}
+
+
+# For gunicorn (`gunicorn server:app --worker-class uvicorn_worker.UvicornWorker`), which
+# takes a module attribute, not `server:server.app`.
+app = server.app
 
 
 if __name__ == "__main__":

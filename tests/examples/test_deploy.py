@@ -50,6 +50,11 @@ def test_deploy_files_agree() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "USER" in dockerfile and "HEALTHCHECK" in dockerfile
     compose = (DEPLOY / "docker-compose.yml").read_text()
+    nginx = (DEPLOY / "nginx.conf").read_text()
     for replica in ("mcp1", "mcp2", "mcp3"):
         assert replica in compose
-        assert f"server {replica}:8000" in (DEPLOY / "nginx.conf").read_text()
+        assert f"server {replica}:8000" in nginx
+    # Shared state on Redis, so every request is balanced by load (no sticky pool).
+    assert "MCP_USE_REDIS_URL: redis://redis:6379/0" in compose and "image: redis" in compose
+    assert "least_conn;" in nginx and "ip_hash;" not in nginx
+    assert '".[redis]"' in dockerfile

@@ -2,9 +2,9 @@
 
 Two processes (A and B) of `servers/redis_server.py` share a `redis-server` started for
 this module. Requests for one session are sent to both ports, as a load balancer would.
-Also: a stream resumed after its process is killed, `workers=2`, three processes behind
-a real nginx (`least_conn`), refusing a differing secret or name, health and metrics
-routes, SIGTERM.
+Also: a stream resumed after its process is killed, `workers=2`, refusing a differing
+secret or name, health and metrics routes, SIGTERM. gunicorn and nginx (running
+examples/deploy/nginx.conf): test_load_balancing.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import uuid
 from collections import Counter
@@ -477,103 +476,3 @@ def test_workers_without_shared_state_warn(tmp_path: Path) -> None:
         assert "no shared state: legacy-era" in server.stderr_tail(80)
     finally:
         server.stop()
-
-
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {tmp}/nginx-access.log;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    upstream mcp {{
-        least_conn;
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location /mcp {{
-            proxy_pass http://mcp;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_buffering off;
-            proxy_cache off;
-            proxy_read_timeout 3600s;
-        }}
-    }}
-}}
-"""
-
-
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
-async def test_three_processes_behind_nginx_least_conn(redis_url: str, tmp_path: Path) -> None:
-    import mcp_types as types
-    from mcp import Client
-
-    env = {"REDIS_PREFIX": f"lb-{uuid.uuid4().hex[:6]}", "STATE_SECRET": "lb-secret"}
-    servers = [start_server(redis_url, tmp_path, **env) for _ in range(3)]
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        NGINX_CONF.format(
-            tmp=tmp_path,
-            port=port,
-            servers="\n".join(f"        server 127.0.0.1:{s.port};" for s in servers),
-        )
-    )
-    nginx = ServerProcess(
-        [shutil.which("nginx") or "nginx", "-p", str(tmp_path), "-c", str(conf)],
-        port=port,
-        log_dir=tmp_path,
-        name="nginx",
-    )
-    asked = 0
-
-    async def elicitation(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
-        nonlocal asked
-        asked += 1
-        return types.ElicitResult(action="accept", content={"answer": "lb"})
-
-    try:
-        nginx.start()
-        pids: Counter[int] = Counter()
-        failures = 0
-        async with asyncio.timeout(120):
-            async with Client(
-                f"http://127.0.0.1:{port}/mcp",
-                mode="legacy",
-                elicitation_callback=elicitation,
-                read_timeout_seconds=TIMEOUT,
-            ) as client:
-                assert client.protocol_version == LEGACY
-
-                async def one() -> None:
-                    nonlocal failures
-                    result = await client.call_tool("whoami", {"delay": 0.02})  # calls overlap
-                    if result.is_error:
-                        failures += 1
-                    else:
-                        pids[int(json.loads(result.content[0].text))] += 1
-
-                for _ in range(25):  # 200 calls, 8 at a time, so least_conn spreads them
-                    await asyncio.gather(*(one() for _ in range(8)))
-                for _ in range(6):
-                    result = await client.call_tool("ask", {"question": "via nginx?"})
-                    assert result.is_error is False, result
-                    assert result.content[0].text.startswith("accept:lb:")
-        print(f"nginx least_conn: 200 calls, per process {dict(pids)}, failures {failures}")
-        assert failures == 0
-        assert sum(pids.values()) == 200
-        assert set(pids) == {s.pid for s in servers}, pids
-        assert asked == 6
-    finally:
-        nginx.stop()
-        for server in servers:
-            server.stop()

@@ -333,6 +333,14 @@ class MCPServer:
             rows.append(
                 ("sessions_loaded_total", "counter", "Sessions loaded from shared state.", transport.loaded)
             )
+            rows.append(
+                (
+                    "responses_routed_total",
+                    "counter",
+                    "Client answers forwarded to the process whose request waits for them.",
+                    transport.routed,
+                )
+            )
             up = 1 if self.state.ready and await self.state.healthy() else 0
             rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))
         lines = []

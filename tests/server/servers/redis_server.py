@@ -47,7 +47,7 @@ async def ask(ctx: Context, question: str) -> str:
 async def countdown(ctx: Context, steps: int = 5, close_after: int = 2, pause: float = 0.05) -> str:
     """Report progress `steps` times; close the SSE stream after `close_after` of them."""
     for i in range(1, steps + 1):
-        await ctx.report_progress(i, steps, f"step {i}")
+        await ctx.report_progress(i, steps, f"step {i} on {os.getpid()}")
         if i == close_after:
             await ctx.close_sse_stream()
         await asyncio.sleep(pause)

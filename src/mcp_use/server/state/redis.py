@@ -79,6 +79,7 @@ class RedisState:
         self.session_ttl = 3600
         self.token = ""  # this process, set at start (after any fork)
         self.ready = False
+        self.retired = False  # stopping: no longer registered as a live process
         self.client: Any = None
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
@@ -180,6 +181,14 @@ class RedisState:
         except Exception:
             return False
 
+    async def retire(self) -> None:
+        """Stopping: drop this process's registration now (no more heartbeats), so the
+        others stop counting on it; serving what is in flight goes on."""
+        self.retired = True
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.delete(self._k("proc", self.token))
+
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
@@ -200,7 +209,7 @@ class RedisState:
                     data = orjson.loads(message["data"])
                     if data.get("o") != self.token:
                         self._dispatch(data)
-                if time.monotonic() >= next_beat:
+                if time.monotonic() >= next_beat and not self.retired:
                     next_beat = time.monotonic() + self.heartbeat
                     await self._register(server)
             except asyncio.CancelledError:

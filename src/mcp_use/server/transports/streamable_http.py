@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +174,9 @@ class StreamableHTTPTransport:
         self.evicted = 0
         self.rejected = 0
         self.loaded = 0
+        self.routed = 0
+        self._hooked = False
+        self._retiring: asyncio.Future[None] | None = None
 
     @property
     def shutdown_event(self) -> asyncio.Event:
@@ -180,12 +185,42 @@ class StreamableHTTPTransport:
         return self._shutdown
 
     def begin_shutdown(self) -> None:
-        """End every open SSE stream now (clients resume elsewhere), so shutdown is quick."""
+        """End every open SSE stream now (clients resume elsewhere), so shutdown is quick;
+        leave the shared state's list of live processes (in-flight calls still finish)."""
         self.shutdown_event.set()
+        retire = getattr(self.shared, "retire", None)
+        if retire is not None and self.shared.ready and self._retiring is None:
+            self._retiring = asyncio.ensure_future(retire())
+
+    def _hook_signals(self) -> None:
+        """On the first request: call `begin_shutdown` as soon as SIGTERM/SIGINT arrives.
+
+        Chained in front of the handler the server installed (uvicorn, also in gunicorn's
+        UvicornWorker and uvicorn's worker processes): their lifespan shutdown comes only
+        once every connection has ended, too late for SSE streams that never end. Nothing
+        is installed where no one handles the signal (a test's ASGI client, a script).
+        """
+        self._hooked = True
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+            if not callable(previous) or previous is signal.default_int_handler:
+                continue
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    loop.call_soon_threadsafe(self.begin_shutdown)
+                previous(signum, frame)
+
+            signal.signal(sig, handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        if not self._hooked:
+            self._hook_signals()
         if self.shared is not None and not self.shared.ready:
             problem = await self._start_shared()
             if problem is not None:
@@ -466,7 +501,9 @@ class StreamableHTTPTransport:
         if kind == jsonrpc.RESPONSE:
             if session.correlator is None or not session.correlator.resolve(message):
                 # The request may wait in another process, named by its id.
-                if self.shared is None or not await self.shared.route_response(session.id, message):
+                if self.shared is not None and await self.shared.route_response(session.id, message):
+                    self.routed += 1
+                else:
                     log.debug("Dropped a response nobody waits for: %s", message.get("id"))
             await respond(send, 202)
             return
