@@ -32,7 +32,8 @@ import pytest
 
 from tests.helpers import REPO_ROOT, ServerProcess, build_env, free_port
 from tests.helpers.redis import redis_available, redis_server
-from tests.server.test_redis_state import LEGACY, MODERN, TIMEOUT, call, events, open_session, start_server
+from tests.helpers.sse import sse_events
+from tests.server.test_redis_state import LEGACY, MODERN, TIMEOUT, call, open_session, start_server
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server is not installed")
 
@@ -371,7 +372,7 @@ async def test_stream_resumed_through_nginx_after_its_process_is_killed(
         async with client.stream(
             "POST", url, headers=headers, json=call(1, "countdown", arguments)
         ) as response:
-            async for item in events(response):
+            async for item in sse_events(response):
                 first.append(item)
         last = [m for _, m in first if m is not None][-1]
         holder = int(last["params"]["message"].rpartition(" on ")[2])
@@ -386,7 +387,7 @@ async def test_stream_resumed_through_nginx_after_its_process_is_killed(
                 "GET", url, headers={**headers, "last-event-id": first[-1][0]}
             ) as response:
                 assert response.status_code == 200, await response.aread()
-                async for item in events(response):
+                async for item in sse_events(response):
                     rest.append(item)
         # The session goes on through the survivors, and ends with DELETE.
         assert (await client.post(url, headers=headers, json=call(2, "whoami"))).status_code == 200

@@ -15,7 +15,7 @@ import os
 import signal
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 
 from tests.helpers import ServerProcess, ServerStartError, build_env, free_port, python_cmd
 from tests.helpers.redis import redis_available, redis_server
+from tests.helpers.sse import sse_events
 
 pytestmark = pytest.mark.skipif(not redis_available(), reason="redis-server is not installed")
 
@@ -60,22 +61,6 @@ def pair(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[l
     finally:
         for server in servers:
             server.stop()
-
-
-async def events(response: httpx.Response) -> AsyncIterator[tuple[str | None, dict | None]]:
-    """(event id, message) pairs of an SSE response; a data-less event yields None."""
-    event_id: str | None = None
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if line == "":
-            if event_id is not None or data:
-                text = "\n".join(data).strip()
-                yield event_id, (orjson.loads(text) if text else None)
-            event_id, data = None, []
-        elif line.startswith("id:"):
-            event_id = line[3:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
 
 
 async def open_session(
@@ -177,7 +162,7 @@ async def test_elicitation_answer_lands_on_the_other_process(pair: list[ServerPr
             "POST", a, headers=headers, json=call(1, "ask", {"question": "?"})
         ) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
-            async for _id, message in events(response):
+            async for _id, message in sse_events(response):
                 if message is None:
                     continue
                 if message.get("method") == "elicitation/create":
@@ -204,14 +189,14 @@ async def test_stream_resumed_on_the_other_process_loses_no_event(pair: list[Ser
         async with client.stream(
             "POST", a, headers=headers, json=call(1, "countdown", arguments)
         ) as response:
-            async for item in events(response):
+            async for item in sse_events(response):
                 first.append(item)
         last_id = first[-1][0]
         assert last_id is not None and first[-1][1]["params"]["progress"] == 2  # type: ignore[index]
         rest: list[tuple[str | None, dict | None]] = []
         async with client.stream("GET", b, headers={**headers, "last-event-id": last_id}) as response:
             assert response.status_code == 200
-            async for item in events(response):
+            async for item in sse_events(response):
                 rest.append(item)
         messages = [m for _, m in first + rest if m is not None]
         progress = [m["params"]["progress"] for m in messages if m.get("method") == "notifications/progress"]
@@ -232,7 +217,7 @@ async def test_stream_resumed_after_its_process_is_killed(redis_url: str, tmp_pa
             async with client.stream(
                 "POST", holder.url("/mcp"), headers=headers, json=call(1, "countdown", arguments)
             ) as response:
-                async for item in events(response):
+                async for item in sse_events(response):
                     first.append(item)
             await asyncio.sleep(0.5)  # a few more events go to the log, then the holder dies
             os.kill(holder.pid, signal.SIGKILL)
@@ -243,7 +228,7 @@ async def test_stream_resumed_after_its_process_is_killed(redis_url: str, tmp_pa
                     "GET", other.url("/mcp"), headers={**headers, "last-event-id": first[-1][0]}
                 ) as response:
                     assert response.status_code == 200
-                    async for item in events(response):
+                    async for item in sse_events(response):
                         rest.append(item)
         assert len(rest) >= 3, rest  # events written after the client lost the stream
         seqs = [int(i.rpartition("_")[2]) for i, _ in first + rest if i is not None]
@@ -262,7 +247,7 @@ async def test_cancellation_sent_to_the_other_process(pair: list[ServerProcess])
         seen: list[dict] = []
         async with asyncio.timeout(10):
             async with client.stream("POST", a, headers=headers, json=call(7, "wait_forever")) as response:
-                async for _id, message in events(response):
+                async for _id, message in sse_events(response):
                     if message is None:
                         continue
                     seen.append(message)
@@ -322,7 +307,7 @@ async def test_modern_listen_stream_hears_a_change_made_by_the_other_process(
         async with asyncio.timeout(10):
             async with client.stream("POST", b, headers=listen[0], json=listen[1]) as response:
                 assert response.status_code == 200
-                seen = events(response)
+                seen = sse_events(response)
                 _, ack = await anext(seen)
                 assert ack is not None and ack["method"] == "notifications/subscriptions/acknowledged"
                 touch = modern(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
-import orjson
 import pytest
 
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+from tests.helpers.sse import sse_events
 
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
@@ -28,22 +28,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log_dir=tmp_path_factory.mktemp("streams"),
     ) as srv:
         yield srv.url("/mcp")
-
-
-async def _events(response: httpx.Response) -> AsyncIterator[tuple[str | None, dict | None]]:
-    """(event id, message) pairs of an SSE response; a data-less event yields None."""
-    event_id: str | None = None
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if line == "":
-            if event_id is not None or data:
-                text = "\n".join(data).strip()
-                yield event_id, (orjson.loads(text) if text else None)
-            event_id, data = None, []
-        elif line.startswith("id:"):
-            event_id = line[3:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
 
 
 async def _legacy_session(client: httpx.AsyncClient, url: str) -> dict[str, str]:
@@ -96,7 +80,7 @@ async def test_server_closed_stream_resumes_without_loss(url: str) -> None:
         async with client.stream("POST", url, headers=headers, json=call) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             first = True
-            async for event_id, message in _events(response):
+            async for event_id, message in sse_events(response):
                 if first:
                     assert message is None and event_id, "a priming event with an id comes first"
                     first = False
@@ -107,7 +91,7 @@ async def test_server_closed_stream_resumes_without_loss(url: str) -> None:
         assert not any("result" in m for m in seen), "the server closed the stream before the result"
         async with client.stream("GET", url, headers={**headers, "last-event-id": last_id}) as response:
             assert response.status_code == 200
-            async for _, message in _events(response):
+            async for _, message in sse_events(response):
                 if message is not None:
                     seen.append(message)
         assert _progress_values(seen) == [1, 2, 3, 4, 5], "every progress event exactly once, in order"
@@ -132,7 +116,7 @@ async def test_client_dropped_stream_resumes_without_loss(url: str) -> None:
         seen: list[dict] = []
         last_id = None
         async with client.stream("POST", url, headers=headers, json=call) as response:
-            async for event_id, message in _events(response):
+            async for event_id, message in sse_events(response):
                 last_id = event_id
                 if message is not None:
                     seen.append(message)
@@ -141,7 +125,7 @@ async def test_client_dropped_stream_resumes_without_loss(url: str) -> None:
         assert _progress_values(seen) == [1, 2]
         await asyncio.sleep(0.3)  # events keep arriving in the log meanwhile
         async with client.stream("GET", url, headers={**headers, "last-event-id": last_id}) as response:
-            async for _, message in _events(response):
+            async for _, message in sse_events(response):
                 if message is not None:
                     seen.append(message)
         assert _progress_values(seen) == [1, 2, 3, 4, 5, 6]
@@ -191,7 +175,7 @@ async def test_legacy_cancelled_notification_stops_the_handler(url: str) -> None
 
         async def run_call() -> None:
             async with client.stream("POST", url, headers=headers, json=call) as response:
-                async for _, message in _events(response):
+                async for _, message in sse_events(response):
                     if message is not None:
                         messages.append(message)
 
@@ -227,7 +211,7 @@ async def test_modern_closed_stream_cancels_the_handler(url: str) -> None:
     }
     async with httpx.AsyncClient(timeout=10) as client:
         async with client.stream("POST", url, headers=headers, json=call) as response:
-            async for _, message in _events(response):
+            async for _, message in sse_events(response):
                 if message is not None and message.get("method") == "notifications/progress":
                     break  # the tool is running: close the stream
         base = {"accept": ACCEPT, "mcp-protocol-version": MODERN}
