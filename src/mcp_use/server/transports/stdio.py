@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST, MCPError
-from ...protocol.versions import META_PROTOCOL_VERSION
+from ...protocol.versions import declares_version
 from ..notifications import Listener
 from ..session import ServerSession
 
@@ -91,7 +91,7 @@ class StdioConnection:
         task = asyncio.ensure_future(self._request(message))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-        if self.session is not None and not _is_modern(message):
+        if self.session is not None and not declares_version(message):
             self.session.track(message["id"], task)
 
     async def _notification(self, message: jsonrpc.Message) -> None:
@@ -115,7 +115,7 @@ class StdioConnection:
 
     async def _request(self, message: jsonrpc.Message) -> None:
         try:
-            if _is_modern(message) or message["method"] == "server/discover":
+            if declares_version(message) or message["method"] == "server/discover":
                 response = await self._modern(message)
             else:
                 response = await self._legacy(message)
@@ -184,15 +184,6 @@ class StdioConnection:
             self.session.close()
         for listener in self.listeners.values():
             self.server._hub.unlisten(listener)
-
-
-def _is_modern(message: jsonrpc.Message) -> bool:
-    params = message.get("params")
-    return (
-        isinstance(params, dict)
-        and isinstance(params.get("_meta"), dict)
-        and (META_PROTOCOL_VERSION in params["_meta"])
-    )
 
 
 async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:

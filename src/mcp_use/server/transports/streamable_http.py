@@ -30,7 +30,7 @@ from ...protocol.errors import (
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
 )
-from ...protocol.versions import LEGACY_VERSIONS, META_PROTOCOL_VERSION, is_modern
+from ...protocol.versions import LEGACY_VERSIONS, declares_version, is_modern, meta_version
 from ..http import headers as mcp_headers
 from ..notifications import Listener
 from ..session import ServerSession, new_session_id
@@ -294,7 +294,7 @@ class StreamableHTTPTransport:
         if (version_header is not None and version_header not in LEGACY_VERSIONS) or (
             session_id is None
             and kind != jsonrpc.RESPONSE
-            and _has_modern_meta(message)
+            and declares_version(message)
             and message.get("method") != "initialize"
         ):
             await self._modern(scope, receive, send, headers, message, kind, version_header)
@@ -578,7 +578,7 @@ class StreamableHTTPTransport:
             return
         stream = ResponseStream(send)
         try:
-            body_version = _meta_version(message)
+            body_version = meta_version(message)
             if body_version is not None:
                 if version_header is None:
                     raise mcp_headers.mismatch("the MCP-Protocol-Version header is required")
@@ -870,18 +870,3 @@ def _accepts(accept: str, media: str) -> bool:
     if "*/*" in accept:
         return True
     return media in accept or (media.split("/")[0] + "/*") in accept
-
-
-def _meta_version(message: jsonrpc.Message) -> str | None:
-    params = message.get("params")
-    meta = params.get("_meta") if isinstance(params, dict) else None
-    version = meta.get(META_PROTOCOL_VERSION) if isinstance(meta, dict) else None
-    return version if isinstance(version, str) else None
-
-
-def _has_modern_meta(message: jsonrpc.Message) -> bool:
-    params = message.get("params")
-    if not isinstance(params, dict):
-        return False
-    meta = params.get("_meta")
-    return isinstance(meta, dict) and META_PROTOCOL_VERSION in meta
