@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def named_decorator(add: Callable[[Any, dict[str, Any]], Any], fn: Any, options: dict[str, Any]) -> Any:
+    """`@x.tool`, `@x.tool()`, `@x.tool("name")` and `@x.tool(name=...)` in one place."""
+    if isinstance(fn, str):
+        options.setdefault("name", fn)
+        fn = None
+
+    def register(f: F) -> F:
+        add(f, options)
+        return f
+
+    return register(fn) if callable(fn) else register
+
+
 class MCPRouter:
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
@@ -24,15 +37,7 @@ class MCPRouter:
 
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
         """Same as `MCPServer.tool`, recorded until the router is included."""
-        if isinstance(fn, str):
-            options.setdefault("name", fn)
-            fn = None
-
-        def register(f: F) -> F:
-            self.tools.append((f, options))
-            return f
-
-        return register(fn) if callable(fn) else register
+        return named_decorator(lambda f, o: self.tools.append((f, o)), fn, options)
 
     def resource(self, uri: str, /, **options: Any) -> Callable[[F], F]:
         def register(f: F) -> F:
@@ -42,15 +47,7 @@ class MCPRouter:
         return register
 
     def prompt(self, fn: Any = None, /, **options: Any) -> Any:
-        if isinstance(fn, str):
-            options.setdefault("name", fn)
-            fn = None
-
-        def register(f: F) -> F:
-            self.prompts.append((f, options))
-            return f
-
-        return register(fn) if callable(fn) else register
+        return named_decorator(lambda f, o: self.prompts.append((f, o)), fn, options)
 
     def include_router(self, router: MCPRouter, prefix: str = "") -> None:
         """Nest another router; its names get `prefix` in front."""

@@ -17,6 +17,7 @@ from .mrtr import StateSealer
 from .notifications import Hub
 from .prompts import Prompt, make_prompt
 from .resources import Resource, make_resource
+from .router import named_decorator
 from .session import ServerSession
 from .state.memory import MemoryEventStore
 from .tools import Tool, make_tool
@@ -137,15 +138,7 @@ class MCPServer:
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
         """Register a tool: `@server.tool`, `@server.tool()`, `@server.tool(name=...)`."""
-        if isinstance(fn, str):
-            options.setdefault("name", fn)
-            fn = None
-
-        def register(f: F) -> F:
-            self.add_tool(f, **options)
-            return f
-
-        return register(fn) if callable(fn) else register
+        return named_decorator(lambda f, o: self.add_tool(f, **o), fn, options)
 
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> Tool:
         tool = make_tool(fn, **options)
@@ -185,15 +178,7 @@ class MCPServer:
 
     def prompt(self, fn: Any = None, /, **options: Any) -> Any:
         """Register a prompt: `@server.prompt`, `@server.prompt()`, `@server.prompt(name=...)`."""
-        if isinstance(fn, str):
-            options.setdefault("name", fn)
-            fn = None
-
-        def register(f: F) -> F:
-            self.add_prompt(f, **options)
-            return f
-
-        return register(fn) if callable(fn) else register
+        return named_decorator(lambda f, o: self.add_prompt(f, **o), fn, options)
 
     def add_prompt(self, fn: Callable[..., Any], **options: Any) -> Prompt:
         prompt = make_prompt(fn, **options)

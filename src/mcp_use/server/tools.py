@@ -55,9 +55,7 @@ def content_block(value: Any) -> dict[str, Any]:
 
 def _is_content_list(value: Any, content_types: tuple[type, ...]) -> bool:
     return (
-        isinstance(value, (list, tuple))
-        and bool(value)
-        and all(isinstance(v, content_types) for v in value)
+        isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, content_types) for v in value)
     )
 
 
