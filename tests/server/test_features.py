@@ -674,7 +674,7 @@ async def test_tools_list_changed_reaches_the_legacy_get_stream() -> None:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
             # Wait until the server has attached the stream to the session.
-            session = server.http_transport().sessions[p.headers["mcp-session-id"]]
+            session = server.core.sessions.get(p.headers["mcp-session-id"])
             await wait_until(lambda: session.stream is not None)
 
             @server.tool()

@@ -6,6 +6,7 @@ apps and runs them. Everything below it receives the core, never this object.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -127,9 +128,43 @@ class MCPServer:
     def debug(self) -> bool:
         return self.settings.debug
 
+    @debug.setter
+    def debug(self, on: bool) -> None:
+        self.debug_level = max(self.debug_level, 1) if on else 0
+
     @property
     def debug_level(self) -> int:
         return self.settings.debug_level
+
+    @debug_level.setter
+    def debug_level(self, level: int) -> None:
+        """Change the debug level (as `mcp-use dev` does): takes effect in apps built after."""
+        self.settings = dataclasses.replace(self.settings, debug_level=level)
+        self.core.settings = self.settings
+
+    @property
+    def mcp_path(self) -> str:
+        return self.settings.paths.mcp
+
+    @property
+    def sse_path(self) -> str:
+        return self.settings.paths.sse
+
+    @property
+    def messages_path(self) -> str:
+        return self.settings.paths.messages
+
+    @property
+    def docs_path(self) -> str:
+        return self.settings.paths.docs
+
+    @property
+    def inspector_path(self) -> str:
+        return self.settings.paths.inspector
+
+    @property
+    def openmcp_path(self) -> str:
+        return self.settings.paths.openmcp
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:

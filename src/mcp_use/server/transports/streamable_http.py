@@ -56,6 +56,7 @@ MODERN_ERROR_STATUS = {
 }
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
 RETRY_LATER = [(b"retry-after", b"5")]
+REFUSED = object()  # `_read` answered the POST itself
 
 
 class StreamableHTTPServerTransport:
@@ -107,13 +108,14 @@ class StreamableHTTPServerTransport:
             )
 
     # ---- POST -----------------------------------------------------------------------
-    async def _read(self, receive: Receive, send: Send, headers: dict[str, str]) -> jsonrpc.Message | None:
-        """The POST's one JSON-RPC message, or None once a refusal has been sent."""
+    async def _read(self, receive: Receive, send: Send, headers: dict[str, str]) -> Any:
+        """The POST's one JSON-RPC message (any JSON value), or `REFUSED` once a refusal
+        has been sent."""
         if "application/json" not in headers.get("content-type", ""):
             await respond_error(
                 send, 415, INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json"
             )
-            return None
+            return REFUSED
         accept = headers.get("accept", "")
         if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
             await respond_error(
@@ -122,7 +124,7 @@ class StreamableHTTPServerTransport:
                 INVALID_REQUEST,
                 "Not Acceptable: Accept must list both application/json and text/event-stream",
             )
-            return None
+            return REFUSED
         limit = self.limits.max_body_size
         try:
             body = await read_body(receive, limit, headers.get("content-length"))
@@ -130,20 +132,20 @@ class StreamableHTTPServerTransport:
             await respond_error(
                 send, 413, INVALID_REQUEST, f"Payload Too Large: the body exceeds {limit} bytes"
             )
-            return None
+            return REFUSED
         try:
             message = jsonrpc.loads(body)
         except MCPError as exc:
             await respond_error(send, 400, PARSE_ERROR, exc.message)
-            return None
+            return REFUSED
         if isinstance(message, list):
             await respond_error(send, 400, INVALID_REQUEST, "Invalid Request: batches are not supported")
-            return None
+            return REFUSED
         return message
 
     async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         message = await self._read(receive, send, headers)
-        if message is None:
+        if message is REFUSED:
             return
         try:
             kind = jsonrpc.classify(message)
