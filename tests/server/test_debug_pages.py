@@ -168,7 +168,10 @@ def test_type_labels() -> None:
 
 async def test_inspector_page_and_assets() -> None:
     server = make_server(
-        "x</script><script>alert(1)</script>", debug=True, mcp_path="/api/mcp", inspector_path="/tools/inspect"
+        "x</script><script>alert(1)</script>",
+        debug=True,
+        mcp_path="/api/mcp",
+        inspector_path="/tools/inspect",
     )
     async with asgi_client(server) as client:
         page = await client.get("/tools/inspect")

@@ -69,3 +69,22 @@ async def test_unknown_session_id_is_refused(sse_url: str) -> None:
         )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == -32600
+
+
+async def test_foreign_host_and_origin_get_the_same_statuses_as_streamable_http(sse_url: str) -> None:
+    """A host refusal is framed once: 421 for a foreign Host, 403 for a foreign Origin,
+    with a JSON-RPC error body saying why, on the legacy SSE endpoints too."""
+    import httpx
+
+    base = sse_url.rsplit("/", 1)[0]
+    async with httpx.AsyncClient() as client:
+        bad_host = await client.get(sse_url, headers={"host": "evil.example"})
+        bad_origin = await client.post(
+            f"{base}/messages/?session_id=x",
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={"origin": "http://evil.example"},
+        )
+    assert bad_host.status_code == 421
+    assert "Invalid Host header" in bad_host.json()["error"]["message"]
+    assert bad_origin.status_code == 403
+    assert "Invalid Origin header" in bad_origin.json()["error"]["message"]

@@ -17,6 +17,7 @@ from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY
 from ..protocol.jsonrpc import notification
 from ..protocol.log_levels import at_least
 from .input_rounds import InputRequired
+from .json_refs import inline_refs
 from .request import ServerRequest
 
 if TYPE_CHECKING:
@@ -276,8 +277,6 @@ def _sampling_message(message: Any) -> dict[str, Any]:
 
 
 def _flat_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    from .schema import inline_refs
-
     flat = inline_refs(schema)
     flat.pop("title", None)
     return flat

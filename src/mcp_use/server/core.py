@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from .engine import Engine
-from .http.security import HostGuard
 from .input_rounds import StateSealer
 from .lifecycle import Lifecycle
 from .notifications import Hub
@@ -30,12 +29,20 @@ from .state.memory import MemoryEventStore
 log = logging.getLogger("mcp_use.server")
 
 
+class RequestGuard(Protocol):
+    """The Host/Origin check (`http.security.HostGuard`), handed in by the facade."""
+
+    def check(self, scope: dict[str, Any], host: str | None, origin: str | None) -> Any: ...
+
+    def bind(self, host: str) -> None: ...
+
+
 class ServerCore:
     def __init__(
         self,
         settings: ServerSettings,
         *,
-        guard: HostGuard,
+        guard: RequestGuard,
         sealer: StateSealer,
         state: Any = None,
         event_store: Any = None,

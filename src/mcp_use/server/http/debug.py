@@ -165,6 +165,64 @@ def _anchor(kind: str, name: str) -> str:
     return f"{kind}-{safe}"
 
 
+def _heading(kind: str, item: dict[str, Any], extra: str = "") -> str:
+    name = item.get("name") or ""
+    title = item.get("title")
+    sub = f' <span class="muted">{_e(title)}</span>' if title and title != name else ""
+    return (
+        f'<article class="card" id="{_e(_anchor(kind, name))}"><h3><code>{_e(name)}</code>{sub}</h3>'
+        + extra
+        + (f'<p class="desc">{_e(item["description"])}</p>' if item.get("description") else "")
+    )
+
+
+def _tool_card(item: dict[str, Any]) -> str:
+    badges = ""
+    annotations = item.get("annotations") or {}
+    for key in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+        if annotations.get(key):
+            badges += f'<span class="badge">{_e(key.removesuffix("Hint"))}</span>'
+    out = _heading("tool", item, f'<div class="badges">{badges}</div>' if badges else "")
+    out += "<h4>Parameters</h4>" + _params_table(item.get("inputSchema") or {})
+    if item.get("outputSchema"):
+        out += "<h4>Output</h4>" + _params_table(item["outputSchema"])
+        out += "<details><summary>Output schema (JSON)</summary>" + _json_block(item["outputSchema"])
+        out += "</details>"
+    out += "<details><summary>Input schema (JSON)</summary>" + _json_block(item.get("inputSchema") or {})
+    out += "</details></article>"
+    return out
+
+
+def _resource_card(item: dict[str, Any]) -> str:
+    uri = item.get("uri") or item.get("uriTemplate") or ""
+    meta = f'<p class="uri"><code>{_e(uri)}</code>'
+    if item.get("mimeType"):
+        meta += f' <span class="badge">{_e(item["mimeType"])}</span>'
+    meta += "</p>"
+    return _heading("resource" if "uri" in item else "template", item, meta) + "</article>"
+
+
+def _prompt_card(item: dict[str, Any]) -> str:
+    out = _heading("prompt", item)
+    arguments = item.get("arguments") or []
+    if arguments:
+        rows = "".join(
+            "<tr>"
+            f'<td data-label="Name"><code>{_e(a.get("name"))}</code></td>'
+            f'<td data-label="Required">{"yes" if a.get("required") else "no"}</td>'
+            f'<td data-label="Description">{_e(a.get("description") or "")}</td>'
+            "</tr>"
+            for a in arguments
+        )
+        out += (
+            '<h4>Arguments</h4><table class="params"><thead><tr><th>Name</th><th>Required</th>'
+            f"<th>Description</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    else:
+        out += '<p class="muted">No arguments.</p>'
+    return out + "</article>"
+
+
 def render_docs(core: ServerCore, *, inspector_url: str | None, openmcp_url: str, mcp_url: str) -> str:
     doc = describe(core)
     info = doc["info"]
@@ -186,64 +244,10 @@ def render_docs(core: ServerCore, *, inspector_url: str | None, openmcp_url: str
             parts.append(render(item))
         parts.append("</section>")
 
-    def heading(kind: str, item: dict[str, Any], extra: str = "") -> str:
-        name = item.get("name") or ""
-        title = item.get("title")
-        sub = f' <span class="muted">{_e(title)}</span>' if title and title != name else ""
-        return (
-            f'<article class="card" id="{_e(_anchor(kind, name))}"><h3><code>{_e(name)}</code>{sub}</h3>'
-            + extra
-            + (f'<p class="desc">{_e(item["description"])}</p>' if item.get("description") else "")
-        )
-
-    def tool(item: dict[str, Any]) -> str:
-        badges = ""
-        annotations = item.get("annotations") or {}
-        for key in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
-            if annotations.get(key):
-                badges += f'<span class="badge">{_e(key.removesuffix("Hint"))}</span>'
-        out = heading("tool", item, f'<div class="badges">{badges}</div>' if badges else "")
-        out += "<h4>Parameters</h4>" + _params_table(item.get("inputSchema") or {})
-        if item.get("outputSchema"):
-            out += "<h4>Output</h4>" + _params_table(item["outputSchema"])
-            out += "<details><summary>Output schema (JSON)</summary>" + _json_block(item["outputSchema"])
-            out += "</details>"
-        out += "<details><summary>Input schema (JSON)</summary>" + _json_block(item.get("inputSchema") or {})
-        out += "</details></article>"
-        return out
-
-    def resource(item: dict[str, Any]) -> str:
-        uri = item.get("uri") or item.get("uriTemplate") or ""
-        meta = f'<p class="uri"><code>{_e(uri)}</code>'
-        if item.get("mimeType"):
-            meta += f' <span class="badge">{_e(item["mimeType"])}</span>'
-        meta += "</p>"
-        return heading("resource" if "uri" in item else "template", item, meta) + "</article>"
-
-    def prompt(item: dict[str, Any]) -> str:
-        out = heading("prompt", item)
-        arguments = item.get("arguments") or []
-        if arguments:
-            rows = "".join(
-                "<tr>"
-                f'<td data-label="Name"><code>{_e(a.get("name"))}</code></td>'
-                f'<td data-label="Required">{"yes" if a.get("required") else "no"}</td>'
-                f'<td data-label="Description">{_e(a.get("description") or "")}</td>'
-                "</tr>"
-                for a in arguments
-            )
-            out += (
-                '<h4>Arguments</h4><table class="params"><thead><tr><th>Name</th><th>Required</th>'
-                f"<th>Description</th></tr></thead><tbody>{rows}</tbody></table>"
-            )
-        else:
-            out += '<p class="muted">No arguments.</p>'
-        return out + "</article>"
-
-    section("tool", "Tools", doc["tools"], tool)
-    section("resource", "Resources", doc["resources"], resource)
-    section("template", "Resource templates", doc["resources_templates"], resource)
-    section("prompt", "Prompts", doc["prompts"], prompt)
+    section("tool", "Tools", doc["tools"], _tool_card)
+    section("resource", "Resources", doc["resources"], _resource_card)
+    section("template", "Resource templates", doc["resources_templates"], _resource_card)
+    section("prompt", "Prompts", doc["prompts"], _prompt_card)
     if not parts:
         parts.append('<p class="muted">This server registers no tools, resources or prompts yet.</p>')
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import bus
-from .events import StreamLog
+from .events import Frame, StreamLog
 from .memory import MemoryEventStore
 
 if TYPE_CHECKING:
@@ -343,9 +343,9 @@ class RedisStreamLog(StreamLog):
         super().__init__(key, session_id, standalone=standalone, size=size)
         self.store = store
 
-    def append(self, message: Any) -> bytes:
+    def append(self, message: Any, frame: Frame) -> bytes:
         seq = self.next_seq
-        chunk = super().append(message)
+        chunk = super().append(message, frame)
         self.store.enqueue(("ev", self.key, seq, chunk))
         return chunk
 

@@ -58,7 +58,7 @@ class ResponseStream:
     async def _emit(self, message: jsonrpc.Message, last: bool) -> None:
         if not self.started and not self.closed:
             await self._start()
-        chunk = self.log.append(message) if self.log is not None else sse_event(message)
+        chunk = self.log.append(message, sse_event) if self.log is not None else sse_event(message)
         if last and self.log is not None:
             self.log.finish()
         if self.log is not None and self.log.live is not None:
