@@ -714,3 +714,18 @@ async def test_capabilities_advertise_list_changed(era: str) -> None:
     assert caps["tools"]["listChanged"] is True
     assert caps["prompts"]["listChanged"] is True
     assert caps["resources"]["listChanged"] is True
+
+
+# ------------------------------------------------------------------- request context
+async def test_request_context_on_an_unprotected_server(era: str) -> None:
+    """`ctx.access_token` is None without authorization; the HTTP headers reach the tool."""
+    server = MCPServer(name="context")
+
+    @server.tool()
+    def whoami(ctx: Context) -> dict[str, Any]:
+        return {"token": ctx.access_token, "agent": ctx.request_headers.get("user-agent")}
+
+    async with peer(server, era) as p:
+        p.headers["user-agent"] = "context-test/1"
+        result = await p.call("whoami")
+    assert result["structuredContent"] == {"token": None, "agent": "context-test/1"}

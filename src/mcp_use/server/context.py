@@ -1,7 +1,7 @@
 """`Context`: what a tool, resource or prompt function can do while it runs.
 
 Every method works on both protocol eras. Asking the client for input is a
-server-to-client request on the legacy era and an input-required round trip on the
+server-to-client request on the legacy era and an input-required round on the
 modern one; the function is written once.
 """
 
@@ -76,6 +76,11 @@ class Context:
     def server(self) -> Any:
         """The `MCPServer` serving this request."""
         return self._reader.features.owner
+
+    @property
+    def access_token(self) -> Any:
+        """The verified `AccessToken` of this request; None on an unprotected server."""
+        return self._request.access_token
 
     @property
     def request_headers(self) -> Any:

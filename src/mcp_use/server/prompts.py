@@ -24,7 +24,6 @@ class Prompt:
     icons: list[dict[str, Any]] | None
     meta: dict[str, Any] | None
     signature: schemas.Signature
-    is_async: bool
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -115,5 +114,4 @@ def make_prompt(
         icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
         meta=meta,
         signature=schemas.analyse(fn),
-        is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
     )

@@ -20,10 +20,11 @@ class ServerRequest:
     `sink` carries messages related to this request (progress, logs and, on the legacy
     era, server-to-client requests) to the client: the POST's SSE stream on HTTP, stdout
     on stdio. The request context a transport knows (`headers`, `client_address`) and
-    what an authenticator decides (`principal`, an `AccessToken` or None) travel here too.
+    what authorization decides (`access_token`, None on an unprotected server) travel here too.
     """
 
     __slots__ = (
+        "access_token",
         "client_address",
         "client_capabilities",
         "client_info",
@@ -34,7 +35,6 @@ class ServerRequest:
         "method",
         "modern",
         "params",
-        "principal",
         "progress_token",
         "round",
         "session",
@@ -73,4 +73,4 @@ class ServerRequest:
         self.close_stream: Callable[[], Awaitable[None]] | None = None
         self.headers = headers
         self.client_address: Any = None  # (host, port) of the peer, on HTTP
-        self.principal: Any = None
+        self.access_token: Any = None  # the verified `AccessToken`, on a protected server

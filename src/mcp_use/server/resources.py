@@ -64,9 +64,7 @@ class Resource:
     meta: dict[str, Any] | None
     size: int | None
     signature: schemas.Signature
-    is_async: bool
     pattern: re.Pattern[str] | None = None
-    variables: tuple[str, ...] = ()
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -147,10 +145,8 @@ def make_resource(
 ) -> Resource:
     signature = schemas.analyse(fn)
     pattern = None
-    variables: tuple[str, ...] = ()
     if is_template(uri):
         pattern, names = compile_template(uri)
-        variables = tuple(names)
         missing = [p for p in signature.params if p not in names and _required(signature, p)]
         if missing:
             raise ValueError(f"Resource template {uri!r} lacks parameters {missing} of {fn.__name__}")
@@ -170,9 +166,7 @@ def make_resource(
         meta=meta,
         size=size,
         signature=signature,
-        is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
         pattern=pattern,
-        variables=variables,
     )
 
 
