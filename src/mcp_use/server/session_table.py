@@ -88,6 +88,7 @@ class SessionTable:
             try:
                 await self.shared.save_session(session)
             except Exception as exc:
+                self.close(session)
                 raise unavailable(exc) from None
         self.sessions[session.id] = session  # type: ignore[index]
 

@@ -135,6 +135,9 @@ class StdioConnection:
             except MCPError as exc:
                 return jsonrpc.error_from(message["id"], exc)
             if self.session is not None:
+                # A new initialize replaces the session: end the old one (its calls too),
+                # but not this request, which the old session tracks.
+                self.session.untrack(message["id"])
                 self.table.close(self.session)
             self.session = session
             return jsonrpc.result(message["id"], result)

@@ -171,7 +171,9 @@ class StreamableHTTPServerTransport:
                 request_id,
             )
             return
-        session = await self.sessions.find(session_id)
+        session = self.sessions.get(session_id)  # no coroutine on the fast path
+        if session is None:
+            session = await self.sessions.find(session_id)
         if session is None:
             await respond_error(
                 send,
