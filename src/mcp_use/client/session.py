@@ -155,18 +155,13 @@ class ClientSession:
 
     # ---- raw requests (the typed methods build on these) --------------------------------
     async def request(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        timeout: float | Any | None = ...,
-        progress_callback: ProgressCallback | None = None,
-        headers: Mapping[str, str] | None = None,
+        self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> dict[str, Any]:
-        """Send any request and return its raw result dict."""
-        return await self._wire.request(
-            method, params, timeout=timeout, progress_callback=progress_callback, headers=headers
-        )
+        """Send any request and return its raw result dict.
+
+        `options`: `timeout=`, `progress_callback=`, `headers=` (see `Requester.request`).
+        """
+        return await self._wire.request(method, params, **options)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._wire.notify(method, params)
