@@ -101,7 +101,7 @@ class Requester:
         """Send one request and return its raw result dict, or raise a typed client error."""
         if self.modern:
             params = self.with_meta(params)
-        send = self.transport.send if headers is None else partial(self.transport.send, headers=headers)
+        send = self.transport.call if headers is None else partial(self.transport.call, headers=headers)
         try:
             return await self.correlator.request(
                 send,

@@ -111,6 +111,14 @@ class StreamableHTTPClientTransport(ClientTransport):
             return
         await self._post_other(message, body, h)
 
+    async def call(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
+        """POST a request and read its answer in the caller's task (no task per call)."""
+        if self._closed:
+            raise ServerDisconnected(self.server, "the HTTP transport is closed")
+        await self._post_request(
+            message["id"], message["method"], jsonrpc.dumps(message), self._headers(message, headers)
+        )
+
     async def _post_other(self, message: jsonrpc.Message, body: bytes, headers: dict[str, str]) -> None:
         """A notification or our answer to a server request: expect 202 Accepted."""
         kind = message.get("method") or f"response to {message.get('id')!r}"
