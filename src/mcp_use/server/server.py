@@ -69,6 +69,7 @@ class MCPServer:
         max_sessions: int = 10_000,
         session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
+        middleware: list[Any] | None = None,
     ) -> None:
         if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
             from .state.redis import state_from
@@ -102,6 +103,8 @@ class MCPServer:
         self._app: Any = None
         self._streamable_app: Any = None
         self._sse_app: Any = None
+        for item in middleware or ():
+            self.use(item)
 
     # ---- identity (read-only views of the settings) -----------------------------------
     @property
@@ -165,6 +168,19 @@ class MCPServer:
     @property
     def openmcp_path(self) -> str:
         return self.settings.paths.openmcp
+
+    # ---- middleware and composition ---------------------------------------------------
+    def use(self, middleware: Any) -> MCPServer:
+        """Add MCP-level middleware (a `Middleware`); runs after those added before it.
+
+        Not `add_middleware`: that name belongs to the ASGI app, for Starlette middleware.
+        """
+        from .middleware import Middleware
+
+        if not isinstance(middleware, Middleware):
+            raise TypeError(f"server.use() takes a Middleware instance, got {type(middleware).__name__}")
+        self.core.engine.use(middleware)
+        return self
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:

@@ -101,7 +101,7 @@ class SSEServerTransport:
     async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
         try:
             if message["method"] == "initialize":
-                session, result = self.engine.initialize(message.get("params") or {}, None, channel.send)
+                session, result = await self.engine.initialize(message.get("params") or {}, None, channel.send)
                 channel.session = session
                 await channel.send(jsonrpc.result(message["id"], result))
                 return
@@ -109,6 +109,7 @@ class SSEServerTransport:
                 await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
                 return
             req = self.engine.legacy_request(message, channel.session, sink=channel.send)
+            req.transport = "sse"
             response = await self.engine.handle(req)
             channel.session.untrack(req.id)
             await channel.send(response)

@@ -196,7 +196,7 @@ class StreamableHTTPServerTransport:
     async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
         try:
             self.sessions.check_capacity()
-            session, result = self.engine.initialize(message.get("params") or {}, new_session_id())
+            session, result = await self.engine.initialize(message.get("params") or {}, new_session_id())
             await self.sessions.add(session)
         except MCPError as exc:
             status = exc.http_status or 400
@@ -234,6 +234,7 @@ class StreamableHTTPServerTransport:
         )
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
         req.client_address = scope.get("client")
+        req.transport = "streamable-http"
         req.close_stream = stream.close
         # The handler runs in this request's own task, which `notifications/cancelled`
         # cancels: no extra task per call.
@@ -290,6 +291,7 @@ class StreamableHTTPServerTransport:
             await respond_json(send, exc.http_status or 400, jsonrpc.error_from(message.get("id"), exc))
             return
         req.client_address = scope.get("client")
+        req.transport = "streamable-http"
         if req.method in self.engine.streaming_methods:
             await self._listen(receive, send, req)
             return
