@@ -404,6 +404,14 @@ class MCPServer:
             **uvicorn_options,
         )
 
+    def connect_in_memory(self, deliver: Any) -> Any:
+        """A client connection in this process: `await conn.send(message)` delivers a
+        message to the server, and what the server sends goes to `await deliver(message)`;
+        `await conn.close()` ends it. `MCPClient(server)` uses this."""
+        from .transports.memory import MemoryConnection
+
+        return MemoryConnection(self.core, deliver)
+
     async def run_stdio_async(self) -> None:
         from .transports.stdio import serve_stdio
 
