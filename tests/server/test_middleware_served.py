@@ -29,7 +29,9 @@ COMMANDS = {
 
 
 @pytest.fixture(scope="module", params=list(COMMANDS))
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     port = free_port()
     server = ServerProcess(
         [part.replace("{port}", str(port)) for part in COMMANDS[request.param]],
@@ -61,7 +63,10 @@ async def test_middleware_seen_rewrites_and_refuses(served: ServerProcess, mode:
 
 async def test_exception_in_a_hook_is_a_jsonrpc_error_and_the_session_survives(served: ServerProcess) -> None:
     url = served.url("/mcp")
-    modern = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    modern = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "explode", "_meta": modern}}
     headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28",
                "mcp-method": "tools/call", "mcp-name": "explode"}  # fmt: skip

@@ -172,7 +172,9 @@ class Engine:
             return self._initialize(params, session_id, stream)
         from .middleware import run_initialize
 
-        return await run_initialize(self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream))
+        return await run_initialize(
+            self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream)
+        )
 
     def _initialize(
         self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None

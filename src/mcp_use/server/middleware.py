@@ -131,7 +131,9 @@ def _overridden(middleware: Middleware, hook: str) -> CallNext | None:
     return getattr(middleware, hook)  # type: ignore[no-any-return]
 
 
-def hooks_for(middlewares: list[Middleware], method: str, *, request: bool = True) -> list[Callable[..., Any]]:
+def hooks_for(
+    middlewares: list[Middleware], method: str, *, request: bool = True
+) -> list[Callable[..., Any]]:
     """The hooks one method passes, outermost first."""
     names = ["on_request"] if request else []
     specific = METHOD_HOOKS.get(method, "on_notification" if not request else None)

@@ -101,7 +101,9 @@ class SSEServerTransport:
     async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
         try:
             if message["method"] == "initialize":
-                session, result = await self.engine.initialize(message.get("params") or {}, None, channel.send)
+                session, result = await self.engine.initialize(
+                    message.get("params") or {}, None, channel.send
+                )
                 channel.session = session
                 await channel.send(jsonrpc.result(message["id"], result))
                 return
