@@ -182,6 +182,15 @@ class MCPServer:
         self.core.engine.use(middleware)
         return self
 
+    def mount(self, other: MCPServer, prefix: str) -> None:
+        """Serve `other`'s tools and prompts as `<prefix>_<name>`, and its resources under
+        their own URIs, live; `other` keeps its middleware (see `mount.py`)."""
+        from .mount import Mount
+
+        if other is self:
+            raise ValueError("a server cannot mount itself")
+        self.core.engine.add_layer(Mount(self.core, other.core, prefix).layer)
+
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
         """Register a tool: `@server.tool`, `@server.tool()`, `@server.tool(name=...)`."""
