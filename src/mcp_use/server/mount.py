@@ -115,7 +115,7 @@ class Mount:
     def _read(self, handler: Handler, child_table: dict[str, Handler]) -> Handler:
         async def routed(req: ServerRequest) -> dict[str, Any]:
             uri = req.params.get("uri")
-            if isinstance(uri, str) and not _serves(self.parent, uri) and _serves(self.child, uri):
+            if isinstance(uri, str) and not serves(self.parent, uri) and serves(self.child, uri):
                 return await child_table["resources/read"](req)
             return await handler(req)
 
@@ -131,14 +131,15 @@ class Mount:
                     if inner in self.child.features.prompts:
                         params = {**req.params, "ref": {**ref, "name": inner}}
                         return await _with_params(req, params, child_table["completion/complete"])
-                if isinstance(uri, str) and not _serves(self.parent, uri) and _serves(self.child, uri):
+                if isinstance(uri, str) and not serves(self.parent, uri) and serves(self.child, uri):
                     return await child_table["completion/complete"](req)
             return await handler(req)
 
         return routed
 
 
-def _serves(core: ServerCore, uri: str) -> bool:
+def serves(core: ServerCore, uri: str) -> bool:
+    """True when `core` has the resource `uri` or a template matching it."""
     features = core.features
     if features.resources.get(uri) is not None:
         return True

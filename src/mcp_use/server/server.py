@@ -103,6 +103,7 @@ class MCPServer:
         self._app: Any = None
         self._streamable_app: Any = None
         self._sse_app: Any = None
+        self._proxy: Any = None
         for item in middleware or ():
             self.use(item)
 
@@ -190,6 +191,36 @@ class MCPServer:
         if other is self:
             raise ValueError("a server cannot mount itself")
         self.core.engine.add_layer(Mount(self.core, other.core, prefix).layer)
+
+    @classmethod
+    def as_proxy(
+        cls,
+        target: Any,
+        *,
+        server: str | None = None,
+        name: str = "mcp-use-proxy",
+        timeout: float | None = 300.0,
+        input_timeout: float = 300.0,
+        **options: Any,
+    ) -> MCPServer:
+        """A server that serves `target` (a config entry: stdio command or URL; a whole
+        config, `server` picking the entry; a URL; an `MCPServer`) through its own front,
+        on every transport and era, with its own auth, paths and limits (see `proxy.py`).
+        `timeout` bounds each forwarded call; `await proxy.close_proxy()` ends the target."""
+        from .proxy import ProxyLayer
+        from .proxy_target import target_entry
+
+        capabilities = {"completions": {}, **(options.pop("capabilities", None) or {})}
+        front = cls(name, capabilities=capabilities, **options)
+        layer = ProxyLayer(front.core, target_entry(target, server), timeout=timeout, input_timeout=input_timeout)
+        front.core.engine.add_layer(layer.layer)
+        front._proxy = layer
+        return front
+
+    async def close_proxy(self) -> None:
+        """Close the connection to a proxy's target (and stop it, when it is a child)."""
+        if self._proxy is not None:
+            await self._proxy.close()
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
