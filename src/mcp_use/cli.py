@@ -4,6 +4,8 @@ mcp-use run server.py[:name] [--transport stdio|http|sse] [--host H] [--port P] 
 mcp-use dev server.py[:name] [--host H] [--port P]     # debug routes + reload, prints the inspector URL
 mcp-use list <config-or-url>
 mcp-use call <config-or-url> <tool> key=value ...
+mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
+mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
 """
 
 from __future__ import annotations
@@ -158,12 +160,40 @@ def cmd_call(args: argparse.Namespace) -> int:
     return _client_command("call_command", args.target, [args.tool, *args.arguments])
 
 
+def proxy_target(args: argparse.Namespace) -> Any:
+    """The entry `mcp-use proxy` serves: a command after `--`, a URL, or a config file."""
+    from .client import config as cfg
+    from .client.errors import ConfigError
+    from .server.proxy_target import target_entry
+
+    if args.command_line:
+        if args.target is not None:
+            raise CLIError("give either CONFIG [SERVER] or -- COMMAND ARGS..., not both")
+        return {"command": args.command_line[0], "args": args.command_line[1:]}
+    if args.target is None:
+        raise CLIError("mcp-use proxy needs CONFIG [SERVER], a URL, or -- COMMAND ARGS...")
+    try:
+        if args.target.startswith(("http://", "https://")):
+            return target_entry(args.target)
+        return target_entry(cfg.load_file(args.target), args.server)
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from .server.server import MCPServer
+
+    front = MCPServer.as_proxy(proxy_target(args), name=args.name)
+    front.run(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call,proxy}")
 
     run = sub.add_parser(
         "run", help="run a server from a Python file", description="Run an MCPServer from a file."
@@ -208,12 +238,35 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("tool", help="the tool's name")
     call.add_argument("arguments", nargs="*", help="key=value arguments")
     call.set_defaults(func=cmd_call)
+
+    proxy = sub.add_parser(
+        "proxy",
+        help="serve another MCP server through this one: mcp-use proxy CONFIG [SERVER] | -- COMMAND ARGS...",
+        description="Serve a stdio command, a config entry or a URL over any transport.",
+    )
+    proxy.add_argument("target", nargs="?", help="a config.json path or a server URL")
+    proxy.add_argument("server", nargs="?", help="the config entry to serve (when it has several)")
+    proxy.add_argument("--transport", "-t", choices=TRANSPORT_CHOICES, default="http", help="default: http")
+    proxy.add_argument("--host", default="127.0.0.1", help="HTTP host (default: 127.0.0.1)")
+    proxy.add_argument("--port", "-p", type=int, default=8000, help="HTTP port (default: 8000)")
+    proxy.add_argument("--name", default="mcp-use-proxy", help="the proxy's server name")
+    proxy.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    proxy.set_defaults(func=cmd_proxy, command_line=[])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_line: list[str] = []
+    if argv[:1] == ["proxy"] and "--" in argv:  # mcp-use proxy [options] -- COMMAND ARGS...
+        cut = argv.index("--")
+        argv, command_line = argv[:cut], argv[cut + 1 :]
+        if not command_line:
+            parser.error("proxy: nothing after --; give COMMAND ARGS...")
     args = parser.parse_args(argv)
+    if command_line:
+        args.command_line = command_line
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:

@@ -40,7 +40,11 @@ LISTS = {
     "resources/templates/list": ("resourceTemplates", "templates"),
 }
 INTERACTIVE = {"tools/call": "tools", "prompts/get": "prompts"}
-CAPABILITY = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
+CAPABILITY = {
+    "elicitation/create": "elicitation",
+    "sampling/createMessage": "sampling",
+    "roots/list": "roots",
+}
 FRONT_ONLY = ("requestState", "inputResponses")
 
 
@@ -61,7 +65,9 @@ class FrontCall:
 class Parked:
     __slots__ = ("answer", "call", "deadline", "task")
 
-    def __init__(self, call: FrontCall, task: asyncio.Task[Any], answer: asyncio.Future[Any], ttl: float) -> None:
+    def __init__(
+        self, call: FrontCall, task: asyncio.Task[Any], answer: asyncio.Future[Any], ttl: float
+    ) -> None:
         self.call, self.task, self.answer = call, task, answer
         self.deadline = time.monotonic() + ttl
 
@@ -209,7 +215,9 @@ class ProxyLayer:
                 return task.result()  # type: ignore[no-any-return]
             method, params, answer = asked.result()
             if req.round is None:
-                answer.set_exception(MCPError(INVALID_REQUEST, f"{req.method} cannot ask the client for input"))
+                answer.set_exception(
+                    MCPError(INVALID_REQUEST, f"{req.method} cannot ask the client for input")
+                )
                 return await task  # type: ignore[no-any-return]
             key = f"proxy-{secrets.token_urlsafe(12)}"
             self.parked[key] = Parked(call, task, answer, self.input_timeout)
@@ -263,7 +271,9 @@ class ProxyLayer:
     async def _log(self, session: Any, message: Any) -> None:
         if self.active:
             wire = message.to_wire()
-            await self.active[-1].ctx.log(wire.get("level", "info"), wire.get("data"), logger=wire.get("logger"))
+            await self.active[-1].ctx.log(
+                wire.get("level", "info"), wire.get("data"), logger=wire.get("logger")
+            )
 
     async def close(self) -> None:
         for parked in self.parked.values():
@@ -278,7 +288,11 @@ def target_params(params: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in params.items() if k not in FRONT_ONLY}
     meta = out.get("_meta")
     if isinstance(meta, dict):
-        kept = {k: v for k, v in meta.items() if k != "progressToken" and not k.startswith("io.modelcontextprotocol/")}
+        kept = {
+            k: v
+            for k, v in meta.items()
+            if k != "progressToken" and not k.startswith("io.modelcontextprotocol/")
+        }
         if kept:
             out["_meta"] = kept
         else:

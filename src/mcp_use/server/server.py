@@ -212,7 +212,9 @@ class MCPServer:
 
         capabilities = {"completions": {}, **(options.pop("capabilities", None) or {})}
         front = cls(name, capabilities=capabilities, **options)
-        layer = ProxyLayer(front.core, target_entry(target, server), timeout=timeout, input_timeout=input_timeout)
+        layer = ProxyLayer(
+            front.core, target_entry(target, server), timeout=timeout, input_timeout=input_timeout
+        )
         front.core.engine.add_layer(layer.layer)
         front._proxy = layer
         return front
