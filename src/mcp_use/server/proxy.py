@@ -169,7 +169,7 @@ class ProxyLayer:
 
         async def both(req: ServerRequest) -> dict[str, Any]:
             result = await handler(req)
-            await self.target.request(method, target_params(req.params))
+            await self.target.apply(method, req.params)
             return result
 
         return both
@@ -180,6 +180,8 @@ class ProxyLayer:
             await call.ctx.report_progress(value, total, message)
 
         options: dict[str, Any] = {}
+        if call.req.log_level is not None:  # 2026-07-28 front: logs are asked for per request
+            await self.target.apply("logging/setLevel", {"level": call.req.log_level})
         if call.req.progress_token is not None:
             options["progress_callback"] = progress
         return await self.target.request(method, target_params(params), **options)

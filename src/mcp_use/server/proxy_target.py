@@ -78,12 +78,22 @@ class ProxyTarget:
         except ClientError as exc:
             raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
 
-    async def notify(self, method: str, params: dict[str, Any]) -> None:
+    async def apply(self, method: str, params: dict[str, Any]) -> None:
+        """A session setting made on the front, made on the target too, in whichever way
+        the target's era has it (`logging/setLevel` or per-request `_meta`; subscribe or
+        listen)."""
         session = await self.session()
         try:
-            await session.notify(method, params)
+            if method == "logging/setLevel":
+                await session.set_logging_level(params.get("level"))
+            elif method == "resources/subscribe":
+                await session.subscribe(params.get("uri"))
+            elif method == "resources/unsubscribe":
+                await session.unsubscribe(params.get("uri"))
+        except ServerError as exc:
+            raise MCPError(exc.code, exc.detail, exc.data) from None
         except ClientError as exc:
-            log.warning("Proxy could not forward %s: %s", method, exc.detail)
+            raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
 
     async def close(self) -> None:
         await self.client.close_all_sessions()
