@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """CPU cost of one Streamable HTTP `tools/call` inside the app, without sockets or wrk.
 
-    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R]
+    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R] [--middleware]
 
 Drives `server.app` as an ASGI server would (one POST, one answer), on both eras, and
 prints the CPU time per request (`time.process_time`, best of R rounds). CPU time
 rather than wall time, so a machine loaded by other work still compares two trees
 fairly: run it once per checkout and compare the numbers. Every answer is checked.
+`--middleware` adds one pass-through MCP-level middleware: the cost of the chain.
 """
 
 from __future__ import annotations
@@ -32,11 +33,19 @@ BASE_HEADERS = {
 }
 
 
-def build() -> Any:
+def build(middleware: bool = False) -> Any:
     logging.getLogger("mcp_use").setLevel(
         logging.WARNING
     )  # the request log off, as with DEBUG unset in wrk runs
     server = MCPServer("bench")
+    if middleware:
+        from mcp_use.server import Middleware
+
+        class PassThrough(Middleware):
+            async def on_request(self, ctx: Any, call_next: Any) -> Any:
+                return await call_next(ctx)
+
+        server.use(PassThrough())
 
     @server.tool()
     def add(a: int, b: int) -> int:
@@ -74,8 +83,8 @@ async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str,
     return sent
 
 
-async def main(calls: int, rounds: int) -> None:
-    app = build()
+async def main(calls: int, rounds: int, middleware: bool = False) -> None:
+    app = build(middleware)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -125,5 +134,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds))
+    asyncio.run(main(args.calls, args.rounds, args.middleware))
