@@ -9,8 +9,9 @@ the JSON-RPC errors the front answers with, here and only here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..client.client import MCPClient
@@ -42,6 +43,18 @@ def target_entry(target: Any, server: str | None = None) -> Any:
     return target
 
 
+@contextlib.contextmanager
+def translated(method: str) -> Iterator[None]:
+    """The client's errors as the front answers them: the target's own JSON-RPC error
+    passed on as it was, anything else (a dead child, a timeout) naming the target."""
+    try:
+        yield
+    except ServerError as exc:
+        raise MCPError(exc.code, exc.detail, exc.data) from None
+    except ClientError as exc:
+        raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
+
+
 class ProxyTarget:
     """`request()` forwards one request to the target and returns its raw result."""
 
@@ -71,29 +84,21 @@ class ProxyTarget:
 
     async def request(self, method: str, params: dict[str, Any], **options: Any) -> dict[str, Any]:
         session = await self.session()
-        try:
-            return await session.request_with_input(method, params, **options)
-        except ServerError as exc:  # the target's own JSON-RPC error, passed on as it was
-            raise MCPError(exc.code, exc.detail, exc.data) from None
-        except ClientError as exc:
-            raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
+        with translated(method):
+            return await session.request_with_input(method, params, **options)  # type: ignore[no-any-return]
 
     async def apply(self, method: str, params: dict[str, Any]) -> None:
         """A session setting made on the front, made on the target too, in whichever way
         the target's era has it (`logging/setLevel` or per-request `_meta`; subscribe or
         listen)."""
         session = await self.session()
-        try:
+        with translated(method):
             if method == "logging/setLevel":
                 await session.set_logging_level(params.get("level"))
             elif method == "resources/subscribe":
                 await session.subscribe(params.get("uri"))
             elif method == "resources/unsubscribe":
                 await session.unsubscribe(params.get("uri"))
-        except ServerError as exc:
-            raise MCPError(exc.code, exc.detail, exc.data) from None
-        except ClientError as exc:
-            raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
 
     async def close(self) -> None:
         await self.client.close_all_sessions()
