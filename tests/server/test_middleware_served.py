@@ -1,6 +1,7 @@
 """Middleware runs inside the engine: seen for `tools/call` when the app is served by
-`uvicorn server:app` and by gunicorn with uvicorn workers (never `server.run()`), on
-both eras, rewriting, refusing and surviving an exception in a hook."""
+`uvicorn server:app`, by gunicorn with uvicorn workers, and mounted in another Starlette
+app (never `server.run()`), on both eras, rewriting, refusing and surviving an
+exception in a hook."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ COMMANDS = {
         "--no-control-socket",
         "--graceful-timeout", "3",
     ],
+    "mounted": [sys.executable, "-m", "uvicorn", "host:app", "--host", "127.0.0.1", "--port", "{port}"],
 }  # fmt: skip
+MCP_PATHS = {"mounted": "/tools/mcp"}
 
 
 @pytest.fixture(scope="module", params=list(COMMANDS))
@@ -45,9 +48,13 @@ def served(
         yield server
 
 
+def mcp_url(served: ServerProcess) -> str:
+    return served.url(MCP_PATHS.get(served.name.removeprefix("mw-"), "/mcp"))
+
+
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 async def test_middleware_seen_rewrites_and_refuses(served: ServerProcess, mode: str) -> None:
-    async with MCPClient({"mcpServers": {"s": {"url": served.url("/mcp")}}}, mode=mode) as client:
+    async with MCPClient({"mcpServers": {"s": {"url": mcp_url(served)}}}, mode=mode) as client:
         session = client.get_session("s")
         result = await session.call_tool("echo", {"text": "quiet"})
         assert result.content[0].text == "QUIET"  # the arguments were rewritten on the way in
@@ -56,13 +63,13 @@ async def test_middleware_seen_rewrites_and_refuses(served: ServerProcess, mode:
         assert meta["test/order"] == ["outer:request", "outer:call_tool", "inner:request", "inner:call_tool"]
         assert meta["test/transport"] == "streamable-http"
         # uvicorn serves in its own process; gunicorn in a worker, never the master
-        assert (meta["test/pid"] == served.pid) == served.name.endswith("uvicorn")
+        assert (meta["test/pid"] == served.pid) != served.name.endswith("gunicorn")
         refused = await session.call_tool("forbidden", {})
         assert refused.isError and refused.content[0].text == "forbidden is not allowed here"
 
 
 async def test_exception_in_a_hook_is_a_jsonrpc_error_and_the_session_survives(served: ServerProcess) -> None:
-    url = served.url("/mcp")
+    url = mcp_url(served)
     modern = {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {},
