@@ -65,6 +65,11 @@ class Context:
         return self._request.client_info
 
     @property
+    def access_token(self) -> Any:
+        """The caller's verified `AccessToken` on a protected server; None without `auth=`."""
+        return self._request.access_token
+
+    @property
     def server(self) -> MCPServer:
         return self._server
 

@@ -257,10 +257,11 @@ class Engine:
         target = params.get("name") or params.get("uri") or ""
         arguments = params.get("arguments")
         sealer = self.server._sealer
+        principal = req.access_token.principal if req.access_token is not None else None
         answers: dict[str, Any] = {}
         state = params.get("requestState")
         if state is not None:
-            answers = sealer.open(state, req.method, str(target), arguments)
+            answers = sealer.open(state, req.method, str(target), arguments, principal)
         responses = params.get("inputResponses")
         if responses is None and "inputResponses" in params:
             raise MCPError(INVALID_PARAMS, "inputResponses must be an object, not null")
@@ -281,7 +282,7 @@ class Engine:
             return {
                 "resultType": "input_required",
                 "inputRequests": round_.requests,
-                "requestState": sealer.seal(req.method, str(target), arguments, kept),
+                "requestState": sealer.seal(req.method, str(target), arguments, kept, principal),
             }
 
     # ---- legacy-only methods --------------------------------------------------------

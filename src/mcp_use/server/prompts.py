@@ -25,6 +25,7 @@ class Prompt:
     meta: dict[str, Any] | None
     signature: schemas.Signature
     is_async: bool
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -106,6 +107,7 @@ def make_prompt(
     description: str | None = None,
     icons: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
+    scopes: list[str] | None = None,
 ) -> Prompt:
     return Prompt(
         fn=fn,
@@ -116,4 +118,5 @@ def make_prompt(
         meta=meta,
         signature=schemas.analyse(fn),
         is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
+        scopes=tuple(scopes or ()),
     )

@@ -25,6 +25,7 @@ class ServerRequest:
     """
 
     __slots__ = (
+        "access_token",
         "client_capabilities",
         "client_info",
         "close_stream",
@@ -71,3 +72,4 @@ class ServerRequest:
         self.round: RoundState | None = None
         self.close_stream: Callable[[], Awaitable[None]] | None = None
         self.headers = headers
+        self.access_token: Any = None  # the verified bearer token on a protected server

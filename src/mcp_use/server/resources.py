@@ -67,6 +67,7 @@ class Resource:
     is_async: bool
     pattern: re.Pattern[str] | None = None
     variables: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -144,6 +145,7 @@ def make_resource(
     icons: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
     size: int | None = None,
+    scopes: list[str] | None = None,
 ) -> Resource:
     signature = schemas.analyse(fn)
     pattern = None
@@ -173,6 +175,7 @@ def make_resource(
         is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
         pattern=pattern,
         variables=variables,
+        scopes=tuple(scopes or ()),
     )
 
 

@@ -53,6 +53,19 @@ def apply_bind_host(server: MCPServer, host: str) -> None:
         server._guard.enabled = is_loopback(host)
 
 
+def warn_if_open(server: MCPServer, host: str | None) -> None:
+    """Anyone who reaches a non-loopback address can call every tool of a server without auth=."""
+    from .http.security import is_loopback
+
+    if server.auth is None and host and not is_loopback(host):
+        log.warning(
+            "%s serves HTTP on %s without auth=: anyone who can reach it can call every tool. "
+            "Pass MCPServer(auth=JWTVerifier(...)) or bind 127.0.0.1.",
+            server.name,
+            host,
+        )
+
+
 def configure_from_env(server: MCPServer) -> None:
     """In a process uvicorn or gunicorn started (reload, workers), log as `server.run()` would.
 
@@ -97,6 +110,7 @@ def run(
         _warn_unshared(server, workers)
     server._sealer.warn_if_generated(workers)
     apply_bind_host(server, host)
+    warn_if_open(server, host)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

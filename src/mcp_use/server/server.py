@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from ..protocol import jsonrpc
 from ..protocol.versions import LEGACY_VERSIONS
 from .engine import Engine
+from .http.auth import ResourceGuard
 from .http.security import HostGuard
 from .mrtr import StateSealer
 from .notifications import Hub
@@ -62,6 +63,9 @@ class MCPServer:
         state: Any = None,
         state_secret: str | bytes | None = None,
         auth: Any = None,
+        authorization_servers: list[str] | None = None,
+        resource_url: str | None = None,
+        required_scopes: list[str] | None = None,
         mask_errors: bool = False,
         page_size: int | None = None,
         cache_ttl_ms: int = 0,
@@ -102,6 +106,18 @@ class MCPServer:
             state = state_from(state)
         self.state = state
         self.auth = auth
+        self.resource_url = resource_url
+        self._auth: ResourceGuard | None = None
+        if auth is not None:
+            self._auth = ResourceGuard(
+                self,
+                auth,
+                authorization_servers=authorization_servers,
+                resource_url=resource_url,
+                required_scopes=required_scopes,
+            )
+        elif authorization_servers or required_scopes:
+            raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
         self.mask_errors = mask_errors
         self.page_size = page_size
         self.cache_ttl_ms = cache_ttl_ms
@@ -219,11 +235,18 @@ class MCPServer:
         *,
         name: str | None = None,
         include_in_schema: bool = True,
+        auth: bool = False,
     ) -> Callable[[F], F]:
-        """Serve a plain HTTP route beside the MCP endpoint (health checks and the like)."""
+        """Serve a plain HTTP route beside the MCP endpoint (health checks and the like).
+
+        Custom routes stay open on a protected server unless `auth=True`: then they need
+        the same bearer token as the MCP endpoint (`request.scope["mcp_use.access_token"]`).
+        """
+        if auth and self._auth is None:
+            raise ValueError("custom_route(auth=True) needs MCPServer(auth=...)")
 
         def register(f: F) -> F:
-            self._custom_routes.append((path, f, methods or ["GET"], name))
+            self._custom_routes.append((path, f, methods or ["GET"], name, auth))
             self._app = None
             return f
 

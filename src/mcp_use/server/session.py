@@ -37,6 +37,7 @@ class ServerSession:
         "initialized",
         "last_active",
         "log_level",
+        "principal",
         "protocol_version",
         "stream",
         "subscriptions",
@@ -55,6 +56,7 @@ class ServerSession:
         self.cancelled: set[jsonrpc.RequestId] | None = None  # ids the client cancelled
         self.stream: Sink | None = None  # the standalone channel: GET stream or stdio
         self.last_active = time.monotonic()
+        self.principal: str | None = None  # whose token opened it, on a protected server
 
     def wants_log(self, level: str) -> bool:
         if self.log_level is None:

@@ -44,10 +44,15 @@ def to_response(value: Any) -> Response:
     return JSONResponse(value, status_code=status, headers=headers)
 
 
-def custom_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+def custom_endpoint(fn: Callable[..., Any], guard: Any = None) -> Callable[[Request], Any]:
+    """A custom route's handler as a Starlette endpoint; `guard` set: it needs a bearer token."""
     wants_request = bool(inspect.signature(fn).parameters)
 
     async def endpoint(request: Request) -> Response:
+        if guard is not None:
+            refused = await guard.check_request(request.scope)
+            if refused is not None:
+                return refused
         value = fn(request) if wants_request else fn()
         if inspect.isawaitable(value):
             value = await value
@@ -113,8 +118,13 @@ def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
         routes.append(Route(server.sse_path, endpoint=connect, methods=["GET"]))
         routes.append(Route(server.messages_path.rstrip("/"), endpoint=post, methods=["POST"]))
         routes.append(Route(server.messages_path, endpoint=post, methods=["POST"]))
-    for path, fn, methods, name in server._custom_routes:
-        routes.append(Route(path, endpoint=custom_endpoint(fn), methods=methods, name=name))
+    if server._auth is not None:
+        from .prm import metadata_routes
+
+        routes.extend(metadata_routes(server))
+    for path, fn, methods, name, auth in server._custom_routes:
+        guard = server._auth if auth else None
+        routes.append(Route(path, endpoint=custom_endpoint(fn, guard), methods=methods, name=name))
     if server.debug:
         from .debug import debug_routes
 

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST, MCPError
+from ..http.auth import SCOPE_KEY, principal_of
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, sse_event
 
@@ -30,6 +31,7 @@ class _Channel:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.session: ServerSession | None = None
+        self.principal: str | None = None  # whose token opened the stream (protected servers)
         self.tasks: set[asyncio.Task[Any]] = set()
 
     async def send(self, message: jsonrpc.Message) -> None:
@@ -42,31 +44,36 @@ class SSETransport:
         self.engine = server._engine
         self.channels: dict[str, _Channel] = {}
 
-    def _refuse(self, request: Request) -> Response | None:
+    async def _refuse(self, request: Request) -> Response | None:
         problem = self.server._guard.check(
             request.scope, request.headers.get("host"), request.headers.get("origin")
         )
-        if problem is None:
-            return None
-        return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, problem), status_code=403)
+        if problem is not None:
+            return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, problem), status_code=403)
+        if self.server._auth is not None:
+            return await self.server._auth.check_request(request.scope)
+        return None
 
     async def connect(self, request: Request) -> Response:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         session_id = new_session_id()
         channel = _Channel()
+        channel.principal = principal_of(request.scope)
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
         endpoint = f"{base}{self.server.messages_path}?session_id={session_id}"
         return _SSEResponse(self, session_id, channel, endpoint)
 
     async def post(self, request: Request) -> Response:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         session_id = request.query_params.get("session_id")
         channel = self.channels.get(session_id or "")
+        if channel is not None and (channel.principal or "") != (principal_of(request.scope) or ""):
+            channel = None  # another principal's session: as if it did not exist
         if channel is None:
             return JSONResponse(
                 jsonrpc.error(None, INVALID_REQUEST, "Unknown or missing session_id"),
@@ -87,14 +94,22 @@ class SSETransport:
             if channel.session is not None:
                 await self.server._on_notification(message, channel.session)
         else:
-            task = asyncio.ensure_future(self._request(channel, message))
+            guard = self.server._auth
+            if guard is not None:
+                denied = guard.scope_refusal(
+                    request.scope.get(SCOPE_KEY), message["method"], message.get("params") or {}
+                )
+                if denied is not None:
+                    return guard.response(denied, request.scope, message["id"])
+            token = request.scope.get(SCOPE_KEY)
+            task = asyncio.ensure_future(self._request(channel, message, token))
             channel.tasks.add(task)
             task.add_done_callback(channel.tasks.discard)
             if channel.session is not None:
                 channel.session.track(message["id"], task)
         return Response("Accepted", status_code=202)
 
-    async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
+    async def _request(self, channel: _Channel, message: jsonrpc.Message, token: Any = None) -> None:
         try:
             if message["method"] == "initialize":
                 session, result = self.engine.initialize(message.get("params") or {}, None)
@@ -107,6 +122,7 @@ class SSETransport:
                 await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
                 return
             req = self.engine.legacy_request(message, channel.session, sink=channel.send)
+            req.access_token = token
             response = await self.engine.handle(req)
             channel.session.untrack(req.id)
             await channel.send(response)

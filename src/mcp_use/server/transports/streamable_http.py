@@ -32,6 +32,7 @@ from ...protocol.errors import (
 )
 from ...protocol.versions import LEGACY_VERSIONS, declares_version, is_modern, meta_version
 from ..http import headers as mcp_headers
+from ..http.auth import SCOPE_KEY, owns, principal_of
 from ..notifications import Listener
 from ..session import ServerSession, new_session_id
 from ..state.events import StreamLog, parse_event_id
@@ -232,13 +233,15 @@ class StreamableHTTPTransport:
             status = 403 if "Origin" in problem else 421
             await respond_error(send, status, INVALID_REQUEST, problem)
             return
+        if self.server._auth is not None and await self.server._auth.admit(scope, send) is None:
+            return
         method = scope["method"]
         if method == "POST":
             await self._post(scope, receive, send, headers)
         elif method == "GET":
-            await self._get(receive, send, headers)
+            await self._get(scope, receive, send, headers)
         elif method == "DELETE":
-            await self._delete(send, headers)
+            await self._delete(scope, send, headers)
         else:
             await respond_error(
                 send,
@@ -288,6 +291,9 @@ class StreamableHTTPTransport:
         except MCPError as exc:
             await respond_error(send, 400, exc.code, exc.message)
             return
+        guard = self.server._auth
+        if guard is not None and kind == jsonrpc.REQUEST and await guard.deny_scopes(scope, send, message):
+            return
 
         version_header = headers.get("mcp-protocol-version")
         session_id = headers.get("mcp-session-id")
@@ -301,7 +307,7 @@ class StreamableHTTPTransport:
             return
         if session_id is None:
             if kind == jsonrpc.REQUEST and message["method"] == "initialize":
-                await self._initialize(send, message)
+                await self._initialize(send, message, principal_of(scope))
                 return
             await respond_error(
                 send,
@@ -312,9 +318,7 @@ class StreamableHTTPTransport:
                 message.get("id") if kind == jsonrpc.REQUEST else None,
             )
             return
-        session = self.sessions.get(session_id)
-        if session is None and self.shared is not None:
-            session = await self._load_session(session_id)
+        session = await self._find_session(scope, session_id)
         if session is None:
             await respond_error(
                 send,
@@ -337,6 +341,16 @@ class StreamableHTTPTransport:
             )
             return
         await self._legacy(scope, receive, send, headers, session, message, kind)
+
+    async def _find_session(self, scope: Scope, session_id: str) -> ServerSession | None:
+        """The session named by the request, if it exists here or in shared state and the
+        request's principal opened it (another principal's token sees no session at all)."""
+        session = self.sessions.get(session_id)
+        if session is None and self.shared is not None:
+            session = await self._load_session(session_id)
+        if session is not None and self.server._auth is not None and not owns(scope, session):
+            return None
+        return session
 
     def _evict_idle(self) -> None:
         """Drop sessions idle past the timeout; checked at most every few seconds."""
@@ -399,6 +413,7 @@ class StreamableHTTPTransport:
             {"clientInfo": record["client_info"], "capabilities": record["capabilities"]},
         )
         session.initialized = True
+        session.principal = record.get("principal")
         session.log_level = record["log_level"]
         session.subscriptions = record["subscriptions"] or None
         self._adopt(session)
@@ -445,7 +460,7 @@ class StreamableHTTPTransport:
             session.log_level = data.get("ll")
             session.subscriptions = set(data.get("subs") or ()) or None
 
-    async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
+    async def _initialize(self, send: Send, message: jsonrpc.Message, principal: str | None) -> None:
         self._evict_idle()
         if len(self.sessions) >= self.server.max_sessions:
             self.rejected += 1
@@ -465,6 +480,7 @@ class StreamableHTTPTransport:
         except MCPError as exc:
             await respond_json(send, 400, jsonrpc.error_from(message["id"], exc))
             return
+        session.principal = principal
         if self.shared is not None:
             self._adopt(session)
             try:
@@ -526,6 +542,7 @@ class StreamableHTTPTransport:
             retry_ms=self.server.sse_retry_ms,
         )
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
+        req.access_token = scope.get(SCOPE_KEY)
         req.close_stream = stream.close
         # The handler runs in this request's own task, which `notifications/cancelled`
         # cancels: no extra task per call.
@@ -588,6 +605,7 @@ class StreamableHTTPTransport:
                         f"_meta protocolVersion {body_version!r}"
                     )
             req = self.engine.modern_request(message, sink=stream.message, headers=headers)
+            req.access_token = scope.get(SCOPE_KEY)
             if not self.engine.knows(req.method, modern=True) and req.method != "subscriptions/listen":
                 raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}", http_status=404)
             tool = self.server._tools.get(req.params.get("name")) if req.method == "tools/call" else None
@@ -662,7 +680,7 @@ class StreamableHTTPTransport:
             self.server._hub.unlisten(listener)
 
     # ---- GET: the legacy standalone stream ------------------------------------------
-    async def _get(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+    async def _get(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         if is_modern(headers.get("mcp-protocol-version")):
             await respond_error(
                 send,
@@ -681,9 +699,7 @@ class StreamableHTTPTransport:
         if session_id is None:
             await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        session = self.sessions.get(session_id)
-        if session is None and self.shared is not None:
-            session = await self._load_session(session_id)
+        session = await self._find_session(scope, session_id)
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
@@ -769,11 +785,14 @@ class StreamableHTTPTransport:
             task.cancel()
 
     # ---- DELETE ---------------------------------------------------------------------
-    async def _delete(self, send: Send, headers: dict[str, str]) -> None:
+    async def _delete(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
         session_id = headers.get("mcp-session-id")
         if session_id is None:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
+            return
+        if self.server._auth is not None and await self._find_session(scope, session_id) is None:
+            await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         ended = self._end_session(session_id) is not None
         if self.shared is not None:
