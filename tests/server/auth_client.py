@@ -36,7 +36,11 @@ def initialize(url: str, token: str | None) -> httpx.Response:
             "jsonrpc": "2.0",
             "id": 0,
             "method": "initialize",
-            "params": {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+            "params": {
+                "protocolVersion": LEGACY,
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
         },
         bearer(token),
     )
@@ -56,7 +60,9 @@ def _session(session: str, token: str | None) -> dict[str, str]:
 
 
 def legacy(url: str, session: str, token: str | None, method: str, params: dict[str, Any]) -> httpx.Response:
-    return post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, _session(session, token))
+    return post(
+        url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, _session(session, token)
+    )
 
 
 def modern(url: str, token: str | None, method: str, params: dict[str, Any] | None = None) -> httpx.Response:

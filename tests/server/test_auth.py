@@ -159,7 +159,10 @@ def test_missing_scopes_are_403_naming_every_scope_needed(protected: Protected) 
 
 def test_scopes_present_are_served(protected: Protected) -> None:
     token = protected.token(scope="mcp:use admin vault")
-    assert result(modern(protected.url, token, "tools/call", {"name": "reset"}))["content"][0]["text"] == "reset done"
+    assert (
+        result(modern(protected.url, token, "tools/call", {"name": "reset"}))["content"][0]["text"]
+        == "reset done"
+    )
     read = result(modern(protected.url, token, "resources/read", {"uri": "secret://vault"}))
     assert read["contents"][0]["text"] == "gold"
 

@@ -7,12 +7,20 @@ callers see `VerifierUnavailable` with a reason.
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
+from urllib.parse import quote_plus
 
 from .token import VerifierUnavailable
 
 TIMEOUT_SECONDS = 10.0
 MAX_DOCUMENT = 1024 * 1024
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    """HTTP Basic client authentication, each part form-encoded first (RFC 6749 2.3.1)."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
 
 
 class Fetcher:
@@ -40,11 +48,11 @@ class Fetcher:
         """(status, parsed JSON body or None); VerifierUnavailable when unreachable."""
         import aiohttp
 
-        basic = aiohttp.BasicAuth(*auth) if auth else None
+        headers = {"accept": "application/json"}
+        if auth is not None:
+            headers["authorization"] = basic_auth(*auth)
         try:
-            async with self._client().request(
-                method, url, data=data, auth=basic, headers={"accept": "application/json"}
-            ) as response:
+            async with self._client().request(method, url, data=data, headers=headers) as response:
                 body = await response.content.read(MAX_DOCUMENT + 1)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
