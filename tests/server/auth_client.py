@@ -1,11 +1,17 @@
-"""Raw HTTP helpers for the authorization tests: both eras, with a bearer token or none."""
+"""Helpers for the authorization tests: raw HTTP on both eras, and the protected test server."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+
+from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+from tests.helpers.oauth import JWKS, KeyPair
 
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
@@ -90,4 +96,56 @@ def challenge(response: httpx.Response) -> dict[str, str]:
     for part in rest.split('", '):
         key, _, raw = part.partition("=")
         params[key.strip()] = raw.strip().strip('"')
+    return params
+
+
+# ---- the protected test server (tests/server/servers/auth_server.py) ------------------
+ISSUER = "https://issuer.test"
+KEY = KeyPair()
+
+
+class Protected:
+    """A running protected server and tokens for it (signed with `KEY`, served in the JWKS)."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.url = server.url("/mcp")
+        self.resource = self.url
+        self.metadata = server.url("/.well-known/oauth-protected-resource/mcp")
+
+    def token(self, sub: str = "alice", scope: str = "mcp:use", key: KeyPair = KEY, **claims: object) -> str:
+        claims.setdefault("aud", self.resource)
+        claims.setdefault("iss", ISSUER)
+        return key.mint(sub=sub, scope=scope, client_id="client-1", **claims)
+
+
+@contextlib.contextmanager
+def start_protected(jwks: JWKS, log_dir: Path, transport: str) -> Iterator[Protected]:
+    port = free_port()
+    with ServerProcess(
+        python_cmd(
+            "tests/server/servers/auth_server.py",
+            "--port",
+            port,
+            "--jwks",
+            jwks.url,
+            "--transport",
+            transport,
+        ),
+        port=port,
+        env=build_env({"PYTHONPATH": "src"}),
+        ready=lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200,
+        log_dir=log_dir,
+    ) as srv:
+        yield Protected(srv)
+        assert srv.is_running(), srv.describe()
+
+
+def refused(response: httpx.Response, status: int, reason: str, protected: Protected) -> dict[str, str]:
+    """Assert a refusal: status, challenge with resource_metadata, JSON-RPC body with the reason."""
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert body["jsonrpc"] == "2.0" and reason in body["error"]["message"], body
+    params = challenge(response)
+    assert params["resource_metadata"] == protected.metadata
     return params

@@ -12,26 +12,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, build_env, free_port, python_cmd
 from tests.helpers.oauth import JWKS, KeyPair, unsigned
 
-from .auth_client import challenge, initialize, legacy, modern, open_session, post, result
-
-ISSUER = "https://issuer.test"
-KEY = KeyPair()
-
-
-class Protected:
-    def __init__(self, server: ServerProcess) -> None:
-        self.server = server
-        self.url = server.url("/mcp")
-        self.resource = self.url
-        self.metadata = server.url("/.well-known/oauth-protected-resource/mcp")
-
-    def token(self, sub: str = "alice", scope: str = "mcp:use", key: KeyPair = KEY, **claims: object) -> str:
-        claims.setdefault("aud", self.resource)
-        claims.setdefault("iss", ISSUER)
-        return key.mint(sub=sub, scope=scope, client_id="client-1", **claims)
+from .auth_client import (
+    ISSUER,
+    KEY,
+    Protected,
+    initialize,
+    legacy,
+    modern,
+    open_session,
+    post,
+    refused,
+    result,
+    start_protected,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +37,8 @@ def jwks() -> Iterator[JWKS]:
 
 @pytest.fixture(scope="module")
 def protected(jwks: JWKS, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
-    port = free_port()
-    with ServerProcess(
-        python_cmd("tests/server/servers/auth_server.py", "--port", port, "--jwks", jwks.url),
-        port=port,
-        env=build_env({"PYTHONPATH": "src"}),
-        ready=lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200,
-        log_dir=tmp_path_factory.mktemp("auth"),
-    ) as srv:
-        yield Protected(srv)
-        assert srv.is_running(), srv.describe()
-
-
-def refused(response: httpx.Response, status: int, reason: str, protected: Protected) -> dict[str, str]:
-    """Assert a refusal: status, challenge with resource_metadata, JSON-RPC body with the reason."""
-    assert response.status_code == status, (response.status_code, response.text)
-    body = response.json()
-    assert body["jsonrpc"] == "2.0" and reason in body["error"]["message"], body
-    params = challenge(response)
-    assert params["resource_metadata"] == protected.metadata
-    return params
+    with start_protected(jwks, tmp_path_factory.mktemp("auth"), "http") as server:
+        yield server
 
 
 def test_no_token_is_401_with_the_metadata_url(protected: Protected) -> None:
