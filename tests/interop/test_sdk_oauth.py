@@ -21,7 +21,12 @@ import pytest
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
 
 from tests.helpers import NodeTools, ServerPool, ServerProcess, free_port
 
@@ -112,7 +117,7 @@ def stack(module_server_process: ServerPool, node: NodeTools) -> Iterator[tuple[
 async def test_sdk_oauth_client_completes_the_flow_and_calls_tools(
     stack: tuple[ServerProcess, str], mode: str
 ) -> None:
-    server, url = stack
+    _, url = stack
     storage, browser = Storage(), Browser()
     provider = OAuthClientProvider(
         server_url=url,
@@ -139,8 +144,8 @@ async def test_sdk_oauth_client_completes_the_flow_and_calls_tools(
                 assert who.content[0].text == f"{storage.client.client_id} mcp:tools"  # type: ignore[union-attr]
     assert browser.visits == 1  # one authorization, then the token was reused
     assert storage.tokens is not None and storage.client is not None
-    # The token the SDK obtained is refused by nobody else's rules but ours: without it, 401.
-    bare = httpx.post(url, json={}, headers={"accept": "application/json, text/event-stream"})
+    # Without the token: 401 and the challenge that started the flow.
+    async with httpx2.AsyncClient() as http:
+        bare = await http.post(url, json={}, headers={"accept": "application/json, text/event-stream"})
     assert bare.status_code == 401
     assert "resource_metadata=" in bare.headers["www-authenticate"]
-

@@ -1,6 +1,6 @@
 """A protected server whose tokens come from another authorization server (RFC 7662).
 
-    python introspected_server.py --port P --auth-server URL
+python introspected_server.py --port P --auth-server URL
 """
 
 from __future__ import annotations
