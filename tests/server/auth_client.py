@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -107,11 +108,12 @@ KEY = KeyPair()
 class Protected:
     """A running protected server and tokens for it (signed with `KEY`, served in the JWKS)."""
 
-    def __init__(self, server: ServerProcess) -> None:
+    def __init__(self, server: ServerProcess, resource: str | None = None) -> None:
         self.server = server
         self.url = server.url("/mcp")
-        self.resource = self.url
-        self.metadata = server.url("/.well-known/oauth-protected-resource/mcp")
+        self.resource = resource or self.url
+        parts = urlsplit(self.resource)  # RFC 9728: the well-known path goes before the resource's
+        self.metadata = f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path}"
 
     def token(self, sub: str = "alice", scope: str = "mcp:use", key: KeyPair = KEY, **claims: object) -> str:
         claims.setdefault("aud", self.resource)
@@ -120,24 +122,19 @@ class Protected:
 
 
 @contextlib.contextmanager
-def start_protected(jwks: JWKS, log_dir: Path, transport: str) -> Iterator[Protected]:
+def start_protected(jwks: JWKS, log_dir: Path, transport: str, *extra: str) -> Iterator[Protected]:
+    """The protected test server; `extra`: `--resource URL`, `--redis URL`."""
     port = free_port()
+    args = ["--port", port, "--jwks", jwks.url, "--transport", transport, *extra]
+    resource = extra[extra.index("--resource") + 1] if "--resource" in extra else None
     with ServerProcess(
-        python_cmd(
-            "tests/server/servers/auth_server.py",
-            "--port",
-            port,
-            "--jwks",
-            jwks.url,
-            "--transport",
-            transport,
-        ),
+        python_cmd("tests/server/servers/auth_server.py", *args),
         port=port,
         env=build_env({"PYTHONPATH": "src"}),
         ready=lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200,
         log_dir=log_dir,
     ) as srv:
-        yield Protected(srv)
+        yield Protected(srv, resource)
         assert srv.is_running(), srv.describe()
 
 

@@ -1,8 +1,9 @@
 """A protected server (JWT via a JWKS the test serves), for the authorization tests.
 
-    python auth_server.py --port P --jwks URL [--transport http|sse]
+    python auth_server.py --port P --jwks URL [--transport http|sse] [--resource URL] [--redis URL]
 
-Issuer `https://issuer.test`, audience: this server's own MCP URL on 127.0.0.1.
+Issuer `https://issuer.test`; audience: `--resource` (then also `resource_url`, as behind a
+proxy), else this server's own MCP URL on 127.0.0.1. `--redis`: sessions on Redis.
 """
 
 from __future__ import annotations
@@ -18,13 +19,23 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--jwks", required=True)
 parser.add_argument("--transport", default="http")
+parser.add_argument("--resource")
+parser.add_argument("--redis")
 args = parser.parse_args()
-RESOURCE = f"http://127.0.0.1:{args.port}/mcp"
+RESOURCE = args.resource or f"http://127.0.0.1:{args.port}/mcp"
+state = None
+if args.redis:
+    from mcp_use.server.state import RedisState
+
+    state = RedisState(args.redis, prefix="auth-test")
 
 server = MCPServer(
     "protected",
     auth=JWTVerifier(jwks_uri=args.jwks, issuer=ISSUER, audience=RESOURCE),
     required_scopes=["mcp:use"],
+    resource_url=args.resource,
+    state=state,
+    state_secret="auth-test-secret" if state else None,
 )
 
 
