@@ -99,7 +99,7 @@ async def test_shared_secret_is_hs_only_and_public_keys_are_never_hs() -> None:
 
 def test_bearer_extraction_refuses_huge_and_odd_headers() -> None:
     assert bearer([(b"authorization", b"Bearer abc.def-_~+/==")]) == b"abc.def-_~+/=="
-    assert bearer([(b"Authorization", b"bearer abc")]) == b"abc"  # scheme is case-insensitive
+    assert bearer([(b"authorization", b"bearer abc")]) == b"abc"  # the scheme is case-insensitive
     huge = bearer([(b"authorization", b"Bearer " + b"a" * 1024 * 1024)])
     assert isinstance(huge, Refusal) and huge.status == 401 and "longer than" in huge.reason
     odd = bearer([(b"authorization", "Bearer é".encode())])

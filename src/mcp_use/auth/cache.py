@@ -7,6 +7,7 @@ arrives on every request, so the answer is kept until the token expires (or `ttl
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 
 from .token import AccessToken
 
@@ -15,9 +16,9 @@ class TokenCache:
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[AccessToken, float]] = {}
+        self._entries: dict[Hashable, tuple[AccessToken, float]] = {}
 
-    def get(self, token: str) -> AccessToken | None:
+    def get(self, token: Hashable) -> AccessToken | None:
         entry = self._entries.get(token)
         if entry is None:
             return None
@@ -26,7 +27,7 @@ class TokenCache:
             return None
         return entry[0]
 
-    def put(self, token: str, value: AccessToken) -> None:
+    def put(self, token: Hashable, value: AccessToken) -> None:
         if self.ttl <= 0:
             return
         until = time.time() + self.ttl

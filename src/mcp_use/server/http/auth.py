@@ -15,6 +15,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from ...auth.cache import TokenCache
 from ...auth.token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, scopes_from
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST
@@ -40,14 +41,27 @@ class Refusal:
     scopes: tuple[str, ...] = ()
 
 
+def authorization(raw_headers: list[tuple[bytes, bytes]]) -> bytes | Refusal:
+    """The request's one Authorization header value (ASGI names are lower-case)."""
+    found = None
+    for name, value in raw_headers:
+        if name == b"authorization":
+            if found is not None:
+                return Refusal(400, "invalid_request", "the request has more than one Authorization header")
+            found = value
+    if found is None:
+        return Refusal(401, None, "the request has no Authorization header; send a bearer token")
+    return found
+
+
 def bearer(raw_headers: list[tuple[bytes, bytes]]) -> bytes | Refusal:
     """The bearer token of a request, or why there is none usable."""
-    found = [value for name, value in raw_headers if name.lower() == b"authorization"]
-    if not found:
-        return Refusal(401, None, "the request has no Authorization header; send a bearer token")
-    if len(found) > 1:
-        return Refusal(400, "invalid_request", "the request has more than one Authorization header")
-    scheme, _, token = found[0].strip().partition(b" ")
+    value = authorization(raw_headers)
+    return value if isinstance(value, Refusal) else parse_bearer(value)
+
+
+def parse_bearer(value: bytes) -> bytes | Refusal:
+    scheme, _, token = value.strip().partition(b" ")
     if scheme.lower() != b"bearer":
         return Refusal(401, None, "the Authorization header is not a Bearer token")
     token = token.strip()
@@ -110,10 +124,27 @@ class ResourceGuard:
         verifier_audience = getattr(verifier, "audience", None)
         configured += audiences_from(verifier_audience)
         self.audiences = frozenset(_norm(a) for a in configured) or None
+        # Admitted Authorization values, so a token's next request costs a dict lookup. Only
+        # for our verifiers (they cache anyway); another verifier is asked every time.
+        ttl = getattr(verifier, "cache_ttl", getattr(verifier, "RESULT_TTL", 0)) if self._check else 0
+        self._admitted = TokenCache(ttl)
 
     # ---- the decision -------------------------------------------------------------
     async def authenticate(self, scope: dict[str, Any]) -> AccessToken | Refusal:
-        raw = bearer(scope["headers"])
+        value = authorization(scope["headers"])
+        if isinstance(value, Refusal):
+            return value
+        key: Any = value if self.audiences is not None else (value, request_resource(self.server, scope))
+        admitted = self._admitted.get(key)
+        if admitted is not None:
+            return admitted
+        outcome = await self._decide(value, scope)
+        if isinstance(outcome, AccessToken):
+            self._admitted.put(key, outcome)
+        return outcome
+
+    async def _decide(self, value: bytes, scope: dict[str, Any]) -> AccessToken | Refusal:
+        raw = parse_bearer(value)
         if isinstance(raw, Refusal):
             return raw
         token = raw.decode("ascii")
@@ -125,12 +156,12 @@ class ResourceGuard:
                 if answer is None:
                     return Refusal(401, "invalid_token", "the token was rejected by the verifier")
                 access = adopt(answer, token)
+                if access.expires_at is not None and access.expires_at < time.time():
+                    return Refusal(401, "invalid_token", "the token has expired")
         except InvalidToken as exc:
             return Refusal(401, "invalid_token", str(exc))
         except VerifierUnavailable as exc:
             return Refusal(503, None, f"the token could not be verified now: {exc}")
-        if access.expires_at is not None and access.expires_at < time.time():
-            return Refusal(401, "invalid_token", "the token has expired")
         if not access.audience:
             return Refusal(
                 401, "invalid_token", "the token names no audience (aud); it must name this server"
@@ -145,8 +176,8 @@ class ResourceGuard:
             )
         return access
 
-    def needed_scopes(self, method: str, params: dict[str, Any]) -> tuple[str, ...]:
-        """Every scope a request needs: the server's plus those of its tool, resource or prompt."""
+    def target_scopes(self, method: str, params: dict[str, Any]) -> tuple[str, ...]:
+        """The scopes the tool, resource or prompt a request is for declares (`scopes=`)."""
         server = self.server
         target: Any = None
         if method == "tools/call":
@@ -158,16 +189,20 @@ class ResourceGuard:
             target = server._resources.get(uri)  # type: ignore[arg-type]
             if target is None and isinstance(uri, str):
                 target = next((t for t in server._templates.values() if t.match(uri) is not None), None)
-        own = getattr(target, "scopes", None) or ()
-        return tuple(dict.fromkeys((*self.required_scopes, *own))) if own else self.required_scopes
+        return getattr(target, "scopes", None) or ()
 
     def scope_refusal(self, access: AccessToken | None, method: str, params: Any) -> Refusal | None:
+        """403 when the token lacks a scope of the request's target (the server's own
+        `required_scopes` were checked when the token was admitted)."""
         if access is None or not isinstance(params, dict):
             return None
-        needed = self.needed_scopes(method, params)
-        missing = [s for s in needed if s not in access.scopes]
+        own = self.target_scopes(method, params)
+        if not own:
+            return None
+        missing = [s for s in own if s not in access.scopes]
         if not missing:
             return None
+        needed = tuple(dict.fromkeys((*self.required_scopes, *own)))
         target = params.get("name") or params.get("uri") or method
         return Refusal(
             403, "insufficient_scope", f"{method} {target} needs scopes {' '.join(missing)}", needed
