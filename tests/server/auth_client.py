@@ -12,6 +12,7 @@ import httpx
 import orjson
 
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+from tests.helpers.messages import initialize_message
 from tests.helpers.oauth import JWKS, KeyPair
 
 LEGACY = "2025-11-25"
@@ -38,20 +39,7 @@ def post(url: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Re
 
 
 def initialize(url: str, token: str | None) -> httpx.Response:
-    return post(
-        url,
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-        bearer(token),
-    )
+    return post(url, initialize_message(LEGACY), bearer(token))
 
 
 def open_session(url: str, token: str) -> str:

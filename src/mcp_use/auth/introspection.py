@@ -8,16 +8,12 @@ within that time. Inactive tokens are refused; `aud` is checked when `audience` 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from .cache import TokenCache
-from .fetch import Fetcher
-from .token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, scopes_from
-
-MAX_TOKEN = 16 * 1024
+from .base import CachingVerifier
+from .token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, optional_str, scopes_from
 
 
-class IntrospectionVerifier:
+class IntrospectionVerifier(CachingVerifier):
     def __init__(
         self,
         introspection_endpoint: str,
@@ -33,27 +29,10 @@ class IntrospectionVerifier:
         self.client_id = client_id
         self.client_secret = client_secret
         self.audience = audience
-        self.required_scopes = list(required_scopes or ())
         self.cache_ttl = cache_ttl
-        self._fetcher = Fetcher()
-        self._results = TokenCache(cache_ttl)
+        super().__init__(required_scopes, cache_ttl)
 
-    async def verify_token(self, token: str) -> AccessToken | None:
-        """The SDK's `TokenVerifier` call: the token, or None when refused for any reason."""
-        try:
-            access = await self.check(token)
-        except (InvalidToken, VerifierUnavailable):
-            return None
-        if not set(self.required_scopes) <= set(access.scopes):
-            return None
-        return access
-
-    async def check(self, token: str) -> AccessToken:
-        cached = self._results.get(token)
-        if cached is not None:
-            return cached
-        if len(token) > MAX_TOKEN:
-            raise InvalidToken("the token is too long")
+    async def _verify(self, token: str) -> AccessToken:
         form = {"token": token, "token_type_hint": "access_token"}
         auth = None
         if self.client_secret is not None:
@@ -75,21 +54,12 @@ class IntrospectionVerifier:
             wanted = {self.audience} if isinstance(self.audience, str) else set(self.audience)
             if not wanted & set(audience):
                 raise InvalidToken("the token was issued for another audience")
-        access = AccessToken(
+        return AccessToken(
             token=token,
-            client_id=_str(answer.get("client_id")),
+            client_id=optional_str(answer.get("client_id")),
             scopes=scopes_from(answer.get("scope")),
             expires_at=int(exp) if isinstance(exp, (int, float)) else None,
-            subject=_str(answer.get("sub")),
+            subject=optional_str(answer.get("sub")),
             audience=audience,
             claims=answer,
         )
-        self._results.put(token, access)
-        return access
-
-    async def close(self) -> None:
-        await self._fetcher.close()
-
-
-def _str(value: Any) -> str | None:
-    return str(value) if value is not None else None

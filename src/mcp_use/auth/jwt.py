@@ -13,16 +13,14 @@ import asyncio
 import time
 from typing import Any
 
-from .cache import TokenCache
-from .fetch import Fetcher
-from .token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, scopes_from
+from .base import CachingVerifier
+from .token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, optional_str, scopes_from
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 SYMMETRIC = ("HS256", "HS384", "HS512")
-MAX_TOKEN = 16 * 1024
 
 
-class JWTVerifier:
+class JWTVerifier(CachingVerifier):
     """Verify JWT bearer tokens: signature, `iss`, `aud`, `exp`/`nbf` with `leeway` seconds."""
 
     JWKS_TTL = 3600.0
@@ -56,7 +54,7 @@ class JWTVerifier:
         self.issuer = issuer
         self.audience = audience
         self.algorithms = algorithms
-        self.required_scopes = list(required_scopes or ())
+        super().__init__(required_scopes, self.RESULT_TTL)
         self.leeway = leeway
         self._static_key: Any = None
         if secret is not None:
@@ -66,27 +64,9 @@ class JWTVerifier:
         self._keys: dict[str | None, Any] = {}
         self._fetched_at = 0.0
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-        self._fetcher = Fetcher()
-        self._results = TokenCache(self.RESULT_TTL)
 
-    async def verify_token(self, token: str) -> AccessToken | None:
-        """The SDK's `TokenVerifier` call: the token, or None when refused for any reason."""
-        try:
-            access = await self.check(token)
-        except (InvalidToken, VerifierUnavailable):
-            return None
-        if not set(self.required_scopes) <= set(access.scopes):
-            return None
-        return access
-
-    async def check(self, token: str) -> AccessToken:
-        """The token, or `InvalidToken` saying why (expired, wrong issuer, bad signature...)."""
-        cached = self._results.get(token)
-        if cached is not None:
-            return cached
+    async def _verify(self, token: str) -> AccessToken:
         jwt = self._jwt
-        if len(token) > MAX_TOKEN:
-            raise InvalidToken("the token is too long")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -107,17 +87,15 @@ class JWTVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(_reason(jwt, exc)) from None
-        access = AccessToken(
+        return AccessToken(
             token=token,
-            client_id=_str(claims.get("client_id") or claims.get("azp") or claims.get("cid")),
+            client_id=optional_str(claims.get("client_id") or claims.get("azp") or claims.get("cid")),
             scopes=scopes_from(claims.get("scope", claims.get("scp"))),
             expires_at=int(claims["exp"]),
-            subject=_str(claims.get("sub")),
+            subject=optional_str(claims.get("sub")),
             audience=audiences_from(claims.get("aud")),
             claims=claims,
         )
-        self._results.put(token, access)
-        return access
 
     # ---- JWKS ---------------------------------------------------------------------
     async def _jwks_key(self, kid: Any) -> Any:
@@ -162,9 +140,6 @@ class JWTVerifier:
             keys[entry.get("kid")] = jwk.key
         self._keys = keys
 
-    async def close(self) -> None:
-        await self._fetcher.close()
-
 
 def _load_public_key(value: Any) -> Any:
     if not isinstance(value, (str, bytes)):
@@ -192,7 +167,3 @@ def _reason(jwt: Any, exc: Exception) -> str:
     if isinstance(exc, (jwt.InvalidSignatureError, jwt.InvalidKeyError)):
         return "the token's signature does not verify"
     return "the token is malformed"
-
-
-def _str(value: Any) -> str | None:
-    return str(value) if value is not None else None

@@ -65,3 +65,7 @@ def audiences_from(value: Any) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
         return tuple(str(v) for v in value)
     return ()
+
+
+def optional_str(value: Any) -> str | None:
+    return str(value) if value is not None else None
