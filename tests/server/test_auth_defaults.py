@@ -91,3 +91,56 @@ def test_an_unreachable_jwks_is_503_not_401(tmp_path) -> None:
         assert response.status_code == 503 and response.headers["retry-after"] == "5"
         assert "could not be verified now" in response.json()["error"]["message"]
         assert srv.is_running()
+
+
+async def test_mounted_under_a_prefix_the_urls_follow() -> None:
+    import time
+
+    import jwt
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from mcp_use.auth import JWTVerifier
+
+    secret = "m" * 32
+    resource = "http://127.0.0.1:8000/api/mcp"
+    server = MCPServer("mounted", auth=JWTVerifier(secret=secret))
+
+    @server.tool()
+    def ping() -> str:
+        return "pong"
+
+    host = Starlette(routes=[Mount("/api", app=server.app)])
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ping", "_meta": meta}}
+    headers = {
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "ping",
+    }
+    transport = httpx.ASGITransport(app=host)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        refused = await http.post("/api/mcp", json=body, headers=headers)
+        assert refused.status_code == 401
+        metadata = "http://127.0.0.1:8000/api/.well-known/oauth-protected-resource/mcp"
+        assert f'resource_metadata="{metadata}"' in refused.headers["www-authenticate"]
+        document = (await http.get("/api/.well-known/oauth-protected-resource/mcp")).json()
+        assert document["resource"] == resource
+        token = jwt.encode(
+            {"sub": "m", "aud": resource, "exp": int(time.time()) + 60}, secret, algorithm="HS256"
+        )
+        served = await http.post(
+            "/api/mcp", json=body, headers={**headers, "authorization": f"Bearer {token}"}
+        )
+        assert served.status_code == 200 and served.json()["result"]["content"][0]["text"] == "pong"
+        other = jwt.encode(
+            {"sub": "m", "aud": "http://127.0.0.1:8000/mcp", "exp": int(time.time()) + 60}, secret
+        )
+        wrong = await http.post(
+            "/api/mcp", json=body, headers={**headers, "authorization": f"Bearer {other}"}
+        )
+        assert wrong.status_code == 401 and "another resource" in wrong.json()["error"]["message"]
