@@ -112,6 +112,14 @@ def _hs256_with(secret: bytes, protected: Protected) -> str:
     return (signing + b"." + mac).decode()
 
 
+def test_a_hostile_kid_cannot_break_the_challenge_header(protected: Protected) -> None:
+    token = protected.token(kid='evil" , error="none\u00e9')
+    response = initialize(protected.url, token)
+    params = refused(response, 401, "unknown signing key", protected)
+    assert params["error"] == "invalid_token"
+    assert response.headers["www-authenticate"].count('"') == 8  # four quoted parameters, no more
+
+
 def test_missing_scopes_are_403_naming_every_scope_needed(protected: Protected) -> None:
     token = protected.token()
     session = open_session(protected.url, token)

@@ -21,6 +21,8 @@ from mcp_use.auth import JWTVerifier
 auth = None
 if sys.argv[2] == "auth":
     auth = JWTVerifier(secret="s" * 32, audience="http://x/mcp")
+elif sys.argv[2] == "noaud":  # protected, but the server does not know its own URL
+    auth = JWTVerifier(secret="s" * 32)
 elif sys.argv[2].startswith("http"):  # a JWKS URL nobody answers
     auth = JWTVerifier(jwks_uri=sys.argv[2])
 server = MCPServer("open", auth=auth)
@@ -36,7 +38,12 @@ server.run(transport="http", host=sys.argv[3], port=int(sys.argv[1]))
 
 @pytest.mark.parametrize(
     ("auth", "host", "warned"),
-    [("none", "0.0.0.0", True), ("auth", "0.0.0.0", False), ("none", "127.0.0.1", False)],
+    [
+        ("none", "0.0.0.0", True),
+        ("auth", "0.0.0.0", False),
+        ("none", "127.0.0.1", False),
+        ("noaud", "0.0.0.0", False),
+    ],
 )
 def test_serving_http_beyond_loopback_without_auth_warns(
     tmp_path, auth: str, host: str, warned: bool
@@ -51,6 +58,7 @@ def test_serving_http_beyond_loopback_without_auth_warns(
     ) as srv:
         log = srv.stderr_path.read_text()
     assert ("without auth=: anyone who can reach it can call every tool" in log) is warned, log
+    assert ("Set resource_url to this server's public URL" in log) is (auth == "noaud"), log
 
 
 def test_access_token_is_none_without_auth(tmp_path) -> None:

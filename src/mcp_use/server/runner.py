@@ -54,15 +54,25 @@ def apply_bind_host(server: MCPServer, host: str) -> None:
 
 
 def warn_if_open(server: MCPServer, host: str | None) -> None:
-    """Anyone who reaches a non-loopback address can call every tool of a server without auth=."""
+    """Anyone who reaches a non-loopback address can call every tool of a server without auth=;
+    and a protected server that does not know its own URL trusts the Host header for it."""
     from .http.security import is_loopback
 
-    if server.auth is None and host and not is_loopback(host):
+    if not host or is_loopback(host):
+        return
+    if server.auth is None:
         log.warning(
             "%s serves HTTP on %s without auth=: anyone who can reach it can call every tool. "
             "Pass MCPServer(auth=JWTVerifier(...)) or bind 127.0.0.1.",
             server.name,
             host,
+        )
+    elif server._auth is not None and server._auth.audiences is None:
+        log.warning(
+            "%s: neither resource_url= nor the verifier's audience is set, so a token's audience "
+            "is checked against the URL each request names (its Host header). Set resource_url "
+            "to this server's public URL.",
+            server.name,
         )
 
 

@@ -93,6 +93,12 @@ def adopt(value: Any, token: str) -> AccessToken:
     )
 
 
+def _quotable(text: str) -> str:
+    """Text safe inside a quoted header parameter: printable ASCII without `"` or `\\`
+    (a reason may quote a token's `kid`, a URL the request's Host)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
 def _norm(url: str) -> str:
     return url.rstrip("/")
 
@@ -217,9 +223,9 @@ class ResourceGuard:
         scopes = refusal.scopes or (self.required_scopes if refusal.status == 401 else ())
         if scopes:
             parts.append(f'scope="{" ".join(scopes)}"')
-        parts.append(f'resource_metadata="{metadata_url(self.server, scope)}"')
+        parts.append(f'resource_metadata="{_quotable(metadata_url(self.server, scope))}"')
         if refusal.error is not None:
-            parts.append('error_description="' + refusal.reason.replace('"', "'") + '"')
+            parts.append(f'error_description="{_quotable(refusal.reason)}"')
         return "Bearer " + ", ".join(parts)
 
     def refusal_parts(
