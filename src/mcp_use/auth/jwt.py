@@ -38,7 +38,10 @@ class JWTVerifier(CachingVerifier):
         required_scopes: list[str] | None = None,
         leeway: float = 30,
     ) -> None:
-        import jwt  # the [auth] extra; imported only when a verifier is built
+        try:
+            import jwt  # the [auth] extra; imported only when a verifier is built
+        except ImportError as exc:
+            raise ImportError("JWTVerifier needs pyjwt: pip install 'mcp-use[auth]'") from exc
 
         self._jwt = jwt
         sources = [s for s in (jwks_uri, public_key, secret) if s is not None]
