@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from mcp_use import MCPServer
+from mcp_use import Context, MCPServer
 from tests.helpers import ServerProcess, build_env, free_port
 from tests.helpers.oauth import KeyPair
 
@@ -152,3 +152,62 @@ async def test_mounted_under_a_prefix_the_urls_follow() -> None:
             "/api/mcp", json=body, headers={**headers, "authorization": f"Bearer {other}"}
         )
         assert wrong.status_code == 401 and "another resource" in wrong.json()["error"]["message"]
+
+
+class SdkShapedVerifier:
+    """A verifier in the official SDK's `TokenVerifier` shape, returning its `AccessToken`."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def verify_token(self, token: str):  # type: ignore[no-untyped-def]
+        from mcp.server.auth.provider import AccessToken
+
+        self.calls += 1
+        if token == "sdk-good":
+            return AccessToken(token=token, client_id="c", scopes=["s"], resource="http://127.0.0.1:8000/mcp")
+        if token == "sdk-no-resource":
+            return AccessToken(token=token, client_id="c", scopes=["s"])
+        if token == "sdk-expired":
+            return AccessToken(
+                token=token, client_id="c", scopes=["s"], expires_at=1, resource="http://127.0.0.1:8000/mcp"
+            )
+        return None
+
+
+async def test_an_sdk_shaped_verifier_is_asked_on_every_request() -> None:
+    verifier = SdkShapedVerifier()
+    server = MCPServer("sdk-shaped", auth=verifier)
+
+    @server.tool()
+    def who(ctx: Context) -> str:
+        return f"{ctx.access_token.client_id} {list(ctx.access_token.scopes)}"
+
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "who", "_meta": meta}}
+    headers = {
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "who",
+    }
+    transport = httpx.ASGITransport(app=server.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+
+        async def call(token: str) -> httpx.Response:
+            return await http.post("/mcp", json=body, headers={**headers, "authorization": f"Bearer {token}"})
+
+        for _ in range(2):
+            ok = await call("sdk-good")
+            assert ok.status_code == 200 and ok.json()["result"]["content"][0]["text"] == "c ['s']"
+        assert verifier.calls == 2  # a verifier that is not ours is not cached by the server
+        for token, reason in (
+            ("sdk-no-resource", "names no audience"),
+            ("sdk-expired", "has expired"),
+            ("nope", "rejected by the verifier"),
+        ):
+            refused = await call(token)
+            assert refused.status_code == 401 and reason in refused.json()["error"]["message"]
