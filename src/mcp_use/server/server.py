@@ -7,6 +7,7 @@ import inspect
 import logging
 import os
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from ..protocol import jsonrpc
@@ -107,17 +108,6 @@ class MCPServer:
         self.state = state
         self.auth = auth
         self.resource_url = resource_url
-        self._auth: ResourceGuard | None = None
-        if auth is not None:
-            self._auth = ResourceGuard(
-                self,
-                auth,
-                authorization_servers=authorization_servers,
-                resource_url=resource_url,
-                required_scopes=required_scopes,
-            )
-        elif authorization_servers or required_scopes:
-            raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
         self.mask_errors = mask_errors
         self.page_size = page_size
         self.cache_ttl_ms = cache_ttl_ms
@@ -138,6 +128,22 @@ class MCPServer:
         self._resources: dict[str, Resource] = {}
         self._templates: dict[str, Resource] = {}
         self._prompts: dict[str, Prompt] = {}
+        self._auth: ResourceGuard | None = None
+        if auth is not None:
+            registries = SimpleNamespace(
+                tools=self._tools, prompts=self._prompts, resources=self._resources, templates=self._templates
+            )
+            self._auth = ResourceGuard(
+                auth,
+                name=name,
+                mcp_path=mcp_path,
+                features=registries,
+                authorization_servers=authorization_servers,
+                resource_url=resource_url,
+                required_scopes=required_scopes,
+            )
+        elif authorization_servers or required_scopes:
+            raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
         self._completion: Callable[..., Any] | None = None
         self._custom_routes: list[Any] = []
         self._notification_handlers: dict[str, Callable[..., Any]] = {}

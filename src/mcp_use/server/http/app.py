@@ -121,7 +121,7 @@ def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
     if server._auth is not None:
         from .prm import metadata_routes
 
-        routes.extend(metadata_routes(server))
+        routes.extend(metadata_routes(server._auth))
     for path, fn, methods, name, auth in server._custom_routes:
         guard = server._auth if auth else None
         routes.append(Route(path, endpoint=custom_endpoint(fn, guard), methods=methods, name=name))

@@ -13,16 +13,13 @@ import dataclasses
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...auth.cache import TokenCache
 from ...auth.token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, scopes_from
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST
 from .prm import metadata_url, request_resource
-
-if TYPE_CHECKING:
-    from ..server import MCPServer
 
 log = logging.getLogger("mcp_use.server.auth")
 MAX_TOKEN = 16 * 1024
@@ -106,16 +103,22 @@ def _norm(url: str) -> str:
 class ResourceGuard:
     def __init__(
         self,
-        server: MCPServer,
         verifier: Any,
         *,
+        name: str,
+        mcp_path: str,
+        features: Any,
         authorization_servers: list[str] | None,
         resource_url: str | None,
         required_scopes: list[str] | None,
     ) -> None:
+        """`features`: the tools, prompts, resources and templates registries (anything
+        with `.get(key)` and `.values()`), read for the scopes each declares."""
         if not callable(getattr(verifier, "verify_token", None)):
             raise TypeError("auth= needs an object with `async verify_token(token) -> AccessToken | None`")
-        self.server = server
+        self.name = name
+        self.mcp_path = mcp_path
+        self.features = features
         self.verifier = verifier
         self._check = getattr(verifier, "check", None)
         issuer = getattr(verifier, "issuer", None)
@@ -140,7 +143,7 @@ class ResourceGuard:
         value = authorization(scope["headers"])
         if isinstance(value, Refusal):
             return value
-        key: Any = value if self.audiences is not None else (value, request_resource(self.server, scope))
+        key: Any = value if self.audiences is not None else (value, request_resource(self, scope))
         admitted = self._admitted.get(key)
         if admitted is not None:
             return admitted
@@ -172,7 +175,7 @@ class ResourceGuard:
             return Refusal(
                 401, "invalid_token", "the token names no audience (aud); it must name this server"
             )
-        accepted = self.audiences or {_norm(request_resource(self.server, scope))}
+        accepted = self.audiences or {_norm(request_resource(self, scope))}
         if not any(_norm(a) in accepted for a in access.audience):
             return Refusal(401, "invalid_token", "the token was issued for another resource, not this server")
         missing = [s for s in self.required_scopes if s not in access.scopes]
@@ -184,17 +187,17 @@ class ResourceGuard:
 
     def target_scopes(self, method: str, params: dict[str, Any]) -> tuple[str, ...]:
         """The scopes the tool, resource or prompt a request is for declares (`scopes=`)."""
-        server = self.server
+        features = self.features
         target: Any = None
         if method == "tools/call":
-            target = server._tools.get(params.get("name"))  # type: ignore[arg-type]
+            target = features.tools.get(params.get("name"))
         elif method == "prompts/get":
-            target = server._prompts.get(params.get("name"))  # type: ignore[arg-type]
+            target = features.prompts.get(params.get("name"))
         elif method == "resources/read":
             uri = params.get("uri")
-            target = server._resources.get(uri)  # type: ignore[arg-type]
+            target = features.resources.get(uri)
             if target is None and isinstance(uri, str):
-                target = next((t for t in server._templates.values() if t.match(uri) is not None), None)
+                target = next((t for t in features.templates.values() if t.match(uri) is not None), None)
         return getattr(target, "scopes", None) or ()
 
     def scope_refusal(self, access: AccessToken | None, method: str, params: Any) -> Refusal | None:
@@ -223,7 +226,7 @@ class ResourceGuard:
         scopes = refusal.scopes or (self.required_scopes if refusal.status == 401 else ())
         if scopes:
             parts.append(f'scope="{" ".join(scopes)}"')
-        parts.append(f'resource_metadata="{_quotable(metadata_url(self.server, scope))}"')
+        parts.append(f'resource_metadata="{_quotable(metadata_url(self, scope))}"')
         if refusal.error is not None:
             parts.append(f'error_description="{_quotable(refusal.reason)}"')
         return "Bearer " + ", ".join(parts)

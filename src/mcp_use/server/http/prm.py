@@ -8,13 +8,22 @@ followed by the MCP path, and at the bare well-known path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from ..server import MCPServer
-
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
+
+
+class ProtectedResource(Protocol):
+    """What the metadata is made of (the `ResourceGuard` is one): the server's name and
+    MCP path, its public URL if known, and its feature registries (for their scopes)."""
+
+    name: str
+    mcp_path: str
+    resource_url: str | None
+    authorization_servers: list[str]
+    required_scopes: tuple[str, ...]
+    features: Any  # .tools, .prompts, .resources, .templates: each with .values()
 
 
 def _origin(scope: dict[str, Any]) -> str:
@@ -34,14 +43,14 @@ def _origin(scope: dict[str, Any]) -> str:
     return f"{scheme}://{host}"
 
 
-def request_resource(server: MCPServer, scope: dict[str, Any]) -> str:
+def request_resource(server: ProtectedResource, scope: dict[str, Any]) -> str:
     """This server's resource identifier as seen by the request."""
     if server.resource_url:
         return server.resource_url
     return _origin(scope) + scope.get("root_path", "") + server.mcp_path
 
 
-def metadata_url(server: MCPServer, scope: dict[str, Any]) -> str:
+def metadata_url(server: ProtectedResource, scope: dict[str, Any]) -> str:
     """Where this server's metadata document is, for `WWW-Authenticate: resource_metadata=`."""
     if server.resource_url:
         parts = urlsplit(server.resource_url)
@@ -49,20 +58,19 @@ def metadata_url(server: MCPServer, scope: dict[str, Any]) -> str:
     return _origin(scope) + scope.get("root_path", "") + WELL_KNOWN + server.mcp_path
 
 
-def all_scopes(server: MCPServer) -> list[str]:
-    guard = server._auth
-    scopes: dict[str, None] = dict.fromkeys(guard.required_scopes if guard else ())
-    for registry in (server._tools, server._resources, server._templates, server._prompts):
+def all_scopes(server: ProtectedResource) -> list[str]:
+    scopes: dict[str, None] = dict.fromkeys(server.required_scopes)
+    features = server.features
+    for registry in (features.tools, features.resources, features.templates, features.prompts):
         for item in registry.values():
             scopes.update(dict.fromkeys(getattr(item, "scopes", None) or ()))
     return list(scopes)
 
 
-def metadata(server: MCPServer, scope: dict[str, Any]) -> dict[str, Any]:
-    guard = server._auth
+def metadata(server: ProtectedResource, scope: dict[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = {
         "resource": request_resource(server, scope),
-        "authorization_servers": list(guard.authorization_servers) if guard else [],
+        "authorization_servers": list(server.authorization_servers),
         "bearer_methods_supported": ["header"],
         "resource_name": server.name,
     }
@@ -72,7 +80,7 @@ def metadata(server: MCPServer, scope: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def metadata_routes(server: MCPServer) -> list[Any]:
+def metadata_routes(server: ProtectedResource) -> list[Any]:
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
