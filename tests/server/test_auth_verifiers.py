@@ -50,11 +50,27 @@ async def test_unknown_kids_do_not_hammer_the_jwks() -> None:
         await verifier.close()
 
 
+async def test_keys_are_kept_when_the_jwks_goes_down() -> None:
+    key = KeyPair()
+    with JWKS(key) as served:
+        verifier = JWTVerifier(jwks_uri=served.url)
+        verifier.JWKS_TTL = verifier.JWKS_MIN_REFETCH = 0.0  # every request finds the keys stale
+        await verifier.check(key.mint(sub="a"))
+        served.server.get = lambda: (503, {"error": "down"})
+        assert (await verifier.check(key.mint(sub="b"))).subject == "b"
+        assert served.fetches == 2  # it tried, failed, and kept the keys it had
+        with pytest.raises(VerifierUnavailable, match="answered 503"):
+            await verifier.check(key.mint(kid="rotated-away"))
+        await verifier.close()
+
+
 async def test_unreachable_jwks_is_unavailable_not_a_crash() -> None:
     verifier = JWTVerifier(jwks_uri=f"http://127.0.0.1:{free_port()}/jwks", issuer=ISS)
     with pytest.raises(VerifierUnavailable, match="unreachable"):
         await verifier.check(KeyPair().mint(aud=AUD, iss=ISS))
     assert await verifier.verify_token(KeyPair().mint(aud=AUD, iss=ISS)) is None
+    with pytest.raises(VerifierUnavailable, match="no keys fetched yet"):  # retries are rate-limited
+        await verifier.check(KeyPair().mint(aud=AUD, iss=ISS))
     await verifier.close()
 
 

@@ -10,12 +10,14 @@ signed with HS256 using the public key as the secret is refused; `alg: none` alw
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 from .base import CachingVerifier
 from .token import AccessToken, InvalidToken, VerifierUnavailable, audiences_from, optional_str, scopes_from
 
+log = logging.getLogger("mcp_use.auth")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 SYMMETRIC = ("HS256", "HS384", "HS512")
 
@@ -108,8 +110,15 @@ class JWTVerifier(CachingVerifier):
         if stale or self._pick(kid) is None:
             async with self._fetch_lock():
                 due = time.monotonic() - self._fetched_at >= self.JWKS_MIN_REFETCH
-                if (stale or self._pick(kid) is None) and (due or not self._keys):
-                    await self._refresh()
+                if (stale or self._pick(kid) is None) and due:
+                    try:
+                        await self._refresh()
+                    except VerifierUnavailable as exc:
+                        if self._pick(kid) is None:
+                            raise
+                        log.warning("Keeping the JWKS keys fetched before: %s", exc)
+        if not self._keys:
+            raise VerifierUnavailable(f"no keys fetched yet from {self.jwks_uri}")
         key = self._pick(kid)
         if key is None:
             raise InvalidToken(f"unknown signing key {kid!r}" if kid else "the token names no key (kid)")
@@ -128,7 +137,7 @@ class JWTVerifier(CachingVerifier):
 
     async def _refresh(self) -> None:
         assert self.jwks_uri is not None
-        self._fetched_at = time.monotonic()
+        self._fetched_at = time.monotonic()  # rate-limits retries too, when this fails
         status, document = await self._fetcher.request("GET", self.jwks_uri)
         if status != 200 or not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise VerifierUnavailable(f"the JWKS at {self.jwks_uri} answered {status} without a key set")
