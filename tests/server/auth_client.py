@@ -61,13 +61,21 @@ def legacy(url: str, session: str, token: str | None, method: str, params: dict[
     )
 
 
-def modern(url: str, token: str | None, method: str, params: dict[str, Any] | None = None) -> httpx.Response:
+def modern_message(
+    method: str, params: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A 2026-07-28 request and the headers that must mirror it (no Authorization)."""
     params = {**(params or {}), "_meta": META}
-    headers = {"mcp-protocol-version": MODERN, "mcp-method": method, **bearer(token)}
+    headers = {"accept": ACCEPT, "mcp-protocol-version": MODERN, "mcp-method": method}
     name = params.get("name") or params.get("uri")
     if name is not None:
         headers["mcp-name"] = name
-    return post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, headers)
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, headers
+
+
+def modern(url: str, token: str | None, method: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    body, headers = modern_message(method, params)
+    return post(url, body, {**headers, **bearer(token)})
 
 
 def result(response: httpx.Response) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from mcp_use import Context, MCPServer
 from tests.helpers import ServerProcess, build_env, free_port
 from tests.helpers.oauth import KeyPair
 
-from .auth_client import modern, result
+from .auth_client import modern, modern_message, result
 
 SCRIPT = """
 import sys
@@ -119,17 +119,7 @@ async def test_mounted_under_a_prefix_the_urls_follow() -> None:
         return "pong"
 
     host = Starlette(routes=[Mount("/api", app=server.app)])
-    meta = {
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-    }
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ping", "_meta": meta}}
-    headers = {
-        "accept": "application/json, text/event-stream",
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "ping",
-    }
+    body, headers = modern_message("tools/call", {"name": "ping"})
     transport = httpx.ASGITransport(app=host)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         refused = await http.post("/api/mcp", json=body, headers=headers)
@@ -183,17 +173,7 @@ async def test_an_sdk_shaped_verifier_is_asked_on_every_request() -> None:
     def who(ctx: Context) -> str:
         return f"{ctx.access_token.client_id} {list(ctx.access_token.scopes)}"
 
-    meta = {
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-    }
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "who", "_meta": meta}}
-    headers = {
-        "accept": "application/json, text/event-stream",
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "who",
-    }
+    body, headers = modern_message("tools/call", {"name": "who"})
     transport = httpx.ASGITransport(app=server.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
 
