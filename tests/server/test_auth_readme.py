@@ -23,7 +23,7 @@ def readme_server():  # type: ignore[no-untyped-def]
 
 async def test_readme_protected_server() -> None:
     server = readme_server()
-    assert server._tools["save"].scopes == ("files:write",)
+    assert server.core.features.tools.get("save").scopes == ("files:write",)
     transport = httpx.ASGITransport(app=server.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
         response = await http.post("/mcp", json={}, headers={"accept": "application/json, text/event-stream"})

@@ -1,10 +1,12 @@
 """The resource server's gate: who sent a request, may they, and how to say no.
 
-Transports call `ResourceGuard.admit` before serving anything at the MCP endpoints and
-`deny_scopes` once they know which tool, resource or prompt a request is for. The
-decision itself (`authenticate`) works on the raw ASGI scope and returns an
-`AccessToken` or a `Refusal`; `challenge` and `refusal_body` say no the RFC 6750 way
-(status, `WWW-Authenticate`, and a JSON-RPC error body with the reason).
+The facade sets a `ResourceGuard` as `ServerCore.authenticator`. Transports call `admit`
+before serving anything at the MCP endpoints and `deny_scopes` once they know which
+tool, resource or prompt a request is for; either returns None or the `Denial` to send.
+The decision itself (`authenticate`) works on the raw ASGI scope and returns an
+`AccessToken` or a `Refusal`; `challenge` and `refusal_parts` say no the RFC 6750 way
+(status, `WWW-Authenticate`, and a JSON-RPC error body with the reason). The admitted
+token travels in the ASGI scope (`SCOPE_KEY`), so custom routes can read it too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ MAX_TOKEN = 16 * 1024
 # RFC 6750 b64token
 _B64TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]+=*")
 SCOPE_KEY = "mcp_use.access_token"
+# What a refusal is sent as: HTTP status, JSON-RPC error body, extra headers.
+Denial = tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -101,6 +105,9 @@ def _norm(url: str) -> str:
 
 
 class ResourceGuard:
+    """An OAuth 2.1 resource server's bearer check for one MCP server: the verifier, the
+    audiences a token must name, the scopes it must carry, and how refusals read."""
+
     def __init__(
         self,
         verifier: Any,
@@ -231,9 +238,7 @@ class ResourceGuard:
             parts.append(f'error_description="{_quotable(refusal.reason)}"')
         return "Bearer " + ", ".join(parts)
 
-    def refusal_parts(
-        self, refusal: Refusal, scope: dict[str, Any], request_id: Any = None
-    ) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
+    def refusal_parts(self, refusal: Refusal, scope: dict[str, Any], request_id: Any = None) -> Denial:
         """Status, JSON-RPC error body and headers; logs the reason once (never the token)."""
         log.info("Refused %s %s: %s", scope.get("method"), scope.get("path"), refusal.reason)
         title = {401: "Unauthorized", 403: "Forbidden", 400: "Bad Request"}.get(refusal.status, "Unavailable")
@@ -248,30 +253,19 @@ class ResourceGuard:
             headers.append((b"retry-after", b"5"))
         return refusal.status, body, headers
 
-    async def refuse(
-        self, send: Any, refusal: Refusal, scope: dict[str, Any], request_id: Any = None
-    ) -> None:
-        from ..transports.asgi import respond_json
-
-        status, body, headers = self.refusal_parts(refusal, scope, request_id)
-        await respond_json(send, status, body, headers)
-
     def response(self, refusal: Refusal, scope: dict[str, Any], request_id: Any = None) -> Any:
         """The refusal as a Starlette response (legacy SSE, custom routes)."""
-        from starlette.responses import JSONResponse
-
-        status, body, headers = self.refusal_parts(refusal, scope, request_id)
-        return JSONResponse(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})
+        return denial_response(self.refusal_parts(refusal, scope, request_id))
 
     # ---- what transports call -----------------------------------------------------
-    async def admit(self, scope: dict[str, Any], send: Any) -> AccessToken | None:
-        """The request's token (also kept in the scope), or None once a refusal went out."""
+    async def admit(self, scope: dict[str, Any]) -> Denial | None:
+        """None when the request may proceed (its token kept in the scope), else the
+        answer to send: status, JSON-RPC error body, headers."""
         outcome = await self.authenticate(scope)
         if isinstance(outcome, Refusal):
-            await self.refuse(send, outcome, scope)
-            return None
+            return self.refusal_parts(outcome, scope)
         scope[SCOPE_KEY] = outcome
-        return outcome
+        return None
 
     async def check_request(self, scope: dict[str, Any], request_id: Any = None) -> Any:
         """For Starlette endpoints: None when admitted (token kept in the scope), else the
@@ -282,15 +276,14 @@ class ResourceGuard:
         scope[SCOPE_KEY] = outcome
         return None
 
-    async def deny_scopes(self, scope: dict[str, Any], send: Any, message: Any) -> bool:
-        """True when the request's token lacks the scopes of its target (a 403 went out)."""
+    def deny_scopes(self, scope: dict[str, Any], message: Any) -> Denial | None:
+        """The 403 to send when the request's token lacks the scopes of its target."""
         if not isinstance(message, dict) or "method" not in message:
-            return False
+            return None
         refusal = self.scope_refusal(scope.get(SCOPE_KEY), message["method"], message.get("params") or {})
         if refusal is None:
-            return False
-        await self.refuse(send, refusal, scope, message.get("id"))
-        return True
+            return None
+        return self.refusal_parts(refusal, scope, message.get("id"))
 
 
 def principal_of(scope: dict[str, Any]) -> str | None:
@@ -299,6 +292,9 @@ def principal_of(scope: dict[str, Any]) -> str | None:
     return access.principal if access is not None else None
 
 
-def owns(scope: dict[str, Any], session: Any) -> bool:
-    """A session is served only to the principal whose token opened it."""
-    return (getattr(session, "principal", None) or "") == (principal_of(scope) or "")
+def denial_response(denied: Denial) -> Any:
+    """A `Denial` as a Starlette response, for endpoints that answer with one."""
+    from starlette.responses import JSONResponse
+
+    status, body, headers = denied
+    return JSONResponse(body, status_code=status, headers={k.decode(): v.decode() for k, v in headers})

@@ -1,6 +1,8 @@
 """The legacy HTTP+SSE transport (2024-11-05): `GET /sse` plus `POST /messages/?session_id=`.
 
-Every answer travels on the session's SSE stream; the POST only says 202 Accepted.
+Every answer travels on the session's SSE stream; the POST only says 202 Accepted. The
+inbound-era rule applies here too: a 2026-07-28 request is refused (unsupported version)
+rather than served as if it were legacy.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...protocol import jsonrpc
-from ...protocol.errors import INVALID_REQUEST, MCPError
-from ..http.auth import SCOPE_KEY, principal_of
+from ...protocol.era import MODERN, inbound_era
+from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
+from ...protocol.versions import LEGACY_VERSIONS
+from ..http.auth import SCOPE_KEY, denial_response, principal_of
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, sse_event
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..core import ServerCore
 
 log = logging.getLogger("mcp_use.server.sse")
 
@@ -38,20 +42,26 @@ class _Channel:
         self.queue.put_nowait(sse_event(message))
 
 
-class SSETransport:
-    def __init__(self, server: MCPServer) -> None:
-        self.server = server
-        self.engine = server._engine
+class SSEServerTransport:
+    """`connect` (GET) and `post` (POST) endpoints; built with a `ServerCore` only."""
+
+    def __init__(self, core: ServerCore) -> None:
+        self.engine = core.engine
+        self.table = core.sessions
+        self.guard = core.guard
+        self.messages_path = core.settings.paths.messages
+        self.max_body_size = core.settings.limits.max_body_size
+        self.auth = core.authenticator  # the bearer check, on a protected server
         self.channels: dict[str, _Channel] = {}
 
     async def _refuse(self, request: Request) -> Response | None:
-        problem = self.server._guard.check(
-            request.scope, request.headers.get("host"), request.headers.get("origin")
-        )
-        if problem is not None:
-            return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, problem), status_code=403)
-        if self.server._auth is not None:
-            return await self.server._auth.check_request(request.scope)
+        """The host check, answered as Streamable HTTP answers it (421 or 403), then the
+        bearer check on a protected server (401, 403 or 503)."""
+        refusal = self.guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
+        if refusal is not None:
+            return JSONResponse(refusal.body(), status_code=refusal.status)
+        if self.auth is not None:
+            return await self.auth.check_request(request.scope)
         return None
 
     async def connect(self, request: Request) -> Response:
@@ -63,7 +73,7 @@ class SSETransport:
         channel.principal = principal_of(request.scope)
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
-        endpoint = f"{base}{self.server.messages_path}?session_id={session_id}"
+        endpoint = f"{base}{self.messages_path}?session_id={session_id}"
         return _SSEResponse(self, session_id, channel, endpoint)
 
     async def post(self, request: Request) -> Response:
@@ -80,7 +90,7 @@ class SSETransport:
                 status_code=404 if session_id else 400,
             )
         body = await request.body()
-        if len(body) > self.server.max_body_size:
+        if len(body) > self.max_body_size:
             return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, "Payload Too Large"), status_code=413)
         try:
             message = jsonrpc.loads(body)
@@ -92,15 +102,12 @@ class SSETransport:
                 channel.session.correlator.resolve(message)
         elif kind == jsonrpc.NOTIFICATION:
             if channel.session is not None:
-                await self.server._on_notification(message, channel.session)
+                await self.engine.notification(message, channel.session)
         else:
-            guard = self.server._auth
-            if guard is not None:
-                denied = guard.scope_refusal(
-                    request.scope.get(SCOPE_KEY), message["method"], message.get("params") or {}
-                )
+            if self.auth is not None:
+                denied = self.auth.deny_scopes(request.scope, message)  # checked per request
                 if denied is not None:
-                    return guard.response(denied, request.scope, message["id"])
+                    return denial_response(denied)
             token = request.scope.get(SCOPE_KEY)
             task = asyncio.ensure_future(self._request(channel, message, token))
             channel.tasks.add(task)
@@ -110,12 +117,23 @@ class SSETransport:
         return Response("Accepted", status_code=202)
 
     async def _request(self, channel: _Channel, message: jsonrpc.Message, token: Any = None) -> None:
+        """Serve one request; `token`: the verified `AccessToken` of its POST, if any."""
         try:
+            if inbound_era(message) is MODERN:
+                # This transport predates 2026-07-28; such a client belongs on Streamable HTTP.
+                await channel.send(
+                    jsonrpc.error(
+                        message["id"],
+                        UNSUPPORTED_PROTOCOL_VERSION,
+                        "The HTTP+SSE transport serves the initialize era only; send 2026-07-28 "
+                        "requests to the Streamable HTTP endpoint",
+                        {"supported": list(LEGACY_VERSIONS)},
+                    )
+                )
+                return
             if message["method"] == "initialize":
-                session, result = self.engine.initialize(message.get("params") or {}, None)
-                session.stream = channel.send
+                session, result = self.engine.initialize(message.get("params") or {}, None, channel.send)
                 channel.session = session
-                self.server._hub.watch(session)
                 await channel.send(jsonrpc.result(message["id"], result))
                 return
             if channel.session is None:
@@ -133,7 +151,7 @@ class SSETransport:
 
 
 class _SSEResponse(Response):
-    def __init__(self, transport: SSETransport, session_id: str, channel: _Channel, endpoint: str):
+    def __init__(self, transport: SSEServerTransport, session_id: str, channel: _Channel, endpoint: str):
         super().__init__()
         self.transport = transport
         self.session_id = session_id
@@ -175,7 +193,6 @@ class _SSEResponse(Response):
             for task in list(self.channel.tasks):
                 task.cancel()
             if self.channel.session is not None:
-                self.transport.server._hub.forget(self.channel.session)
-                self.channel.session.close()
+                self.transport.table.close(self.channel.session)
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
