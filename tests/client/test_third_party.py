@@ -21,7 +21,7 @@ from mcp_use import MCPClient
 from mcp_use.client import ClientError, ConnectError, RequestTimedOut, ServerError
 from tests.helpers import NodeTools, free_port
 
-from .conftest import SERVERS, start_http
+from .conftest import SERVERS, start_http, stdio_entry
 
 FASTMCP = SERVERS / "fastmcp_server.py"
 RAW = SERVERS / "raw_server.py"
@@ -79,15 +79,34 @@ async def test_fastmcp_log_level_is_settable_up_front(fastmcp: dict[str, Any], m
 
 
 @pytest.mark.parametrize("mode", list(ERAS))
-async def test_fastmcp_errors_name_server_method_and_tool(fastmcp: dict[str, Any], mode: str) -> None:
+async def test_fastmcp_errors_name_server_method_and_subject(fastmcp: dict[str, Any], mode: str) -> None:
     async with MCPClient({"mcpServers": {"fm": fastmcp}}, mode=mode) as client:
         session = client.get_session("fm")
         assert (await session.call_tool("add", {"a": 2, "b": 3})).structuredContent == {"result": 5}
+        unknown = await session.call_tool("no_such_tool", {})  # FastMCP answers with a tool error
+        assert unknown.isError and "no_such_tool" in unknown.content[0].text
+        with pytest.raises(ServerError) as prompt:
+            await session.get_prompt("no_such_prompt")
+        assert str(prompt.value) == "[fm] prompts/get 'no_such_prompt': Unknown prompt: 'no_such_prompt'"
+        with pytest.raises(ServerError) as resource:
+            await session.read_resource("memo://none")
+        assert str(resource.value).startswith("[fm] resources/read 'memo://none': ")
+        assert resource.value.method == "resources/read" and resource.value.tool is None
+
+
+@pytest.mark.parametrize("mode", list(ERAS))
+async def test_tool_errors_and_timeouts_name_the_tool(tmp_path: Path, mode: str) -> None:
+    entry = {"command": sys.executable, "args": [str(RAW), "--record", str(tmp_path / "m.txt")]}
+    async with MCPClient({"mcpServers": {"raw": entry}}, mode=mode) as client:
+        session = client.get_session("raw")
         with pytest.raises(ServerError) as info:
             await session.call_tool("no_such_tool", {})
-        text = str(info.value)
-        assert text.startswith("[fm] tools/call 'no_such_tool': "), text
-        assert info.value.method == "tools/call" and info.value.tool == "no_such_tool"
+        assert str(info.value) == "[raw] tools/call 'no_such_tool': Unknown tool"
+        assert (info.value.method, info.value.tool, info.value.code) == ("tools/call", "no_such_tool", -32602)
+    async with MCPClient({"mcpServers": {"ours": stdio_entry()}}, mode=mode) as client:
+        with pytest.raises(RequestTimedOut) as late:
+            await client.get_session("ours").call_tool("sleep", {"seconds": 5}, timeout=0.3)
+    assert str(late.value) == "[ours] tools/call 'sleep' timed out after 0.3s with no answer"
 
 
 # ---- the official SDK server: no logging capability, so no logging/setLevel -----------------
@@ -159,7 +178,8 @@ async def test_memory_server_both_eras_fall_back_and_answer(node: NodeTools, tmp
         assert created.structuredContent == {"entities": [ada]}
         graph = await session.call_tool("read_graph", {})
         assert graph.structuredContent == {"entities": [ada], "relations": []}
-        assert await session.list_resources() == []  # advertised: asked, and answered
+        # Advertised: asked, and answered.
+        assert [r.uri for r in await session.list_resources()] == ["memory://knowledge-graph"]
         with pytest.raises(ClientError, match=r"\[memory\] prompts/list: .*does not advertise"):
             await session.list_prompts()
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
-from ..client.errors import RequestTimedOut
+from ..client.errors import ClientError, RequestTimedOut
 from ..client.session import ClientSession
 from ..protocol.errors import MCPError
 from ..protocol.types import CallToolResult, GetPromptResult, ReadResourceResult, Tool
@@ -102,6 +102,8 @@ def mcp_tool(
             raise ToolException(
                 f"the tool {tool.name!r} on server {server!r} did not answer within {exc.timeout:g}s"
             ) from exc
+        except ClientError as exc:  # its message names the server, the method and the tool
+            raise ToolException(exc.message) from exc
         except MCPError as exc:
             raise ToolException(f"calling {tool.name!r} on server {server!r} failed: {exc.message}") from exc
         if result.isError:
@@ -324,14 +326,9 @@ async def server_tools(
     """Every tool of every session, named `server__tool` only where names collide."""
     listed: dict[str, list[Tool]] = {}
     for server, session in sessions.items():
-        if session.server_capabilities.tools is None:
-            # Not advertised: ask anyway (some servers forget), but a refusal means "none".
-            try:
-                listed[server] = await session.list_tools()
-            except MCPError:
-                listed[server] = []
-            continue
-        listed[server] = await session.list_tools()
+        # A server that does not advertise tools has none to offer (the session would refuse).
+        has_tools = session.server_capabilities.tools is not None
+        listed[server] = await session.list_tools() if has_tools else []
     names = exposed_names({s: [t.name for t in tools] for s, tools in listed.items()}, reserved)
     return [
         mcp_tool(sessions[server], tool, name=names[(server, tool.name)], timeout=timeout, images=images)

@@ -52,6 +52,8 @@ from ..protocol.versions import (
     MODERN_VERSIONS,
 )
 from . import callbacks as cb
+from .capabilities import advertised, require
+from .connect_budget import ConnectBudget
 from .errors import (
     ClientError,
     ConfigError,
@@ -91,6 +93,7 @@ class ClientSession:
         list_roots_callback: cb.Callback | None = None,
         roots: list[Any] | None = None,
         logging_callback: cb.Callback | None = None,
+        log_level: str | None = None,
         message_handler: cb.Callback | None = None,
         list_changed_callback: cb.Callback | None = None,
         resource_updated_callback: cb.Callback | None = None,
@@ -116,7 +119,8 @@ class ClientSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._modern = False
         self._meta: dict[str, Any] = {}
-        self._log_level: str | None = None
+        # A logging callback means "send me logs": at `log_level`, else info, on both eras.
+        self._log_level = log_level or ("info" if logging_callback is not None else None)
         self._tool_headers: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._invalid_tools: dict[str, str] = {}
         self._tools_listed = False
@@ -174,12 +178,7 @@ class ClientSession:
         elif mode == "legacy" or mode in LEGACY_VERSIONS:
             await self._handshake(LATEST_LEGACY if mode == "legacy" else mode)
         elif mode == "auto":
-            try:
-                await self._discover(LATEST_MODERN, fallback=True)
-            except _FallBack as why:
-                log.debug("[%s] no 2026-07-28 (%s); using the initialize handshake", self.name, why)
-                self._set_legacy()
-                await self._handshake(LATEST_LEGACY)
+            await self._auto()
         elif mode == "modern" or mode in MODERN_VERSIONS:
             await self._discover(LATEST_MODERN if mode == "modern" else mode, fallback=False)
         else:
@@ -187,6 +186,21 @@ class ClientSession:
                 f"mcpServers.{self.name}.mode: {mode!r} is not 'auto', 'legacy' or a known protocol "
                 f"version ({', '.join((*MODERN_VERSIONS, *LEGACY_VERSIONS))})"
             )
+
+    async def _auto(self) -> None:
+        """The probe, then the handshake, under one deadline; a timeout says what was tried."""
+        budget = ConnectBudget(self.name, self.timeout)
+        try:
+            await self._discover(LATEST_MODERN, fallback=True, timeout=budget.probe_share(PROBE_TIMEOUT))
+        except _FallBack as why:
+            log.debug("[%s] no 2026-07-28 (%s); using the initialize handshake", self.name, why)
+            budget.note(f"server/discover ({LATEST_MODERN}) {why}")
+            self._set_legacy()
+            try:
+                await self._handshake(LATEST_LEGACY, timeout=budget.remaining())
+            except RequestTimedOut as exc:
+                budget.note(f"initialize ({LATEST_LEGACY}) got no answer in {exc.timeout:g}s")
+                raise budget.timed_out() from None
 
     def _set_modern(self, version: str) -> None:
         self._modern = True
@@ -207,15 +221,15 @@ class ClientSession:
         self.protocol_version = None
         self.transport.protocol_version = None
 
-    async def _discover(self, version: str, *, fallback: bool) -> None:
-        timeout = min(self.timeout or PROBE_TIMEOUT, PROBE_TIMEOUT) if fallback else self.timeout
+    async def _discover(self, version: str, *, fallback: bool, timeout: float | None = None) -> None:
+        timeout = timeout if fallback else self.timeout
         for attempt in range(3):
             self._set_modern(version)
             try:
                 result = await self.request("server/discover", None, timeout=timeout)
             except RequestTimedOut as exc:
                 if fallback:
-                    raise _FallBack("server/discover timed out") from exc
+                    raise _FallBack(f"got no answer in {exc.timeout:g}s") from exc
                 raise
             except HTTPStatusError as exc:
                 if fallback and exc.status in (400, 404, 405):
@@ -249,7 +263,7 @@ class ClientSession:
             self.supported_versions = [v for v in supported if isinstance(v, str)]
             return
 
-    async def _handshake(self, version: str) -> None:
+    async def _handshake(self, version: str, timeout: float | Any | None = ...) -> None:
         self._set_legacy()
         params = {
             "protocolVersion": version,
@@ -257,7 +271,7 @@ class ClientSession:
             "clientInfo": self.client_info,
         }
         try:
-            result = await self.request("initialize", params)
+            result = await self.request("initialize", params, timeout=timeout)
         except HTTPStatusError as exc:
             if exc.status in (404, 405) and self._sse_fallback is not None:
                 await self._switch_to_sse(exc)
@@ -274,6 +288,16 @@ class ClientSession:
         self._adopt(result)
         await self.notify("notifications/initialized")
         self.transport.on_initialized()
+        await self._ask_for_logs()
+
+    async def _ask_for_logs(self) -> None:
+        """Legacy era: `logging/setLevel` once, when logs are wanted and the server has logging."""
+        if self._log_level is None or not advertised(self.server_capabilities, "logging/setLevel"):
+            return
+        try:
+            await self.request("logging/setLevel", {"level": self._log_level})
+        except ServerError as exc:  # the session works without logs; say so, do not fail
+            log.warning("%s", exc.message)
 
     async def _switch_to_sse(self, why: HTTPStatusError) -> None:
         """The server answered POST as an SSE-only server does: use the legacy SSE transport."""
@@ -330,7 +354,14 @@ class ClientSession:
         progress_callback: ProgressCallback | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Send any request and return its raw result dict (the typed methods build on this)."""
+        """Send any request and return its raw result dict (the typed methods build on this).
+
+        A method the server's capabilities do not cover is refused here, unsent; an error
+        names the server, the method and what it was about (`tools/call 'name'`).
+        """
+        if self.connected:
+            require(self.name, self.server_capabilities, method)
+        subject = _subject(method, params)
         if self._modern:
             params = self._with_meta(params)
         send = self._send if headers is None else partial(self._send_with, headers)
@@ -343,12 +374,16 @@ class ClientSession:
                 on_progress=progress_callback,
                 on_cancel=self._on_cancel,
             )
+        except ServerError as exc:
+            if exc.method is not None:
+                raise
+            raise ServerError.wrap(self.name, exc, method, subject) from None
         except ClientError:
             raise
         except RequestTimeout as exc:
-            raise RequestTimedOut(self.name, method, exc.timeout) from None
+            raise RequestTimedOut(self.name, method, exc.timeout, subject) from None
         except MCPError as exc:
-            raise ServerError.wrap(self.name, exc) from None
+            raise ServerError.wrap(self.name, exc, method, subject) from None
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         if self._modern:
@@ -562,6 +597,7 @@ class ClientSession:
     async def subscribe(self, uri: str) -> None:
         """Hear `notifications/resources/updated` for `uri` (legacy: subscribe; modern: listen)."""
         if self._modern:
+            require(self.name, self.server_capabilities, "resources/subscribe")
             if uri not in self._subscriptions:
                 self._subscriptions.append(uri)
             await self._listen()
@@ -632,6 +668,7 @@ class ClientSession:
             self._meta = {**self._meta, META_LOG_LEVEL: level}
             return
         await self.request("logging/setLevel", {"level": level})
+        self._log_level = level
 
     async def ping(self, timeout: float | Any | None = ...) -> None:
         await self.request("server/discover" if self._modern else "ping", None, timeout=timeout)
@@ -681,6 +718,16 @@ def _param_headers(specs: list[tuple[str, tuple[str, ...]]], arguments: dict[str
         if value is not None:
             headers["Mcp-Param-" + name] = encode_value(value)
     return headers
+
+
+_SUBJECT = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+
+def _subject(method: str, params: Mapping[str, Any] | None) -> str | None:
+    """What a request is about, for its errors: the tool or prompt name, the resource URI."""
+    field = _SUBJECT.get(method)
+    value = params.get(field) if field is not None and params else None
+    return value if isinstance(value, str) else None
 
 
 async def _maybe_await(value: Any) -> None:

@@ -2,7 +2,8 @@
 
 Run:  python raw_server.py --silent              read requests, never answer
       python raw_server.py --record FILE [--logging]
-            a legacy-era server (2025-11-25) with one tool, `hello`; it appends the
+            a legacy-era server (2025-11-25) with one tool, `hello` (other names get
+            a -32602 error); it appends the
             method of every message it receives to FILE (one a line) and advertises
             `logging` only with --logging. `server/discover` gets -32601, as an older
             server answers it.
@@ -32,8 +33,10 @@ def answer(message: dict[str, Any], logging: bool) -> dict[str, Any] | None:
         }
     elif method == "tools/list":
         result = {"tools": [{"name": "hello", "inputSchema": {"type": "object"}}]}
-    elif method == "tools/call":
+    elif method == "tools/call" and (message.get("params") or {}).get("name") == "hello":
         result = {"content": [{"type": "text", "text": "hello"}]}
+    elif method == "tools/call":  # an unknown tool, refused as a protocol error (as the spec allows)
+        return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "Unknown tool"}}
     elif method in ("logging/setLevel", "ping"):
         result = {}
     else:
