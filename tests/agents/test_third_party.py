@@ -120,3 +120,24 @@ async def test_memory_graph_reaches_the_model_once(node: NodeTools, tmp_path: Pa
     assert json.loads(deleted.content) == {"success": True, "message": "Entities deleted successfully"}
     assert deleted.content.count("Entities deleted successfully") == 1
     assert "Ada" not in store.read_text()  # the server really deleted her
+
+
+async def test_sequential_thinking_result_reaches_the_model_once(node: NodeTools) -> None:
+    """server-sequential-thinking sends a JSON text and the same value as structuredContent."""
+    script = node.package_dir("@modelcontextprotocol/server-sequential-thinking") / "dist" / "index.js"
+    step = {
+        "thought": "Split the task in two.",
+        "nextThoughtNeeded": True,
+        "thoughtNumber": 1,
+        "totalThoughts": 2,
+    }
+    llm = scripted(call("sequentialthinking", **step), "Thinking.")
+    client = MCPClient.from_dict(
+        {"mcpServers": {"think": {"command": str(node.node), "args": [str(script)]}}}
+    )
+    async with MCPAgent(llm, client) as agent:
+        assert await agent.run("think it through") == "Thinking."
+    [thought] = tool_messages(llm.turn(1))
+    assert thought.status == "success" and thought.content == thought.artifact.content[0].text
+    assert json.loads(thought.content) == thought.artifact.structuredContent
+    assert thought.artifact.structuredContent["thoughtNumber"] == 1
