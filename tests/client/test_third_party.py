@@ -144,10 +144,25 @@ async def test_only_advertised_capabilities_are_requested(
             await session.subscribe("note://x")
         with pytest.raises(ClientError, match=r"\[raw\] completion/complete: .*does not advertise"):
             await session.complete({"type": "ref/prompt", "name": "p"}, ("a", "b"))
+        if advertises_logging:
+            await session.set_logging_level("debug")
+        else:
+            with pytest.raises(ClientError) as info:
+                await session.set_logging_level("debug")
+            assert str(info.value) == (
+                "[raw] logging/setLevel: the server does not advertise the logging capability"
+            )
     methods = record.read_text().split()
     probe = ["server/discover"] if mode == "auto" else []
     set_level = ["logging/setLevel"] if advertises_logging else []
-    assert methods == [*probe, "initialize", "notifications/initialized", *set_level, "tools/call"]
+    assert methods == [
+        *probe,
+        "initialize",
+        "notifications/initialized",
+        *set_level,
+        "tools/call",
+        *set_level,
+    ]
 
 
 async def test_filesystem_server_resources_not_asked(node: NodeTools, tmp_path: Path) -> None:

@@ -199,7 +199,7 @@ class ClientSession:
             try:
                 await self._handshake(LATEST_LEGACY, timeout=budget.remaining())
             except RequestTimedOut as exc:
-                budget.note(f"initialize ({LATEST_LEGACY}) got no answer in {exc.timeout:g}s")
+                budget.note(f"initialize ({LATEST_LEGACY}) got no answer in {round(exc.timeout, 2):g}s")
                 raise budget.timed_out() from None
 
     def _set_modern(self, version: str) -> None:
@@ -229,11 +229,11 @@ class ClientSession:
                 result = await self.request("server/discover", None, timeout=timeout)
             except RequestTimedOut as exc:
                 if fallback:
-                    raise _FallBack(f"got no answer in {exc.timeout:g}s") from exc
+                    raise _FallBack(f"got no answer in {round(exc.timeout, 2):g}s") from exc
                 raise
             except HTTPStatusError as exc:
                 if fallback and exc.status in (400, 404, 405):
-                    raise _FallBack(f"HTTP {exc.status}") from exc
+                    raise _FallBack(f"answered HTTP {exc.status}") from exc
                 raise
             except ServerError as exc:
                 if exc.code == UNSUPPORTED_PROTOCOL_VERSION and attempt < 2:
@@ -243,9 +243,9 @@ class ClientSession:
                         version = ours[0]
                         continue
                     if fallback:
-                        raise _FallBack("the server supports no modern version we speak") from exc
+                        raise _FallBack("named no modern version we speak") from exc
                 if fallback and exc.code not in MODERN_ERRORS:
-                    raise _FallBack(f"error {exc.code}: {exc.detail}") from exc
+                    raise _FallBack(f"answered error {exc.code} ({exc.detail})") from exc
                 raise
             supported = result.get("supportedVersions")
             supported = supported if isinstance(supported, list) else []
@@ -254,7 +254,7 @@ class ClientSession:
                 if ours:
                     self._set_modern(ours[0])
                 elif fallback:
-                    raise _FallBack(f"server/discover lists {supported}")
+                    raise _FallBack(f"listed only {supported}")
                 else:
                     raise ConnectError(
                         self.name, f"the server does not support {version} (it lists {supported})"
