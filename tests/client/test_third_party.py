@@ -227,9 +227,12 @@ async def silent_port() -> AsyncIterator[int]:
 async def connect_failure(entry: dict[str, Any], timeout: float) -> tuple[BaseException, float]:
     client = MCPClient({"mcpServers": {"mute": {**entry, "timeout": timeout}}})
     started = time.monotonic()
-    with pytest.raises(ConnectError) as info:
-        await client.create_session("mute")
-    return info.value, time.monotonic() - started
+    try:
+        with pytest.raises(ConnectError) as info:
+            await client.create_session("mute")
+        return info.value, time.monotonic() - started
+    finally:
+        await client.close_all_sessions()  # the HTTP pool
 
 
 def assert_says_what_was_tried(error: BaseException, timeout: float) -> None:
@@ -270,6 +273,7 @@ async def test_refused_connection_is_reported_as_refused(mode: str) -> None:
     with pytest.raises(ConnectError) as info:
         await client.create_session("gone")
     assert time.monotonic() - started < 1.0
+    await client.close_all_sessions()
     text = str(info.value)
     assert text.startswith("[gone] connection refused"), text
     assert f"127.0.0.1:{port}" in text and "lost" not in text

@@ -7,6 +7,9 @@ version go straight to the handshake; `"modern"` or a modern version insist on
 discover. A transport that cannot carry the modern era (`modern_capable` False) gets
 the handshake whatever the mode. When a Streamable HTTP POST is answered as an
 SSE-only server answers it (404/405), the handshake moves to the legacy SSE transport.
+In `"auto"` the probe and the handshake share one deadline (`ConnectBudget`): a server
+that never answers fails after the session's timeout, not twice it, and the error
+says what was tried.
 """
 
 from __future__ import annotations
