@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 
 from mcp_use import MCPClient
-from mcp_use.client import ClientError, ConnectError, RequestTimedOut, ServerError
+from mcp_use.client import (
+    CapabilityNotAdvertised,
+    ClientError,
+    ConnectError,
+    ConnectionRefused,
+    ConnectTimedOut,
+    RequestTimedOut,
+    ServerDisconnected,
+    ServerError,
+)
 from tests.helpers import NodeTools, free_port
 
 from .conftest import SERVERS, start_http, stdio_entry
@@ -137,7 +146,7 @@ async def test_only_advertised_capabilities_are_requested(
         session = client.get_session("raw")
         assert (await session.call_tool("hello", {})).content[0].text == "hello"
         for ask in (session.list_resources, session.list_prompts):
-            with pytest.raises(ClientError) as info:
+            with pytest.raises(CapabilityNotAdvertised) as info:
                 await ask()
             assert "[raw]" in str(info.value) and "does not advertise" in str(info.value)
         with pytest.raises(ClientError, match=r"\[raw\] resources/subscribe: .*does not advertise"):
@@ -239,7 +248,8 @@ def assert_says_what_was_tried(error: BaseException, timeout: float) -> None:
     text = str(error)
     assert text.startswith(f"[mute] no answer within {timeout:g}s"), text
     assert "server/discover (2026-07-28)" in text and "initialize (2025-11-25)" in text, text
-    assert isinstance(error, RequestTimedOut) and error.timeout == timeout
+    assert isinstance(error, ConnectTimedOut) and isinstance(error, RequestTimedOut)
+    assert error.timeout == timeout
 
 
 async def test_silent_tcp_server_fails_within_the_timeout(silent_port: int) -> None:
@@ -277,3 +287,5 @@ async def test_refused_connection_is_reported_as_refused(mode: str) -> None:
     text = str(info.value)
     assert text.startswith("[gone] connection refused"), text
     assert f"127.0.0.1:{port}" in text and "lost" not in text
+    # Refused, so never connected; and, for code that handles dead servers, a disconnection.
+    assert isinstance(info.value, ConnectionRefused) and isinstance(info.value, ServerDisconnected)
