@@ -53,6 +53,7 @@ class MCPClient:
         list_roots_callback: Any = None,
         roots: list[Any] | None = None,
         logging_callback: Any = None,
+        log_level: str | None = None,
         message_handler: Any = None,
         list_changed_callback: Any = None,
         resource_updated_callback: Any = None,
@@ -76,6 +77,7 @@ class MCPClient:
         self.servers: dict[str, cfg.ServerConfig] = cfg.parse(raw)
         self.mode = mode
         self.timeout = timeout
+        self.log_level = log_level  # with a logging_callback, None means "info"
         self.client_info = dict(client_info) if client_info else None
         self.callbacks: dict[str, Any] = {
             "sampling_callback": sampling_callback,
@@ -176,6 +178,7 @@ class MCPClient:
             mode=server.mode or self.mode,
             timeout=server.timeout or self.timeout,
             client_info=self.client_info,
+            log_level=self.log_level,
             sse_fallback=sse_fallback,
             **callbacks,
         )
