@@ -61,7 +61,7 @@ from .errors import (
     ServerDisconnected,
     ServerError,
 )
-from .transports.base import Transport
+from .transports.base import ClientTransport
 
 log = logging.getLogger("mcp_use.client")
 
@@ -80,7 +80,7 @@ class ClientSession:
 
     def __init__(
         self,
-        transport: Transport,
+        transport: ClientTransport,
         *,
         name: str | None = None,
         mode: str = "auto",
@@ -94,7 +94,7 @@ class ClientSession:
         message_handler: cb.Callback | None = None,
         list_changed_callback: cb.Callback | None = None,
         resource_updated_callback: cb.Callback | None = None,
-        sse_fallback: Callable[[], Transport] | None = None,
+        sse_fallback: Callable[[], ClientTransport] | None = None,
     ) -> None:
         self.name = name or transport.server
         self.transport = transport
@@ -168,10 +168,8 @@ class ClientSession:
     initialize = connect
 
     async def _negotiate(self) -> None:
-        from .transports.sse import SSETransport
-
         mode = self.mode or "auto"
-        if isinstance(self.transport, SSETransport):
+        if not self.transport.modern_capable:
             await self._handshake(mode if mode in LEGACY_VERSIONS else LATEST_LEGACY)
         elif mode == "legacy" or mode in LEGACY_VERSIONS:
             await self._handshake(LATEST_LEGACY if mode == "legacy" else mode)
