@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -45,7 +45,7 @@ class OAuthProvider:
         *,
         storage: TokenStorage | None = None,
         authorize: Authorize | None = None,
-        session: aiohttp.ClientSession | None = None,
+        session_factory: Callable[[], aiohttp.ClientSession] | None = None,
         authorize_timeout: float = 300.0,
         name: str | None = None,
     ) -> None:
@@ -55,8 +55,8 @@ class OAuthProvider:
         self.authorize: Authorize = authorize or BrowserAuthorizer(timeout=authorize_timeout)
         self.authorize_timeout = authorize_timeout
         self.name = name
-        self._session = session
-        self._own_session = False
+        self._session_factory = session_factory
+        self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
         self._epoch = 0
         self._loaded = False
@@ -318,17 +318,17 @@ class OAuthProvider:
             self._tokens, self._client, self._disc, self._dpop, self._loaded = None, None, None, None, True
 
     # ---- HTTP session -------------------------------------------------------------------
-    def bind_session(self, session: aiohttp.ClientSession) -> None:
-        """Use the client's shared aiohttp session (its connection pool) from now on."""
-        self._session, self._own_session = session, False
-
     def _http(self) -> aiohttp.ClientSession:
+        """The client's shared session when given one (its pool); else one of our own."""
+        if self._session_factory is not None:
+            return self._session_factory()
         if self._session is None or self._session.closed:
-            self._session, self._own_session = aiohttp.ClientSession(), True
+            self._session = aiohttp.ClientSession()
         return self._session
 
     async def aclose(self) -> None:
-        if self._own_session and self._session is not None:
+        """Close the session this provider made itself (a shared one belongs to its owner)."""
+        if self._session is not None:
             await self._session.close()
         self._session = None
 
