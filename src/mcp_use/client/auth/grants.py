@@ -43,6 +43,7 @@ class ClientAuth:
         if self.method == "client_secret_basic" and self.client_secret is not None:
             pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
             headers["authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+            form["client_id"] = self.client_id  # some servers look the client up by it first
         elif self.method == "client_secret_post" and self.client_secret is not None:
             form["client_id"] = self.client_id
             form["client_secret"] = self.client_secret

@@ -1,0 +1,109 @@
+"""Our OAuth client against real protected servers and their authorization servers.
+
+- the TypeScript SDK's own protected example (`simpleStreamableHttp --oauth
+  --oauth-strict`, strict RFC 8707 resource checks), on the legacy era and in auto mode;
+- the official Python SDK's MCPServer hosting its authorization server, for what needs
+  refresh tokens: a second client on the same storage connects without asking, a token
+  that expired while the process was down is refreshed without asking, and so is one
+  the server rejects with a 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from mcp_use import MCPClient
+from mcp_use.client.auth import FileTokenStorage, MemoryTokenStorage
+from tests.client.auth.conftest import FetchAuthorizer, refuse
+
+
+def oauth_config(url: str) -> dict:
+    return {"mcpServers": {"protected": {"url": url, "auth": {"type": "oauth"}}}}
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_typescript_sdk_protected_server(ts_oauth: str, authorizer: FetchAuthorizer, mode: str) -> None:
+    async with MCPClient(
+        oauth_config(ts_oauth), mode=mode, token_storage=MemoryTokenStorage(), authorize=authorizer
+    ) as client:
+        session = client.get_session("protected")
+        names = {t.name for t in await session.list_tools()}
+        assert "greet" in names
+        result = await session.call_tool("greet", {"name": "OAuth"})
+        assert not result.isError
+        assert "OAuth" in result.content[0].text
+        assert session.protocol_version == "2025-11-25" or session.protocol_version.startswith("2025")
+    assert len(authorizer.calls) == 1
+    asked = authorizer.calls[0]
+    assert "code_challenge_method=S256" in asked and "resource=" in asked and "state=" in asked
+
+
+async def whoami(client: MCPClient) -> str:
+    result = await client.get_session("protected").call_tool("whoami", {})
+    assert not result.isError, result
+    return result.content[0].text
+
+
+async def test_second_client_on_the_same_storage_does_not_ask(
+    sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store = tmp_path / "auth"
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=authorizer) as c1:
+        assert await whoami(c1) == "codes=1 refreshes=0"
+        token = c1.oauth_provider("protected").tokens.access_token  # type: ignore[union-attr]
+    assert len(authorizer.calls) == 1
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    files = list(store.glob("*.json"))
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=refuse) as c2:
+        assert await whoami(c2) == "codes=1 refreshes=0"
+        assert c2.oauth_provider("protected").tokens.access_token == token  # type: ignore[union-attr]
+    assert token not in caplog.text  # tokens are never logged
+
+
+async def _stored_record(storage: FileTokenStorage, url: str) -> tuple[str, dict]:
+    pointer = await storage.get(f"server|{url}")
+    assert pointer is not None
+    key = f"oauth|{pointer['issuer']}|{pointer['resource']}"
+    record = await storage.get(key)
+    assert record is not None and "refresh_token" in record["tokens"]
+    return key, record
+
+
+async def test_expired_token_is_refreshed_without_asking(
+    sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
+) -> None:
+    storage = FileTokenStorage(tmp_path / "auth")
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
+        await whoami(client)
+    key, record = await _stored_record(storage, sdk_oauth)
+    assert record["tokens"]["expires_at"] > time.time() + 3000  # absolute, about an hour ahead
+    record["tokens"]["expires_at"] = time.time() - 5  # as if the process had been down for an hour
+    await storage.set(key, record)
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=refuse) as client:
+        assert await whoami(client) == "codes=1 refreshes=1"
+        fresh = client.oauth_provider("protected").tokens
+        assert fresh is not None and fresh.access_token != record["tokens"]["access_token"]
+    _, after = await _stored_record(storage, sdk_oauth)
+    assert after["tokens"]["access_token"] == fresh.access_token
+    assert after["tokens"]["refresh_token"] != record["tokens"]["refresh_token"]  # rotated
+
+
+async def test_token_rejected_with_401_is_refreshed_without_asking(
+    sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
+) -> None:
+    storage = FileTokenStorage(tmp_path / "auth")
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
+        await whoami(client)
+    key, record = await _stored_record(storage, sdk_oauth)
+    record["tokens"]["access_token"] = "revoked-by-the-server"
+    await storage.set(key, record)
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=refuse) as client:
+        assert await whoami(client) == "codes=1 refreshes=1"
+    assert len(authorizer.calls) == 1
