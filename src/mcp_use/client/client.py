@@ -256,7 +256,11 @@ class MCPClient:
             await self._http.close()
 
     async def __aenter__(self) -> MCPClient:
-        await self.create_all_sessions()
+        try:
+            await self.create_all_sessions()
+        except BaseException:
+            await self.close_all_sessions()  # the sessions that did open, and the HTTP pool
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -33,7 +33,9 @@ class FetchAuthorizer:
     async def __call__(self, url: str) -> str:
         self.calls.append(url)
         async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as response:
-            assert response.status in (302, 303), f"authorization answered {response.status}: {await response.text()}"
+            assert response.status in (302, 303), (
+                f"authorization answered {response.status}: {await response.text()}"
+            )
             return response.headers["location"]
 
 

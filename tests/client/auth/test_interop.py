@@ -54,14 +54,18 @@ async def test_second_client_on_the_same_storage_does_not_ask(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     store = tmp_path / "auth"
-    async with MCPClient(oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=authorizer) as c1:
+    async with MCPClient(
+        oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=authorizer
+    ) as c1:
         assert await whoami(c1) == "codes=1 refreshes=0"
         token = c1.oauth_provider("protected").tokens.access_token  # type: ignore[union-attr]
     assert len(authorizer.calls) == 1
     assert stat.S_IMODE(store.stat().st_mode) == 0o700
     files = list(store.glob("*.json"))
     assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-    async with MCPClient(oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=refuse) as c2:
+    async with MCPClient(
+        oauth_config(sdk_oauth), token_storage=FileTokenStorage(store), authorize=refuse
+    ) as c2:
         assert await whoami(c2) == "codes=1 refreshes=0"
         assert c2.oauth_provider("protected").tokens.access_token == token  # type: ignore[union-attr]
     assert token not in caplog.text  # tokens are never logged

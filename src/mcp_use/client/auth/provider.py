@@ -93,6 +93,14 @@ class OAuthProvider:
         return {"authorization": f"Bearer {tokens.access_token}"}
 
     async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool:
+        try:
+            return await self._on_response(status, headers, url)
+        except OAuthError as exc:
+            if exc.server is None and self.name:  # say which server's authorization failed
+                raise OAuthError(exc.detail, error=exc.error, server=self.name) from None
+            raise
+
+    async def _on_response(self, status: int, headers: Mapping[str, str], url: str) -> bool:
         fresh_nonce = self._dpop.remember(url, _lower(headers)) if self._dpop is not None else False
         if status < 400:
             if self._tokens is not None:

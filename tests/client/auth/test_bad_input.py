@@ -1,0 +1,175 @@
+"""Bad input and faults in the OAuth flow: each stops the flow where it happens, says why,
+and never sends a code or a token further than the step that went wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from mcp_use import MCPClient
+from mcp_use.client.auth import BrowserAuthorizer, MemoryTokenStorage, OAuthError, OAuthProvider
+from tests.client.auth.conftest import FetchAuthorizer
+from tests.client.auth.rig import Rig
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    r = await Rig().start()
+    yield r
+    await r.stop()
+
+
+async def connect(rig: Rig, authorize: Any = None) -> OAuthError:
+    config = {"mcpServers": {"p": {"url": rig.url, "auth": {"type": "oauth"}}}}
+    with pytest.raises(OAuthError) as info:
+        async with MCPClient(
+            config, token_storage=MemoryTokenStorage(), authorize=authorize or FetchAuthorizer(), timeout=20
+        ):
+            pass
+    assert str(info.value).startswith("[p] ")  # names the server
+    return info.value
+
+
+def answer(status: int, body: bytes | str, content_type: str) -> Callable[[web.Request], Any]:
+    async def handler(request: web.Request) -> web.Response:
+        data = body.encode() if isinstance(body, str) else body
+        return web.Response(status=status, body=data, content_type=content_type)
+
+    return handler
+
+
+async def test_malformed_resource_metadata(rig: Rig) -> None:
+    rig.handlers["/.well-known/oauth-protected-resource/mcp"] = answer(200, "<html>nope</html>", "text/html")
+    err = await connect(rig)
+    assert "protected resource metadata" in str(err) and "not JSON" in str(err)
+    assert rig.hits["/authorize"] == 0
+
+
+async def test_resource_metadata_without_authorization_servers(rig: Rig) -> None:
+    rig.prm = {"resource": rig.url}
+    err = await connect(rig)
+    assert "lists no authorization_servers" in str(err)
+
+
+async def test_resource_metadata_for_another_resource_is_refused(rig: Rig) -> None:
+    rig.prm["resource"] = "https://evil.example.com/mcp"
+    err = await connect(rig)
+    assert "not" in str(err) and "evil.example.com" in str(err)
+    assert rig.hits["/authorize"] == 0 and rig.hits["/register"] == 0
+
+
+async def test_authorization_server_metadata_with_a_non_url_endpoint(rig: Rig) -> None:
+    rig.metadata["token_endpoint"] = ["not", "a", "url"]
+    err = await connect(rig)
+    assert "token_endpoint is not a URL" in str(err)
+
+
+async def test_authorization_server_metadata_for_another_issuer(rig: Rig) -> None:
+    rig.metadata["issuer"] = rig.base + "/"
+    err = await connect(rig)
+    assert "RFC 8414" in str(err)
+    assert rig.hits["/authorize"] == 0
+
+
+async def test_no_pkce_support_is_refused_before_authorizing(rig: Rig) -> None:
+    del rig.metadata["code_challenge_methods_supported"]
+    err = await connect(rig)
+    assert "PKCE" in str(err)
+    assert rig.hits["/authorize"] == 0
+
+
+async def test_token_endpoint_answering_html(rig: Rig) -> None:
+    rig.handlers["/token"] = answer(200, "<!doctype html><h1>Login</h1>", "text/html")
+    err = await connect(rig)
+    assert "text/html" in str(err) and "not JSON" in str(err)
+
+
+async def test_token_endpoint_answering_500(rig: Rig) -> None:
+    rig.handlers["/token"] = answer(500, "Internal Server Error", "text/plain")
+    err = await connect(rig)
+    assert "HTTP 500" in str(err)
+
+
+async def test_token_endpoint_oauth_error_is_reported_with_its_code(rig: Rig) -> None:
+    rig.handlers["/token"] = answer(
+        400, '{"error": "invalid_grant", "error_description": "code expired"}', "application/json"
+    )
+    err = await connect(rig)
+    assert err.error == "invalid_grant" and "code expired" in str(err)
+
+
+async def test_redirect_without_code(rig: Rig) -> None:
+    async def no_code(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["redirect_uri"] + "?state=" + request.query["state"])
+
+    rig.handlers["/authorize"] = no_code
+    err = await connect(rig)
+    assert "has no code" in str(err)
+    assert rig.hits["/token"] == 0
+
+
+async def test_redirect_with_another_state(rig: Rig) -> None:
+    async def wrong_state(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["redirect_uri"] + "?code=c&state=forged")
+
+    rig.handlers["/authorize"] = wrong_state
+    err = await connect(rig)
+    assert "state does not match" in str(err)
+    assert rig.hits["/token"] == 0
+
+
+async def test_redirect_with_an_error(rig: Rig) -> None:
+    async def denied(request: web.Request) -> web.Response:
+        q = request.query
+        raise web.HTTPFound(f"{q['redirect_uri']}?error=access_denied&state={q['state']}")
+
+    rig.handlers["/authorize"] = denied
+    err = await connect(rig)
+    assert err.error == "access_denied" and "refused" in str(err)
+
+
+async def test_callback_that_never_comes(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROWSER", "true")  # a "browser" that never visits the URL
+    started = time.monotonic()
+    err = await connect(rig, authorize=BrowserAuthorizer(open_browser=True, timeout=1.0))
+    assert "no authorization callback arrived within 1s" in str(err)
+    assert time.monotonic() - started < 10
+
+
+async def test_headless_with_nothing_pasted(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    err = await connect(rig, authorize=BrowserAuthorizer(open_browser=False, timeout=5.0))
+    assert "no redirect URL was pasted" in str(err)
+
+
+async def test_authorize_hook_that_hangs_is_bounded(rig: Rig) -> None:
+    async def hang(url: str) -> str:
+        await asyncio.sleep(3600)
+        return url
+
+    provider = OAuthProvider(rig.url, storage=MemoryTokenStorage(), authorize=hang, authorize_timeout=0.5)
+    challenge = {
+        "WWW-Authenticate": f'Bearer resource_metadata="{rig.base}/.well-known/oauth-protected-resource/mcp"'
+    }
+    with pytest.raises(OAuthError, match=re.escape("did not finish within 0.5s")):
+        await provider.on_response(401, challenge, "POST", rig.url)
+    await provider.aclose()
+
+
+async def test_a_server_that_keeps_refusing_does_not_loop(rig: Rig) -> None:
+    """Every token is refused with 401: the client gives up after a bounded number of flows."""
+    config = {"mcpServers": {"p": {"url": rig.url, "auth": {"type": "oauth"}}}}
+    authorizer = FetchAuthorizer()
+    with pytest.raises(Exception, match="401"):
+        async with MCPClient(config, token_storage=MemoryTokenStorage(), authorize=authorizer, timeout=20):
+            pass
+    assert 1 <= len(authorizer.calls) <= 2
