@@ -134,10 +134,13 @@ async def test_redirect_with_an_error(rig: Rig) -> None:
     assert err.error == "access_denied" and "refused" in str(err)
 
 
-async def test_callback_that_never_comes(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BROWSER", "true")  # a "browser" that never visits the URL
+async def test_callback_that_never_comes(rig: Rig) -> None:
+    opened: list[str] = []  # a "browser" that never visits the URL
     started = time.monotonic()
-    err = await connect(rig, authorize=BrowserAuthorizer(open_browser=True, timeout=1.0))
+    err = await connect(
+        rig, authorize=BrowserAuthorizer(open_browser=True, timeout=1.0, open_url=opened.append)
+    )
+    assert len(opened) == 1 and opened[0].startswith(rig.base + "/authorize?")
     assert "no authorization callback arrived within 1s" in str(err)
     assert time.monotonic() - started < 10
 

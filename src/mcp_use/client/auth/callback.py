@@ -42,9 +42,16 @@ def _has_display() -> bool:
 class BrowserAuthorizer:
     """Browser + loopback callback, or print-and-paste when headless; waits at most `timeout`."""
 
-    def __init__(self, *, open_browser: bool | None = None, timeout: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        open_browser: bool | None = None,
+        timeout: float = 300.0,
+        open_url: Callable[[str], object] | None = None,
+    ) -> None:
         self.open_browser = _has_display() if open_browser is None else open_browser
         self.timeout = timeout
+        self.open_url = open_url  # default: webbrowser.open (honours $BROWSER)
 
     async def __call__(self, url: str) -> str:
         redirect = parse_qs(urlsplit(url).query).get("redirect_uri", [""])[0]
@@ -82,7 +89,7 @@ class BrowserAuthorizer:
             import webbrowser
 
             print(f"Opening the browser to authorize; if it does not open, visit:\n  {url}", file=sys.stderr)
-            await asyncio.to_thread(webbrowser.open, url)
+            await asyncio.to_thread(self.open_url or webbrowser.open, url)
             return await asyncio.wait_for(got, self.timeout)
         except TimeoutError:
             raise OAuthError(f"no authorization callback arrived within {self.timeout:g}s") from None
