@@ -104,34 +104,31 @@ async def test_token_endpoint_oauth_error_is_reported_with_its_code(rig: Rig) ->
     assert err.error == "invalid_grant" and "code expired" in str(err)
 
 
-async def test_redirect_without_code(rig: Rig) -> None:
-    async def no_code(request: web.Request) -> web.Response:
-        raise web.HTTPFound(request.query["redirect_uri"] + "?state=" + request.query["state"])
+def redirect_with(query: Callable[[str], str]) -> Callable[[web.Request], Any]:
+    """An /authorize that approves at once but answers `redirect_uri?` + query(our state)."""
 
-    rig.handlers["/authorize"] = no_code
+    async def handler(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["redirect_uri"] + "?" + query(request.query["state"]))
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "error"),
+    [
+        (lambda state: f"state={state}", "has no code", None),
+        (lambda state: "code=c&state=forged", "state does not match", None),
+        (lambda state: "code=c", "state does not match", None),
+        (lambda state: f"error=access_denied&state={state}", "refused", "access_denied"),
+        (lambda state: f"code=c&state={state}&iss=https://evil.example.com", "RFC 9207", None),
+    ],
+    ids=["no-code", "other-state", "no-state", "error", "other-issuer"],
+)
+async def test_bad_redirects(rig: Rig, query: Callable[[str], str], message: str, error: str | None) -> None:
+    rig.handlers["/authorize"] = redirect_with(query)
     err = await connect(rig)
-    assert "has no code" in str(err)
-    assert rig.hits["/token"] == 0
-
-
-async def test_redirect_with_another_state(rig: Rig) -> None:
-    async def wrong_state(request: web.Request) -> web.Response:
-        raise web.HTTPFound(request.query["redirect_uri"] + "?code=c&state=forged")
-
-    rig.handlers["/authorize"] = wrong_state
-    err = await connect(rig)
-    assert "state does not match" in str(err)
-    assert rig.hits["/token"] == 0
-
-
-async def test_redirect_with_an_error(rig: Rig) -> None:
-    async def denied(request: web.Request) -> web.Response:
-        q = request.query
-        raise web.HTTPFound(f"{q['redirect_uri']}?error=access_denied&state={q['state']}")
-
-    rig.handlers["/authorize"] = denied
-    err = await connect(rig)
-    assert err.error == "access_denied" and "refused" in str(err)
+    assert message in str(err) and err.error == error
+    assert rig.hits["/token"] == 0  # the code goes no further
 
 
 async def test_callback_that_never_comes(rig: Rig) -> None:

@@ -80,13 +80,21 @@ async def _stored_record(storage: FileTokenStorage, url: str) -> tuple[str, dict
     return key, record
 
 
+async def _logged_in(
+    url: str, authorizer: FetchAuthorizer, folder: Path
+) -> tuple[FileTokenStorage, str, dict]:
+    """Log in once (the user is asked), then return the storage, the record's key and the record."""
+    storage = FileTokenStorage(folder / "auth")
+    async with MCPClient(oauth_config(url), token_storage=storage, authorize=authorizer) as client:
+        await whoami(client)
+    key, record = await _stored_record(storage, url)
+    return storage, key, record
+
+
 async def test_expired_token_is_refreshed_without_asking(
     sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
 ) -> None:
-    storage = FileTokenStorage(tmp_path / "auth")
-    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
-        await whoami(client)
-    key, record = await _stored_record(storage, sdk_oauth)
+    storage, key, record = await _logged_in(sdk_oauth, authorizer, tmp_path)
     assert record["tokens"]["expires_at"] > time.time() + 3000  # absolute, about an hour ahead
     record["tokens"]["expires_at"] = time.time() - 5  # as if the process had been down for an hour
     await storage.set(key, record)
@@ -102,10 +110,7 @@ async def test_expired_token_is_refreshed_without_asking(
 async def test_token_rejected_with_401_is_refreshed_without_asking(
     sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
 ) -> None:
-    storage = FileTokenStorage(tmp_path / "auth")
-    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
-        await whoami(client)
-    key, record = await _stored_record(storage, sdk_oauth)
+    storage, key, record = await _logged_in(sdk_oauth, authorizer, tmp_path)
     record["tokens"]["access_token"] = "revoked-by-the-server"
     await storage.set(key, record)
     async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=refuse) as client:

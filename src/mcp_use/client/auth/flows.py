@@ -97,45 +97,38 @@ def _advertised_alg(disc: Discovery) -> str | None:
     return listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], str) else None
 
 
-async def client_credentials(
+async def machine_grant(
     session: aiohttp.ClientSession,
     disc: Discovery,
     settings: OAuthSettings,
     scope: str | None,
     dpop_state: DPoPState | None,
 ) -> Tokens:
-    form = _with_scope({"grant_type": "client_credentials", "resource": disc.resource}, scope)
+    """A grant with no user in the loop, by `settings.kind`: `client_credentials`,
+    `jwt_bearer` (workload identity: the platform's JWT is the grant, RFC 7523 §2.1, no
+    client secret) or `enterprise` (the ID-JAG from the identity provider is the grant)."""
+    client: ClientAuth | None
+    if settings.kind == "enterprise":
+        assertion = await _id_jag(session, disc, settings, scope)
+        form, what = {"grant_type": JWT_BEARER, "assertion": assertion}, "JWT bearer grant of the ID-JAG"
+        client = machine_client(settings, disc)
+    elif settings.kind == "jwt_bearer":
+        assert settings.assertion is not None
+        form, what = {"grant_type": JWT_BEARER, "assertion": settings.assertion}, "JWT bearer grant"
+        client = ClientAuth(client_id=settings.client_id) if settings.client_id else None
+    else:
+        form, what = {"grant_type": "client_credentials"}, "client credentials grant"
+        client = machine_client(settings, disc)
+    form["resource"] = disc.resource
     return await token_request(
-        session, _token_endpoint(disc), form, machine_client(settings, disc), dpop_state=dpop_state
+        session, _token_endpoint(disc), _with_scope(form, scope), client, dpop_state=dpop_state, what=what
     )
 
 
-async def jwt_bearer(
-    session: aiohttp.ClientSession,
-    disc: Discovery,
-    settings: OAuthSettings,
-    scope: str | None,
-    dpop_state: DPoPState | None,
-) -> Tokens:
-    """Workload identity: the platform's JWT is the grant (RFC 7523 §2.1); no client secret."""
-    assert settings.assertion is not None
-    form = _with_scope(
-        {"grant_type": JWT_BEARER, "assertion": settings.assertion, "resource": disc.resource}, scope
-    )
-    client = ClientAuth(client_id=settings.client_id) if settings.client_id else None
-    return await token_request(
-        session, _token_endpoint(disc), form, client, dpop_state=dpop_state, what="JWT bearer grant"
-    )
-
-
-async def enterprise(
-    session: aiohttp.ClientSession,
-    disc: Discovery,
-    settings: OAuthSettings,
-    scope: str | None,
-    dpop_state: DPoPState | None,
-) -> Tokens:
-    """Enterprise-managed authorization: ID token -> ID-JAG at the IdP (RFC 8693), then RFC 7523."""
+async def _id_jag(
+    session: aiohttp.ClientSession, disc: Discovery, settings: OAuthSettings, scope: str | None
+) -> str:
+    """Enterprise-managed authorization, step 1: ID token -> ID-JAG at the IdP (RFC 8693)."""
     assert settings.idp_token_endpoint and settings.id_token
     exchange = _with_scope(
         {
@@ -162,24 +155,7 @@ async def enterprise(
     issued = jag.extra.get("issued_token_type")
     if issued is not None and issued != ID_JAG_TYPE:
         raise OAuthError(f"the identity provider issued a {issued!r}, not an ID-JAG")
-    form = _with_scope(
-        {"grant_type": JWT_BEARER, "assertion": jag.access_token, "resource": disc.resource}, scope
-    )
-    return await token_request(
-        session,
-        _token_endpoint(disc),
-        form,
-        machine_client(settings, disc),
-        dpop_state=dpop_state,
-        what="JWT bearer grant of the ID-JAG",
-    )
+    return jag.access_token
 
 
-__all__ = [
-    "authorization_code",
-    "client_credentials",
-    "enterprise",
-    "jwt_bearer",
-    "machine_client",
-    "refresh",
-]
+__all__ = ["authorization_code", "machine_client", "machine_grant", "refresh"]

@@ -176,12 +176,8 @@ class OAuthProvider:
         scope = self._scope_string(disc, scopes)
         session, kind = self._http(), self.settings.kind
         try:
-            if kind == "client_credentials":
-                tokens = await flows.client_credentials(session, disc, self.settings, scope, self._dpop)
-            elif kind == "jwt_bearer":
-                tokens = await flows.jwt_bearer(session, disc, self.settings, scope, self._dpop)
-            elif kind == "enterprise":
-                tokens = await flows.enterprise(session, disc, self.settings, scope, self._dpop)
+            if kind != "oauth":
+                tokens = await flows.machine_grant(session, disc, self.settings, scope, self._dpop)
             else:
                 client, redirect_uri = await self._registration(disc, scope)
                 tokens = await flows.authorization_code(
