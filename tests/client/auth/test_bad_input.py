@@ -173,3 +173,21 @@ async def test_a_server_that_keeps_refusing_does_not_loop(rig: Rig) -> None:
         async with MCPClient(config, token_storage=MemoryTokenStorage(), authorize=authorizer, timeout=20):
             pass
     assert 1 <= len(authorizer.calls) <= 2
+
+
+async def test_rejected_workload_assertion_is_not_retried(rig: Rig) -> None:
+    """SEP-1933: a refused JWT bearer grant is reported, and later 401s do not send it again."""
+    from mcp_use.client.auth import OAuthSettings
+
+    rig.handlers["/token"] = answer(400, '{"error": "invalid_grant"}', "application/json")
+    settings = OAuthSettings(kind="jwt_bearer", assertion="eyJ.workload.jwt", client_id="wl")
+    provider = OAuthProvider(rig.url, settings, storage=MemoryTokenStorage())
+    challenge = {
+        "WWW-Authenticate": f'Bearer resource_metadata="{rig.base}/.well-known/oauth-protected-resource/mcp"'
+    }
+    for _ in range(2):
+        with pytest.raises(OAuthError) as info:
+            await provider.on_response(401, challenge, "POST", rig.url)
+        assert info.value.error == "invalid_grant"
+    assert rig.hits["/token"] == 1 and rig.hits["/authorize"] == 0
+    await provider.aclose()

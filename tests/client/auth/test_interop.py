@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import stat
 import time
@@ -19,7 +20,8 @@ import pytest
 
 from mcp_use import MCPClient
 from mcp_use.client.auth import FileTokenStorage, MemoryTokenStorage
-from tests.client.auth.conftest import FetchAuthorizer, refuse
+from tests.client.auth.conftest import FetchAuthorizer, refuse, start_sdk_oauth
+from tests.helpers import ServerPool
 
 
 def oauth_config(url: str) -> dict:
@@ -116,3 +118,44 @@ async def test_token_rejected_with_401_is_refreshed_without_asking(
     async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=refuse) as client:
         assert await whoami(client) == "codes=1 refreshes=1"
     assert len(authorizer.calls) == 1
+
+
+async def test_short_lived_token_expires_and_is_refreshed_in_real_time(
+    server_process: ServerPool, authorizer: FetchAuthorizer
+) -> None:
+    url = start_sdk_oauth(server_process, ttl=3)
+    async with MCPClient(
+        oauth_config(url), token_storage=MemoryTokenStorage(), authorize=authorizer
+    ) as client:
+        assert await whoami(client) == "codes=1 refreshes=0"
+        assert await whoami(client) == "codes=1 refreshes=0"  # a 3 s token is not renewed on every call
+        await asyncio.sleep(3.5)  # the server now refuses the old token
+        assert await whoami(client) == "codes=1 refreshes=1"
+    assert len(authorizer.calls) == 1
+
+
+class BrokenStorage(MemoryTokenStorage):
+    async def set(self, key: str, value: dict) -> None:
+        raise OSError(28, "No space left on device")
+
+
+async def test_storage_that_cannot_save_does_not_break_the_connection(
+    sdk_oauth: str, authorizer: FetchAuthorizer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with MCPClient(
+        oauth_config(sdk_oauth), token_storage=BrokenStorage(), authorize=authorizer
+    ) as client:
+        assert await whoami(client) == "codes=1 refreshes=0"
+    assert "could not store tokens: OSError" in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["auto", "2026-07-28", "legacy"])
+async def test_python_sdk_protected_server_on_each_era(
+    sdk_oauth: str, authorizer: FetchAuthorizer, mode: str
+) -> None:
+    async with MCPClient(
+        oauth_config(sdk_oauth), mode=mode, token_storage=MemoryTokenStorage(), authorize=authorizer
+    ) as client:
+        assert await whoami(client) == "codes=1 refreshes=0"
+        version = client.get_session("protected").protocol_version
+    assert (version == "2026-07-28") is (mode != "legacy"), version

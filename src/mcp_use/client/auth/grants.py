@@ -95,6 +95,7 @@ class Tokens:
     refresh_token: str | None = None
     expires_at: float | None = None  # absolute UNIX time
     scope: str | None = None
+    lifetime: float | None = None  # expires_in as granted: how early a refresh is due
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
@@ -102,6 +103,7 @@ class Tokens:
             "access_token": self.access_token,
             "token_type": self.token_type,
             "expires_at": self.expires_at,
+            "lifetime": self.lifetime,
         }
         if self.refresh_token:
             out["refresh_token"] = self.refresh_token
@@ -115,13 +117,22 @@ class Tokens:
         if not isinstance(token, str):
             return None
         exp = data.get("expires_at")
+        life = data.get("lifetime")
         return cls(
             access_token=token,
             token_type=str(data.get("token_type") or "Bearer"),
             refresh_token=data.get("refresh_token") if isinstance(data.get("refresh_token"), str) else None,
             expires_at=float(exp) if isinstance(exp, (int, float)) else None,
             scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
+            lifetime=float(life) if isinstance(life, (int, float)) else None,
         )
+
+    def refresh_due(self, margin: float) -> bool:
+        """Time to renew: within `margin` seconds of expiry, or of a quarter of a short
+        lifetime (a 30 s token is renewed at 22 s, not on every request)."""
+        if self.lifetime is not None:
+            margin = min(margin, self.lifetime / 4)
+        return self.expires_within(margin)
 
     def expires_within(self, seconds: float) -> bool:
         return self.expires_at is not None and self.expires_at - time.time() <= seconds
@@ -195,11 +206,12 @@ def _tokens(data: dict[str, Any]) -> Tokens:
     if not isinstance(token, str) or not token:
         raise OAuthError("the token endpoint answered without an access_token")
     expires_in = data.get("expires_in")
-    expires_at = None
+    lifetime = None
     if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool):
-        expires_at = time.time() + float(expires_in)
+        lifetime = float(expires_in)
     elif isinstance(expires_in, str) and expires_in.isdigit():
-        expires_at = time.time() + int(expires_in)
+        lifetime = float(expires_in)
+    expires_at = time.time() + lifetime if lifetime is not None else None
     refresh = data.get("refresh_token")
     scope = data.get("scope")
     return Tokens(
@@ -208,6 +220,7 @@ def _tokens(data: dict[str, Any]) -> Tokens:
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         expires_at=expires_at,
         scope=scope if isinstance(scope, str) else None,
+        lifetime=lifetime,
         extra=data,
     )
 

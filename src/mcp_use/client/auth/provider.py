@@ -78,7 +78,7 @@ class OAuthProvider:
                 if not self._loaded:
                     await self._load()
         tokens = self._tokens
-        if tokens is not None and tokens.expires_within(REFRESH_MARGIN_S):
+        if tokens is not None and tokens.refresh_due(REFRESH_MARGIN_S):
             async with self._lock:
                 if self._tokens is tokens:
                     await self._renew_expiring()
@@ -297,10 +297,12 @@ class OAuthProvider:
             record["client"] = registration.to_record(self._client, self._redirect_uri)
         if self._dpop is not None:
             record["dpop_key"] = self._dpop.key
-        await self.storage.set(record_key(disc.issuer, disc.resource), record)
-        await self.storage.set(
-            pointer_key(self.server_url), {"issuer": disc.issuer, "resource": disc.resource}
-        )
+        pointer = {"issuer": disc.issuer, "resource": disc.resource}
+        try:
+            await self.storage.set(record_key(disc.issuer, disc.resource), record)
+            await self.storage.set(pointer_key(self.server_url), pointer)
+        except Exception as exc:  # a full disk costs the next run a login, not this connection
+            log.warning("[%s] could not store tokens: %s", self.name or self.server_url, type(exc).__name__)
 
     async def login(self) -> None:
         """Authorize now (what `mcp-use login` does), without waiting for a 401."""
