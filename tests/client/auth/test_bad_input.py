@@ -191,3 +191,22 @@ async def test_rejected_workload_assertion_is_not_retried(rig: Rig) -> None:
         assert info.value.error == "invalid_grant"
     assert rig.hits["/token"] == 1 and rig.hits["/authorize"] == 0
     await provider.aclose()
+
+
+async def test_a_late_401_for_the_previous_token_does_not_start_another_flow(rig: Rig) -> None:
+    """Two requests sent with one token are both refused: the second refusal, arriving after
+    the first one's flow, is answered by resending with the new token, not by a new flow;
+    once a 2xx confirmed the new token, a 401 starts a flow again."""
+    authorizer = FetchAuthorizer()
+    provider = OAuthProvider(rig.url, storage=MemoryTokenStorage(), authorize=authorizer)
+    challenge = {
+        "WWW-Authenticate": f'Bearer resource_metadata="{rig.base}/.well-known/oauth-protected-resource/mcp"'
+    }
+    assert await provider.on_response(401, challenge, "POST", rig.url)
+    assert rig.hits["/token"] == 1
+    assert await provider.on_response(401, challenge, "POST", rig.url)  # the other request's late 401
+    assert rig.hits["/token"] == 1 and len(authorizer.calls) == 1
+    assert not await provider.on_response(200, {}, "POST", rig.url)
+    assert await provider.on_response(401, challenge, "POST", rig.url)  # now the token itself is refused
+    assert rig.hits["/token"] == 2
+    await provider.aclose()

@@ -159,3 +159,31 @@ async def test_python_sdk_protected_server_on_each_era(
         assert await whoami(client) == "codes=1 refreshes=0"
         version = client.get_session("protected").protocol_version
     assert (version == "2026-07-28") is (mode != "legacy"), version
+
+
+async def revoke(url: str, token: str, client: dict) -> None:
+    """Revoke an access token at the SDK's /revoke, authenticating as our registered client."""
+    import base64
+
+    import aiohttp
+
+    revoke_url = url.removesuffix("/mcp") + "/revoke"
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    form = {"token": token, "client_id": client["client_id"], "client_secret": client["client_secret"]}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(revoke_url, data=form, headers={"Authorization": f"Basic {basic}"}) as response:
+            assert response.status == 200, await response.text()
+
+
+async def test_concurrent_calls_refused_at_once_share_one_refresh(
+    sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
+) -> None:
+    storage = FileTokenStorage(tmp_path / "auth")
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
+        assert await whoami(client) == "codes=1 refreshes=0"
+        _, record = await _stored_record(storage, sdk_oauth)
+        await revoke(sdk_oauth, record["tokens"]["access_token"], record["client"])
+        results = await asyncio.gather(*(whoami(client) for _ in range(6)))
+        assert all(r.startswith("codes=1 refreshes=") for r in results)
+        assert await whoami(client) == "codes=1 refreshes=1"
+    assert len(authorizer.calls) == 1

@@ -1,7 +1,7 @@
 """An official-SDK (`mcp==2.3.0`) protected MCP server that is its own authorization server.
 
 The SDK serves the OAuth endpoints (metadata, dynamic registration, `/authorize`,
-`/token` with PKCE and refresh, RFC 9728 metadata); this file supplies only the
+`/token` with PKCE and refresh, `/revoke`, RFC 9728 metadata); this file supplies only the
 in-memory storage behind them, approving every authorization at once (the redirect
 goes straight back with a code). Access tokens live `TOKEN_TTL` seconds (env), so a
 test can watch one expire; refresh tokens rotate on use.
@@ -24,7 +24,7 @@ from mcp.server.auth.provider import (
     RefreshToken,
     construct_redirect_uri,
 )
-from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 TTL = int(os.environ.get("TOKEN_TTL", "3600"))
@@ -124,6 +124,7 @@ def build(port: int) -> MCPServer:
             resource_server_url=f"{base}/mcp",
             validate_token_resource=True,
             client_registration_options=ClientRegistrationOptions(enabled=True, valid_scopes=["mcp"]),
+            revocation_options=RevocationOptions(enabled=True),
             required_scopes=["mcp"],
         ),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ log = logging.getLogger("mcp_use.client.auth")
 MAX_STEP_UPS = 2  # with the first authorization: at most three attempts
 MAX_FLOWS = 2  # consecutive 401-driven flows without a success in between
 REFRESH_MARGIN_S = 60.0
+FRESH_WINDOW_S = 5.0
 DPOP_ALGS = ("ES256",)
 
 
@@ -70,6 +72,7 @@ class OAuthProvider:
         self._step_ups = 0
         self._flows = 0
         self._failed: OAuthError | None = None
+        self._fresh_since: float | None = None  # when a flow last replaced the token (monotonic)
 
     # ---- HTTPAuth ------------------------------------------------------------------------
     async def headers(self, method: str, url: str) -> dict[str, str]:
@@ -106,6 +109,7 @@ class OAuthProvider:
             if self._tokens is not None:
                 self._flows = 0
                 self._step_ups = 0
+                self._fresh_since = None  # the current token is confirmed
             return False
         if status not in (401, 403):
             return False
@@ -114,8 +118,8 @@ class OAuthProvider:
             return fresh_nonce
         epoch = self._epoch
         async with self._lock:
-            if self._epoch != epoch:  # another request's flow already changed the credentials
-                return True
+            if self._epoch != epoch or (status == 401 and self._just_replaced()):
+                return True  # another request's flow changed the credentials: resend with them
             if status == 401:
                 return await self._on_unauthorized(ch)
             if ch is not None and ch.error == "insufficient_scope":
@@ -123,14 +127,22 @@ class OAuthProvider:
         return False
 
     # ---- the flows ----------------------------------------------------------------------
+    def _just_replaced(self) -> bool:
+        """True while the current token is new from a flow and not yet confirmed by a 2xx:
+        a 401 then most likely answers a request sent with the previous token (the hook
+        is not told which token a request carried), so it is resent rather than starting
+        another flow. The window is short, so a token that is itself refused still is."""
+        since = self._fresh_since
+        return since is not None and time.monotonic() - since < FRESH_WINDOW_S
+
     async def _on_unauthorized(self, ch: challenge.Challenge | None) -> bool:
         if self._failed is not None:
             raise self._failed
         if self._flows >= MAX_FLOWS:
             return False
         self._flows += 1
-        rejected = self._tokens.access_token if self._tokens else None
-        self._tokens = None
+        previous, self._tokens = self._tokens, None
+        rejected = previous.access_token if previous else None
         disc = await discover(self._http(), self.server_url, ch.resource_metadata if ch else None)
         await self._adopt(disc, dpop_hint=ch is not None and ch.scheme == "dpop")
         record = await self.storage.get(record_key(disc.issuer, disc.resource)) or {}
@@ -138,13 +150,15 @@ class OAuthProvider:
         if stored is not None and stored.access_token != rejected and not stored.expires_within(0):
             self._tokens = stored
         else:
-            refresh_token = (stored.refresh_token if stored else None) or None
+            refresh_token = (stored.refresh_token if stored else None) or (
+                previous.refresh_token if previous else None
+            )
             if refresh_token and await self._try_refresh(disc, refresh_token):
                 pass
             else:
                 wanted = ch.scopes if ch is not None and ch.scopes else self._default_scopes(disc)
                 await self._grant(disc, wanted)
-        self._epoch += 1
+        self._replaced()
         return True
 
     async def _step_up(self, ch: challenge.Challenge) -> bool:
@@ -158,8 +172,12 @@ class OAuthProvider:
             disc = await discover(self._http(), self.server_url, ch.resource_metadata)
             await self._adopt(disc, dpop_hint=ch.scheme == "dpop")
         await self._grant(disc, union)
-        self._epoch += 1
+        self._replaced()
         return True
+
+    def _replaced(self) -> None:
+        self._epoch += 1
+        self._fresh_since = time.monotonic()
 
     def _default_scopes(self, disc: Discovery) -> list[str]:
         return list(self.settings.scopes) or list(disc.scopes_supported)
@@ -232,11 +250,11 @@ class OAuthProvider:
         if tokens is None or disc is None:
             return
         if tokens.refresh_token and await self._try_refresh(disc, tokens.refresh_token):
-            self._epoch += 1
+            self._replaced()
             return
         if self.settings.kind != "oauth":
             await self._grant(disc, list(self._scopes) or self._default_scopes(disc))
-            self._epoch += 1
+            self._replaced()
         elif tokens.expires_within(0):
             self._tokens = None
 
