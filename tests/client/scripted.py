@@ -42,7 +42,7 @@ async def scripted_server(handler: Handler, *, tls: ssl.SSLContext | None = None
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", entry)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)  # a hang-up cancels
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
@@ -71,3 +71,12 @@ MODERN_DISCOVER = {
     "capabilities": {"tools": {}},
     "serverInfo": {"name": "modern", "version": "9"},
 }
+
+
+def modern_preamble(body: dict[str, Any]) -> web.Response | None:
+    """The answer to what a 2026-07-28 client asks before its call (discover, tools/list)."""
+    if body.get("method") == "server/discover":
+        return rpc_result(body["id"], MODERN_DISCOVER)
+    if body.get("method") == "tools/list":
+        return rpc_result(body["id"], {"tools": []})
+    return None

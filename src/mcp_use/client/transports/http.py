@@ -69,11 +69,16 @@ class HTTPPool:
         self._session = session
         self._owned = session is None
         self._ssl: ssl.SSLContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session, made on first use (it must be made inside the running loop)."""
         session = self._session
+        loop = asyncio.get_running_loop()
+        if self._owned and session is not None and self._loop is not loop:
+            session = None  # made in a loop that is gone (asyncio.run twice): start afresh
         if session is None or (self._owned and session.closed):
+            self._loop = loop
             connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, keepalive_timeout=30)
             timeout = aiohttp.ClientTimeout(
                 total=None, connect=self.connect_timeout, sock_connect=self.connect_timeout
