@@ -210,3 +210,13 @@ async def test_a_late_401_for_the_previous_token_does_not_start_another_flow(rig
     assert await provider.on_response(401, challenge, "POST", rig.url)  # now the token itself is refused
     assert rig.hits["/token"] == 2
     await provider.aclose()
+
+
+def test_signing_without_pyjwt_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from mcp_use.client.auth.dpop import new_private_jwk
+
+    monkeypatch.setitem(sys.modules, "jwt", None)  # as if the [auth] extra were not installed
+    with pytest.raises(OAuthError, match=re.escape("DPoP needs pyjwt[crypto]: pip install 'mcp-use[auth]'")):
+        new_private_jwk()

@@ -15,6 +15,8 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .errors import require_jwt
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -22,6 +24,7 @@ def _b64(data: bytes) -> str:
 
 def new_private_jwk() -> dict[str, Any]:
     """A fresh EC P-256 key as a private JWK (kept only in token storage)."""
+    require_jwt("DPoP")  # brings cryptography
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
@@ -61,10 +64,8 @@ def proof(
     nonce: str | None = None,
     access_token: str | None = None,
 ) -> str:
-    import jwt
-    from jwt.algorithms import ECAlgorithm
-
-    key = ECAlgorithm.from_jwk(private)
+    jwt = require_jwt("DPoP")
+    key = jwt.algorithms.ECAlgorithm.from_jwk(private)
     claims: dict[str, Any] = {
         "jti": str(uuid.uuid4()),
         "htm": method.upper(),

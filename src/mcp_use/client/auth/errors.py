@@ -6,6 +6,8 @@ authorization server's RFC 6749 error code when there was one (`invalid_grant`, 
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from ..errors import ClientError
 
 
@@ -17,4 +19,16 @@ class OAuthError(ClientError):
         self.error = error
 
 
-__all__ = ["OAuthError"]
+def require_jwt(why: str) -> ModuleType:
+    """pyjwt (the `[auth]` extra), imported when a flow first signs something."""
+    try:
+        import jwt
+        from jwt.algorithms import has_crypto
+    except ImportError:
+        raise OAuthError(f"{why} needs pyjwt[crypto]: pip install 'mcp-use[auth]'") from None
+    if not has_crypto:
+        raise OAuthError(f"{why} needs pyjwt's crypto support: pip install 'mcp-use[auth]'")
+    return jwt
+
+
+__all__ = ["OAuthError", "require_jwt"]

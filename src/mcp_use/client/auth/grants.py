@@ -20,7 +20,7 @@ from urllib.parse import quote
 import aiohttp
 
 from . import dpop
-from .errors import OAuthError
+from .errors import OAuthError, require_jwt
 from .http import request
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -54,8 +54,7 @@ class ClientAuth:
             form["client_id"] = self.client_id
 
     def _assertion(self) -> str:
-        import jwt
-
+        jwt = require_jwt("private_key_jwt client authentication")
         now = int(time.time())
         claims = {
             "iss": self.client_id,
@@ -74,6 +73,7 @@ class ClientAuth:
 
 
 def _alg_for(pem: str | None) -> str:
+    require_jwt("private_key_jwt client authentication")
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 

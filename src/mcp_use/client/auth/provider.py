@@ -322,12 +322,6 @@ class OAuthProvider:
         except Exception as exc:  # a full disk costs the next run a login, not this connection
             log.warning("[%s] could not store tokens: %s", self.name or self.server_url, type(exc).__name__)
 
-    async def login(self) -> None:
-        """Authorize now (what `mcp-use login` does), without waiting for a 401."""
-        async with self._lock:
-            self._flows = 0
-            await self._on_unauthorized(None)
-
     async def logout(self) -> None:
         """Forget this server's tokens and registration, in memory and in storage."""
         async with self._lock:
