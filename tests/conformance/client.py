@@ -95,7 +95,7 @@ async def run(scenario: str, url: str, version: str, context: dict[str, Any]) ->
         token_storage=MemoryTokenStorage(),
         authorize=authorize,
         mode=version or "auto",
-        timeout=30.0,
+        timeout=50.0,  # per request; the suite gives a scenario 60 s on a loaded machine
         client_info={"name": "mcp-use-conformance-client", "version": "0.1.0"},
         elicitation_callback=accept_elicitation,
         sampling_callback=sample,
