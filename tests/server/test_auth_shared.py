@@ -37,6 +37,9 @@ def test_binding_travels_with_the_session(two: list[Protected]) -> None:
     a, b = two
     alice, bob = a.token(sub="alice"), a.token(sub="bob")
     session = open_session(a.url, alice)
+    # Bob's DELETE on the process that never held the session: loaded, then refused.
+    bobs = {"mcp-session-id": session, "authorization": f"Bearer {bob}", "mcp-protocol-version": "2025-11-25"}
+    assert httpx.delete(b.url, headers=bobs).status_code == 404
     served = result(legacy(b.url, session, alice, "tools/call", {"name": "whoami", "arguments": {}}))
     assert served["structuredContent"]["subject"] == "alice"
     for server in (b, a):
