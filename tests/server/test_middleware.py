@@ -212,8 +212,7 @@ async def test_rate_limit_per_caller_refuses_then_refills() -> None:
 
 
 def test_rate_limit_keys_and_bounds() -> None:
-    class Token:
-        subject = "user-7"
+    from mcp_use.auth.token import AccessToken
 
     class Req:
         session = None
@@ -226,7 +225,7 @@ def test_rate_limit_keys_and_bounds() -> None:
 
     req: Any = Req()
     assert caller_of(MiddlewareContext("tools/call", {}, req)) == "ip:10.0.0.9"
-    req.access_token = Token()
+    req.access_token = AccessToken(token="t", subject="user-7", client_id="app")
     assert caller_of(MiddlewareContext("tools/call", {}, req)) == "principal:user-7"
     limiter = RateLimitMiddleware(rate=1, max_callers=3)
     for i in range(10):

@@ -31,7 +31,8 @@ from ..protocol.types import (
 )
 from ..protocol.versions import META_SERVER_INFO
 from . import callbacks as cb
-from .errors import ClientError
+from .capabilities import advertised, require
+from .errors import ClientError, ServerError
 from .inbound import Inbound
 from .negotiation import Negotiation
 from .requester import Requester
@@ -58,6 +59,7 @@ class ClientSession:
         list_roots_callback: cb.Callback | None = None,
         roots: list[Any] | None = None,
         logging_callback: cb.Callback | None = None,
+        log_level: str | None = None,
         message_handler: cb.Callback | None = None,
         list_changed_callback: cb.Callback | None = None,
         resource_updated_callback: cb.Callback | None = None,
@@ -80,6 +82,8 @@ class ClientSession:
         self._inbound.context = self
         self._inbound.on_list_changed = self._list_changed
         self._wire = Requester(self.name, transport, self._inbound, timeout=timeout)
+        # A logging callback means "send me logs": at `log_level`, else info, on both eras.
+        self._wire.log_level = log_level or ("info" if logging_callback is not None else None)
         self._sse_fallback = sse_fallback
         self._tool_headers: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._invalid_tools: dict[str, str] = {}
@@ -129,6 +133,8 @@ class ClientSession:
         self.protocol_version = agreement.version
         self.supported_versions = agreement.supported_versions
         self._adopt(agreement.result)
+        if not self._wire.modern:
+            await self._ask_for_logs()
         self._wire.connected = True
         if self._wire.modern and self._inbound.wants_notifications:
             await self._listen()
@@ -149,6 +155,16 @@ class ClientSession:
         instructions = result.get("instructions")
         self.instructions = instructions if isinstance(instructions, str) else None
 
+    async def _ask_for_logs(self) -> None:
+        """Legacy era: `logging/setLevel` once, when logs are wanted and the server has logging."""
+        level = self._wire.log_level
+        if level is None or not advertised(self.server_capabilities, "logging/setLevel"):
+            return
+        try:
+            await self._wire.request("logging/setLevel", {"level": level})
+        except ServerError as exc:  # the session works without logs; say so, do not fail
+            log.warning("%s", exc.message)
+
     def _list_changed(self, which: str) -> None:
         if which == "tools":
             self._tools_listed = False
@@ -160,15 +176,23 @@ class ClientSession:
         """Send any request and return its raw result dict.
 
         `options`: `timeout=`, `progress_callback=`, `headers=` (see `Requester.request`).
+        A method the server's capabilities do not cover is refused here, unsent.
         """
+        if self.connected:
+            require(self.name, self.server_capabilities, method)
         return await self._wire.request(method, params, **options)
+
+    async def _rounds(self, method: str, params: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """A request that may need input rounds (2026-07-28), refused unsent when unadvertised."""
+        require(self.name, self.server_capabilities, method)
+        return await self._wire.rounds(method, params, **options)
 
     async def request_with_input(
         self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> dict[str, Any]:
         """`request`, answering input-required rounds (2026-07-28) with the callbacks, as
         the typed calls do; a proxy forwards raw results this way."""
-        return await self._wire.rounds(method, params or {}, **options)
+        return await self._rounds(method, params or {}, **options)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._wire.notify(method, params)
@@ -224,7 +248,7 @@ class ClientSession:
             specs = self._tool_headers.get(name)
             if specs:
                 headers = _param_headers(specs, params["arguments"])
-        result = await self._wire.rounds(
+        result = await self._rounds(
             "tools/call", params, timeout=timeout, progress_callback=progress_callback, headers=headers
         )
         return CallToolResult.model_validate(result)
@@ -239,12 +263,13 @@ class ClientSession:
 
     async def read_resource(self, uri: str, timeout: float | Any | None = ...) -> ReadResourceResult:
         return ReadResourceResult.model_validate(
-            await self._wire.rounds("resources/read", {"uri": str(uri)}, timeout=timeout)
+            await self._rounds("resources/read", {"uri": str(uri)}, timeout=timeout)
         )
 
     async def subscribe(self, uri: str) -> None:
         """Hear `notifications/resources/updated` for `uri` (legacy: subscribe; modern: listen)."""
         if self._wire.modern:
+            require(self.name, self.server_capabilities, "resources/subscribe")
             if uri not in self._subscriptions:
                 self._subscriptions.append(uri)
             await self._listen()
@@ -291,7 +316,7 @@ class ClientSession:
         params: dict[str, Any] = {"name": name}
         if arguments:
             params["arguments"] = {k: v if isinstance(v, str) else str(v) for k, v in arguments.items()}
-        return GetPromptResult.model_validate(await self._wire.rounds("prompts/get", params, timeout=timeout))
+        return GetPromptResult.model_validate(await self._rounds("prompts/get", params, timeout=timeout))
 
     async def complete(
         self,
@@ -316,6 +341,7 @@ class ClientSession:
             self._wire.set_log_level(level)
             return
         await self.request("logging/setLevel", {"level": level})
+        self._wire.log_level = level
 
     async def ping(self, timeout: float | Any | None = ...) -> None:
         await self.request("server/discover" if self._wire.modern else "ping", None, timeout=timeout)

@@ -23,11 +23,9 @@ from .middleware import CallNext, Middleware, MiddlewareContext
 def caller_of(ctx: MiddlewareContext) -> str:
     """Who is asking: principal, then address, then session, then transport."""
     token = ctx.access_token
-    if token is not None:
-        for attr in ("subject", "sub", "client_id"):
-            value = getattr(token, attr, None)
-            if value:
-                return f"principal:{value}"
+    principal = getattr(token, "principal", None) if token is not None else None
+    if principal:  # `AccessToken.principal`: its subject, else its client id
+        return f"principal:{principal}"
     if ctx.client_ip:
         return f"ip:{ctx.client_ip}"
     if ctx.session_id:
