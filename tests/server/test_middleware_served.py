@@ -20,7 +20,7 @@ COMMANDS = {
     "uvicorn": [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1", "--port", "{port}"],
     "gunicorn": [
         sys.executable, "-m", "gunicorn", "server:app",
-        "--workers", "2",
+        "--workers", "1",  # legacy sessions need shared state across workers; one is enough here
         "--worker-class", "uvicorn_worker.UvicornWorker",
         "--bind", "127.0.0.1:{port}",
         "--no-control-socket",
