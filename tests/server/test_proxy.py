@@ -146,3 +146,53 @@ def test_bad_targets() -> None:
         MCPServer.as_proxy({"mcpServers": {"a": {"url": "http://x"}}}, server="c")
     with pytest.raises(ConfigError, match="give a URL"):
         MCPServer.as_proxy("not-a-url")
+
+
+async def test_the_front_s_auth_guards_the_target() -> None:
+    """A proxy with `auth=`: no token, no call; with one, the front's middleware sees its
+    principal and the call reaches the target."""
+    import time
+
+    import httpx
+    import jwt
+
+    from mcp_use.auth import JWTVerifier
+
+    resource, secret = "http://127.0.0.1:8000/mcp", "proxy-secret-of-at-least-32-bytes!"
+    inner = MCPServer(name="inner")
+
+    @inner.tool()
+    def secret_data() -> str:
+        return "the data"
+
+    principals: list[str] = []
+
+    class Who(Middleware):
+        async def on_call_tool(self, ctx: MiddlewareContext, call_next: Any) -> Any:
+            principals.append(ctx.access_token.principal)
+            return await call_next(ctx)
+
+    front = MCPServer.as_proxy(inner, auth=JWTVerifier(secret=secret, audience=resource), middleware=[Who()])
+    token = jwt.encode(
+        {"sub": "ada", "aud": resource, "exp": int(time.time()) + 600}, secret, algorithm="HS256"
+    )
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "secret_data", "_meta": meta},
+    }
+    headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28",
+               "mcp-method": "tools/call", "mcp-name": "secret_data"}  # fmt: skip
+    transport = httpx.ASGITransport(app=front.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        refused = await http.post("/mcp", json=body, headers=headers)
+        assert refused.status_code == 401 and principals == []
+        ok = await http.post("/mcp", json=body, headers={**headers, "authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and ok.json()["result"]["content"][0]["text"] == "the data"
+    assert principals == ["ada"]
+    await front.close_proxy()
