@@ -118,5 +118,5 @@ def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
     if server.debug:
         from .debug import debug_routes
 
-        routes.extend(debug_routes(server))
+        routes.extend(debug_routes(server, sse_only=not mcp))
     return MCPApp(routes=routes, mcp_path=server.mcp_path if mcp else None, mcp_endpoint=endpoint)

@@ -3,7 +3,8 @@
 - `openmcp_path`: the machine-readable description of the server (`describe()`).
 - `docs_path`: an HTML page documenting every tool, resource, template and prompt.
 - `inspector_path`: a small web app (plain ES modules under `static/inspector/`, no
-  build step, no CDN) that talks to the MCP endpoint over Streamable HTTP.
+  build step, no CDN) that talks to this or any MCP server (other origins through the
+  proxy route beside it, `inspector_proxy.py`).
 - `JsonRpcLogger`: ASGI middleware around the MCP endpoints that logs every JSON-RPC
   message in and out; installed only when the debug level is 2 or more.
 """
@@ -269,7 +270,10 @@ def _prefix(request: Request) -> str:
     return str(request.scope.get("root_path") or "").rstrip("/")
 
 
-def debug_routes(server: MCPServer) -> list[BaseRoute]:
+def debug_routes(server: MCPServer, *, sse_only: bool = False) -> list[BaseRoute]:
+    """The debug pages; `sse_only` when the app serves the legacy SSE transport, not /mcp."""
+    from .inspector_proxy import InspectorProxy
+
     async def openmcp(request: Request) -> JSONResponse:
         return JSONResponse(describe(server))
 
@@ -285,12 +289,15 @@ def debug_routes(server: MCPServer) -> list[BaseRoute]:
 
     inspector_root = server.inspector_path.rstrip("/")
     assets_path = inspector_root + "/assets"
+    proxy_path = inspector_root + "/proxy"
 
     async def inspector(request: Request) -> HTMLResponse:
         root = _prefix(request)
         page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
         config = {
-            "mcpPath": root + server.mcp_path,
+            "mcpPath": root + (server.sse_path if sse_only else server.mcp_path),
+            "transport": "sse" if sse_only else "http",
+            "proxyPath": root + proxy_path,
             "docsPath": root + server.docs_path,
             "openmcpPath": root + server.openmcp_path,
             "serverName": server.name,
@@ -307,6 +314,7 @@ def debug_routes(server: MCPServer) -> list[BaseRoute]:
         Route(server.docs_path, endpoint=docs, methods=["GET"]),
         Route(inspector_root or "/", endpoint=inspector, methods=["GET"]),
         Mount(assets_path, app=StaticFiles(directory=INSPECTOR_DIR), name="mcp_use_inspector_assets"),
+        Route(proxy_path, endpoint=InspectorProxy(server._guard).handle, methods=["GET", "POST", "DELETE"]),
     ]
     if inspector_root:
         routes.append(Route(inspector_root + "/", endpoint=inspector, methods=["GET"]))

@@ -1,6 +1,8 @@
 // The inspector page: connect to an MCP endpoint, browse and call what it offers.
 import { McpClient } from "./mcp.js";
 import { buildField, buildForm, h } from "./form.js";
+import { askUser } from "./input.js";
+import { addHistory, completeInto } from "./extras.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
 const $ = (id) => document.getElementById(id);
@@ -10,7 +12,8 @@ const state = {
   tab: "tools",
   items: { tools: [], resources: [], templates: [], prompts: [] },
   selected: null,
-  counts: { events: 0, messages: 0 },
+  counts: { events: 0, messages: 0, history: 0 },
+  subscriptions: new Map(),
 };
 
 // ---- logs ---------------------------------------------------------------------------
@@ -70,6 +73,11 @@ function onNotification(msg) {
       logEvent("changed", msg.method.split("/")[1] + " changed; refreshing");
       refreshLists();
       break;
+    case "notifications/resources/updated": {
+      logEvent("updated", `resource updated: ${p.uri}`);
+      state.subscriptions.get(p.uri)?.();
+      break;
+    }
     default:
       logEvent("notice", msg.method, p);
   }
@@ -82,37 +90,134 @@ function setStatus(stateName, text) {
   badge.textContent = text;
 }
 
-async function connect(url) {
-  if (state.client) await state.client.close();
-  state.client = null;
-  state.selected = null;
-  state.items = { tools: [], resources: [], templates: [], prompts: [] };
-  renderList();
-  $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
-  setStatus("busy", "connecting…");
-  const client = new McpClient(url, { onMessage: logMessage, onNotification });
-  try {
-    await client.connect();
-  } catch (err) {
-    setStatus("error", "connection failed");
-    $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${err.message}`));
-    return;
+function parseHeaders(text) {
+  const headers = {};
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed) continue;
+    const at = trimmed.indexOf(":");
+    if (at <= 0) throw new Error(`Custom header "${trimmed}" is not "Name: value"`);
+    headers[trimmed.slice(0, at).trim()] = trimmed.slice(at + 1).trim();
   }
-  state.client = client;
+  return headers;
+}
+
+/** The proxy route when `url` is on another origin (the browser would refuse it: CORS). */
+function proxyFor(url) {
+  let origin;
+  try {
+    origin = new URL(url, location.href).origin;
+  } catch {
+    return null;
+  }
+  return origin !== location.origin && config.proxyPath ? config.proxyPath : null;
+}
+
+function explain(err, url, viaProxy) {
+  if (err instanceof TypeError && !viaProxy) {
+    return `${err.message}. A page cannot reach another origin unless that server allows it (CORS); open this inspector from a server with debug routes on (its proxy route forwards the request), or use \`mcp-use inspect ${url}\`.`;
+  }
+  return err.message;
+}
+
+function showServerInfo(client) {
   const info = client.serverInfo || {};
-  setStatus("ok", "connected");
-  const params = new URLSearchParams(location.search);
-  params.set("url", url);
-  history.replaceState(null, "", `${location.pathname}?${params}`);
+  const era = client.modern ? "2026-07-28 (stateless)" : `${client.protocolVersion || "?"} (session)`;
   $("server-info").replaceChildren(
-    h("strong", { text: info.title || info.name || "server" }),
+    h("strong", { id: "server-name", text: info.title || info.name || "server" }),
     info.version ? h("span", { class: "muted", text: ` v${info.version}` }) : null,
-    h("span", { class: "muted", text: ` · protocol ${client.protocolVersion}` }),
+    h("span", { class: "muted", id: "protocol", text: ` · protocol ${era}` }),
+    client.proxy ? h("span", { class: "muted", text: " · via proxy" }) : null,
     client.instructions ? h("p", { class: "instructions", text: client.instructions }) : null,
   );
   document.title = `${info.name || "MCP"} — MCP Inspector`;
+}
+
+async function connect(url) {
+  const previous = state.client;
+  state.client = null;
+  if (previous) await previous.close();
+  state.selected = null;
+  state.subscriptions.clear();
+  state.items = { tools: [], resources: [], templates: [], prompts: [] };
+  renderList();
+  $("server-info").replaceChildren();
+  document.title = "MCP Inspector";
+  $("ping").disabled = true;
+  $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
+  setStatus("busy", "connecting…");
+  const proxy = proxyFor(url);
+  let client;
+  try {
+    client = new McpClient(url, {
+      era: $("era").value,
+      transport: $("transport").value,
+      token: $("token").value.trim(),
+      headers: parseHeaders($("custom-headers").value),
+      proxy,
+      onInput: askUser,
+      onMessage: logMessage,
+      onNotification,
+      onNotice: (text) => logEvent("notice", text),
+      onSessionLost: () => {
+        setStatus("busy", "reconnecting…");
+        logEvent("notice", "The server lost the session (restarted?): reconnecting");
+      },
+      onReconnected: () => {
+        if (state.client !== client) return;
+        setStatus("ok", "connected");
+        showServerInfo(client);
+        logEvent("notice", "Reconnected; lists refreshed");
+        refreshLists();
+      },
+      onGone: (err) => {
+        if (state.client !== client) return;
+        setStatus("error", "disconnected");
+        logEvent("error", `Lost the server: ${err?.message || "gone"}`);
+      },
+    });
+    await client.connect();
+  } catch (err) {
+    client?.close();
+    setStatus("error", "connection failed");
+    $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${explain(err, url, proxy)}`));
+    return;
+  }
+  state.client = client;
+  setStatus("ok", "connected");
+  $("ping").disabled = false;
+  const params = new URLSearchParams(location.search);
+  params.set("url", url);
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+  saveSettings();
+  showServerInfo(client);
   await refreshLists();
   $("detail").replaceChildren(h("p", { class: "muted", text: "Pick a tool, resource or prompt." }));
+}
+
+const SETTINGS_KEY = "mcp-use-inspector";
+
+function saveSettings() {
+  const kept = { era: $("era").value, transport: $("transport").value, headers: $("custom-headers").value, roots: $("roots").value };
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(kept));
+  } catch {
+    // storage may be off; settings then last for this page only
+  }
+}
+
+function loadSettings() {
+  let kept = {};
+  try {
+    kept = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}");
+  } catch {
+    kept = {};
+  }
+  const params = new URLSearchParams(location.search);
+  $("era").value = params.get("era") || kept.era || "auto";
+  $("transport").value = params.get("transport") || config.transport || kept.transport || "http";
+  $("custom-headers").value = kept.headers || "";
+  $("roots").value = kept.roots || "";
 }
 
 async function refreshLists() {
@@ -237,19 +342,40 @@ function showResult(panel, result, ms) {
   panel.classList.toggle("is-error", Boolean(result.isError));
 }
 
+/** Run one request for a panel, with a Cancel button while it is in flight. */
 async function run(panel, button, action) {
   button.disabled = true;
   panel.classList.remove("is-error");
-  panel.replaceChildren(h("p", { class: "muted", text: "Running…" }));
+  const abort = new AbortController();
+  const cancel = h("button", { type: "button", class: "small", id: "cancel-call", text: "Cancel", onclick: () => abort.abort() });
+  panel.replaceChildren(h("p", { class: "muted running" }, "Running… ", cancel));
   const started = performance.now();
   try {
-    await action(Math.round(performance.now() - started), () => Math.round(performance.now() - started));
+    await action(abort.signal, () => Math.round(performance.now() - started));
   } catch (err) {
     panel.classList.add("is-error");
-    panel.replaceChildren(errorBox(err.message));
+    panel.replaceChildren(errorBox(abort.signal.aborted ? "Cancelled" : err.message));
   } finally {
     button.disabled = false;
   }
+}
+
+/** A request that the History tab can re-run. */
+function recorded(method, params, options) {
+  const client = ensureConnected();
+  addHistory(method, params, () => rerun(method, params));
+  return client.request(method, params, options);
+}
+
+function rerun(method, params) {
+  const panel = resultPanel();
+  const button = h("button", { type: "button", hidden: true });
+  $("detail").replaceChildren(h("div", { class: "detail-head" }, h("span", { class: "badge kind", text: "re-run" }), h("h2", { text: `${method} ${params.name || params.uri || ""}` })), h("pre", { class: "json", text: pretty(params) }), panel);
+  run(panel, button, async (signal, elapsed) => {
+    const result = await recorded(method, params, { signal });
+    if (method === "tools/call") showResult(panel, result, elapsed());
+    else panel.replaceChildren(h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })), h("pre", { class: "json", text: pretty(result) }));
+  });
 }
 
 function ensureConnected() {
@@ -299,14 +425,14 @@ function renderTool(tool) {
       "data-tool": tool.name,
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, async (_, elapsed) => {
-          const client = ensureConnected();
+        run(panel, button, async (signal, elapsed) => {
           const args = raw.hidden ? form.get() || {} : JSON.parse(raw.value || "{}");
           progress.hidden = true;
-          const result = await client.request(
+          const result = await recorded(
             "tools/call",
             { name: tool.name, arguments: args },
             {
+              signal,
               onProgress: (p) => {
                 progress.hidden = false;
                 progress.max = p.total || Math.max(p.progress, 1);
@@ -327,21 +453,47 @@ function renderTool(tool) {
   return [...detailHead("tool", tool.name, tool), formEl, panel, schemaBox];
 }
 
-async function readInto(panel, uri, elapsed) {
-  const result = await ensureConnected().request("resources/read", { uri });
+async function readInto(panel, uri, elapsed, signal) {
+  const result = await recorded("resources/read", { uri }, { signal });
   panel.replaceChildren(h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })), ...(result.contents || []).map(renderContents));
 }
 
 function renderResource(resource) {
   const panel = resultPanel();
   const button = h("button", { type: "button", id: "read-resource", class: "primary", text: "Read resource" });
-  button.addEventListener("click", () => run(panel, button, (_, elapsed) => readInto(panel, resource.uri, elapsed)));
-  return [...detailHead("resource", resource.name || resource.uri, resource), h("p", {}, h("code", { text: resource.uri }), resource.mimeType ? h("span", { class: "badge", text: resource.mimeType }) : null), h("div", { class: "actions" }, button), panel];
+  const read = () => run(panel, button, (signal, elapsed) => readInto(panel, resource.uri, elapsed, signal));
+  button.addEventListener("click", read);
+  const actions = h("div", { class: "actions" }, button);
+  const client = state.client;
+  if (client?.capabilities?.resources?.subscribe && !client.modern) {
+    const subscribed = () => state.subscriptions.has(resource.uri);
+    const toggle = h("button", { type: "button", id: "subscribe", text: subscribed() ? "Unsubscribe" : "Subscribe" });
+    toggle.addEventListener("click", async () => {
+      try {
+        if (subscribed()) {
+          await client.request("resources/unsubscribe", { uri: resource.uri });
+          state.subscriptions.delete(resource.uri);
+        } else {
+          await client.request("resources/subscribe", { uri: resource.uri });
+          state.subscriptions.set(resource.uri, read);
+          logEvent("notice", `subscribed to ${resource.uri}: updates re-read it`);
+        }
+        toggle.textContent = subscribed() ? "Unsubscribe" : "Subscribe";
+        toggle.classList.toggle("subscribed", subscribed());
+      } catch (err) {
+        logEvent("error", `subscribe: ${err.message}`);
+      }
+    });
+    actions.append(toggle);
+  }
+  return [...detailHead("resource", resource.name || resource.uri, resource), h("p", {}, h("code", { text: resource.uri }), resource.mimeType ? h("span", { class: "badge", text: resource.mimeType }) : null), actions, panel];
 }
 
 function renderTemplate(template) {
   const names = [...template.uriTemplate.matchAll(/\{([+#./;?&]?)([^}]+)\}/g)].flatMap((m) => m[2].split(",").map((n) => n.replace(/\*$/, "")));
   const fields = names.map((name) => [name, buildField({ type: "string" }, { name, path: name, required: true })]);
+  const argsOf = () => Object.fromEntries(fields.map(([n, f]) => [n, f.el.querySelector("input")?.value || ""]));
+  for (const [name, field] of fields) completeInto(state.client, field.el, { type: "ref/resource", uri: template.uriTemplate }, name, argsOf);
   const preview = h("code", { class: "uri-preview", text: template.uriTemplate });
   const expand = () =>
     template.uriTemplate.replace(/\{([+#./;?&]?)([^}]+)\}/g, (_, op, list) =>
@@ -367,9 +519,9 @@ function renderTemplate(template) {
       oninput: () => (preview.textContent = expand()),
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, (_, elapsed) => {
+        run(panel, button, (signal, elapsed) => {
           fields.forEach(([, f]) => f.get());
-          return readInto(panel, expand(), elapsed);
+          return readInto(panel, expand(), elapsed, signal);
         });
       },
     },
@@ -382,6 +534,8 @@ function renderTemplate(template) {
 
 function renderPrompt(prompt) {
   const fields = (prompt.arguments || []).map((arg) => [arg.name, buildField({ type: "string", description: arg.description }, { name: arg.name, path: arg.name, required: Boolean(arg.required) })]);
+  const argsOf = () => Object.fromEntries(fields.map(([n, f]) => [n, f.el.querySelector("input")?.value || ""]));
+  for (const [name, field] of fields) completeInto(state.client, field.el, { type: "ref/prompt", name: prompt.name }, name, argsOf);
   const panel = resultPanel();
   const button = h("button", { type: "submit", id: "get-prompt", class: "primary", text: "Get prompt" });
   const form = h(
@@ -389,13 +543,13 @@ function renderPrompt(prompt) {
     {
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, async (_, elapsed) => {
+        run(panel, button, async (signal, elapsed) => {
           const args = {};
           for (const [name, field] of fields) {
             const v = field.get();
             if (v !== undefined) args[name] = v;
           }
-          const result = await ensureConnected().request("prompts/get", { name: prompt.name, arguments: args });
+          const result = await recorded("prompts/get", { name: prompt.name, arguments: args }, { signal });
           panel.replaceChildren(
             h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })),
             result.description ? h("p", { class: "description", text: result.description }) : null,
@@ -416,6 +570,25 @@ function init() {
   const defaultUrl = new URL(config.mcpPath || "/mcp", location.origin).href;
   const url = params.get("url") || defaultUrl;
   $("server-url").value = url;
+  loadSettings();
+  $("settings-toggle").addEventListener("click", () => {
+    const box = $("settings");
+    box.hidden = !box.hidden;
+    $("settings-toggle").setAttribute("aria-expanded", String(!box.hidden));
+  });
+  $("roots").addEventListener("change", () => {
+    saveSettings();
+    state.client?.rootsChanged().catch((err) => logEvent("error", `roots: ${err.message}`));
+  });
+  $("ping").addEventListener("click", async () => {
+    const started = performance.now();
+    try {
+      await ensureConnected().ping();
+      logEvent("pong", `ping answered in ${Math.round(performance.now() - started)} ms`);
+    } catch (err) {
+      logEvent("error", `ping: ${err.message}`);
+    }
+  });
   $("docs-link").href = config.docsPath || "#";
   $("connect-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -431,12 +604,11 @@ function init() {
   document.querySelectorAll("[data-log]").forEach((button) =>
     button.addEventListener("click", () => {
       document.querySelectorAll("[data-log]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
-      $("events").hidden = button.dataset.log !== "events";
-      $("messages").hidden = button.dataset.log !== "messages";
+      for (const id of ["events", "messages", "history"]) $(id).hidden = button.dataset.log !== id;
     }),
   );
   $("clear-logs").addEventListener("click", () => {
-    for (const id of ["events", "messages"]) {
+    for (const id of ["events", "messages", "history"]) {
       $(id).replaceChildren();
       state.counts[id] = 0;
       $(`count-${id}`).textContent = "0";

@@ -1,189 +1,526 @@
-// A small MCP client over Streamable HTTP (legacy era: initialize, then Mcp-Session-Id).
-// Answers come as JSON or as an SSE stream carrying notifications before the result.
+// A small MCP client for the inspector page, on both protocol eras:
+// - legacy (2025-11-25): `initialize`, then `Mcp-Session-Id`; server requests
+//   (elicitation, sampling, roots) arrive on a response stream and are answered by POST;
+// - modern (2026-07-28): no session; every request carries `_meta` (version, client
+//   capabilities, client info) and `Mcp-Method`/`Mcp-Name` headers; what the server needs
+//   from the user comes back as an `input_required` result that is answered and retried.
+// Transports: Streamable HTTP, or the legacy HTTP+SSE transport (GET stream + POST endpoint).
+// Another origin is reached through the debug server's proxy route (`proxy`), since the
+// browser would refuse it (CORS).
 
-export const PROTOCOL_VERSION = "2025-11-25";
+export const LEGACY_VERSION = "2025-11-25";
+export const MODERN_VERSION = "2026-07-28";
+const META = "io.modelcontextprotocol/";
+const NAMED = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+const MAX_INPUT_ROUNDS = 10;
 
 export class McpError extends Error {
-  constructor(message, code, data) {
+  constructor(message, code, data, status) {
     super(message);
     this.code = code;
     this.data = data;
+    this.status = status;
+  }
+}
+
+/** A body value as a header value: verbatim when plain ASCII, else the base64 sentinel. */
+export function encodeHeaderValue(value) {
+  const text = typeof value === "string" ? value : String(value);
+  const plain = /^[\x20-\x7e]*$/.test(text) && !/^[ \t]|[ \t]$/.test(text) && !(text.startsWith("=?base64?") && text.endsWith("?="));
+  if (plain) return text;
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `=?base64?${btoa(bin)}?=`;
+}
+
+/** Tool parameters annotated `x-mcp-header`, reachable through `properties` only. */
+function headerParams(schema, path = [], out = []) {
+  for (const [key, sub] of Object.entries(schema?.properties || {})) {
+    if (!sub || typeof sub !== "object") continue;
+    if (typeof sub["x-mcp-header"] === "string") out.push([sub["x-mcp-header"], [...path, key]]);
+    headerParams(sub, [...path, key], out);
+  }
+  return out;
+}
+
+/** Read SSE events from a fetch response; `onEvent` returning true stops reading. */
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
+      const events = buffer.split("\n\n");
+      buffer = events.pop();
+      for (const raw of events) {
+        const event = { event: "message", data: [] };
+        for (const line of raw.split("\n")) {
+          if (line.startsWith("data:")) event.data.push(line.slice(5).replace(/^ /, ""));
+          else if (line.startsWith("event:")) event.event = line.slice(6).trim();
+          else if (line.startsWith("id:")) event.id = line.slice(3).trim();
+        }
+        event.data = event.data.join("\n");
+        if (event.data && onEvent(event)) return;
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function httpError(response, client) {
+  const type = response.headers.get("content-type") || "";
+  let detail = `HTTP ${response.status}`;
+  let code;
+  let data;
+  if (type.includes("json")) {
+    const body = await response.json().catch(() => null);
+    if (body) client.hooks.onMessage?.("in", body);
+    if (body?.error) {
+      detail += `: ${body.error.message}`;
+      code = body.error.code;
+      data = body.error.data;
+    }
+  } else {
+    const text = await response.text().catch(() => "");
+    if (text) detail += `: ${text.slice(0, 300)}`;
+  }
+  if (response.status === 401) detail += " (this server wants a bearer token: fill in Token)";
+  return new McpError(detail, code, data, response.status);
+}
+
+/** Streamable HTTP: one POST per message; an answer is JSON or an SSE stream. */
+class HttpWire {
+  constructor(client) {
+    this.client = client;
+    this.sessionId = null;
+    this.listening = null;
+  }
+
+  headers(msg) {
+    const c = this.client;
+    const h = { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...c.extraHeaders() };
+    if (this.sessionId) h["Mcp-Session-Id"] = this.sessionId;
+    if (c.protocolVersion) h["MCP-Protocol-Version"] = c.protocolVersion;
+    if (c.modern && msg.method) {
+      h["Mcp-Method"] = msg.method;
+      const field = NAMED[msg.method];
+      if (field && typeof msg.params?.[field] === "string") h["Mcp-Name"] = encodeHeaderValue(msg.params[field]);
+      if (msg.method === "tools/call") {
+        const schema = c.toolSchemas.get(msg.params?.name);
+        for (const [name, path] of headerParams(schema)) {
+          let v = msg.params.arguments;
+          for (const p of path) v = v?.[p];
+          if (v !== undefined && v !== null) h[`Mcp-Param-${name}`] = encodeHeaderValue(typeof v === "boolean" ? String(v) : v);
+        }
+      }
+    }
+    return h;
+  }
+
+  /** POST one message; resolves with the response message for `msg.id` (or null). */
+  async send(msg, signal) {
+    const c = this.client;
+    c.hooks.onMessage?.("out", msg);
+    const response = await fetch(c.route(c.url), { method: "POST", headers: this.headers(msg), body: JSON.stringify(msg), signal });
+    const sid = response.headers.get("mcp-session-id");
+    if (sid && msg.method === "initialize") this.sessionId = sid;
+    if (!response.ok) throw await httpError(response, c);
+    if (msg.id === undefined || msg.method === undefined) return null;
+    const type = response.headers.get("content-type") || "";
+    if (type.includes("text/event-stream")) {
+      let answer;
+      await readEvents(response, (event) => {
+        const m = parseJson(event.data);
+        if (m === undefined) return false;
+        if (m.id === msg.id && m.method === undefined) {
+          c.hooks.onMessage?.("in", m);
+          answer = m;
+          return true;
+        }
+        c.incoming(m);
+        return false;
+      });
+      if (answer === undefined) throw new McpError(signal?.aborted ? "Cancelled" : "The stream ended before the response arrived");
+      return answer;
+    }
+    if (type.includes("json")) {
+      const body = await response.json();
+      c.hooks.onMessage?.("in", body);
+      return body;
+    }
+    throw new McpError(`Unexpected answer: HTTP ${response.status} ${type}`);
+  }
+
+  /** The legacy era's GET stream: notifications outside any request (list changes, updates). */
+  listen() {
+    if (this.listening || !this.sessionId) return;
+    const c = this.client;
+    const abort = new AbortController();
+    this.listening = abort;
+    const loop = async () => {
+      while (!abort.signal.aborted) {
+        try {
+          const h = { Accept: "text/event-stream", "Mcp-Session-Id": this.sessionId, "MCP-Protocol-Version": c.protocolVersion, ...c.extraHeaders() };
+          const response = await fetch(c.route(c.url), { headers: h, signal: abort.signal });
+          if (response.status === 404) {
+            this.listening = null;
+            c.recover().catch(() => {}); // the session is gone: the server restarted
+            return;
+          }
+          if (!response.ok) return; // 405: the server offers no GET stream
+          await readEvents(response, (event) => {
+            const m = parseJson(event.data);
+            if (m !== undefined) c.incoming(m);
+            return abort.signal.aborted;
+          });
+        } catch {
+          if (abort.signal.aborted) return;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    loop();
+  }
+
+  discard() {
+    this.listening?.abort();
+    this.listening = null;
+    this.sessionId = null;
+  }
+
+  async close() {
+    this.listening?.abort();
+    this.listening = null;
+    if (!this.sessionId) return;
+    const c = this.client;
+    const h = { "Mcp-Session-Id": this.sessionId, ...c.extraHeaders() };
+    this.sessionId = null;
+    await fetch(c.route(c.url), { method: "DELETE", headers: h }).catch(() => {});
+  }
+}
+
+/** The legacy HTTP+SSE transport: a GET stream names the POST endpoint and carries answers. */
+class SseWire {
+  constructor(client) {
+    this.client = client;
+    this.endpoint = null;
+    this.pending = new Map();
+    this.abort = new AbortController();
+    this.sessionId = null;
+  }
+
+  async start() {
+    const c = this.client;
+    const response = await fetch(c.route(c.url), { headers: { Accept: "text/event-stream", ...c.extraHeaders() }, signal: this.abort.signal });
+    if (!response.ok) throw await httpError(response, c);
+    let ready;
+    const endpoint = new Promise((resolve) => (ready = resolve));
+    readEvents(response, (event) => {
+      if (event.event === "endpoint") {
+        this.endpoint = new URL(event.data, c.url).href;
+        this.sessionId = new URL(this.endpoint).searchParams.get("session_id");
+        ready();
+        return false;
+      }
+      const m = parseJson(event.data);
+      if (m === undefined) return false;
+      const waiter = m.method === undefined ? this.pending.get(m.id) : undefined;
+      if (waiter) {
+        c.hooks.onMessage?.("in", m);
+        waiter(m);
+      } else c.incoming(m);
+      return false;
+    })
+      .catch(() => {})
+      .finally(() => {
+        for (const waiter of this.pending.values()) waiter({ error: { message: "The SSE stream closed" } });
+        this.pending.clear();
+        if (!this.discarded) c.recover().catch(() => {}); // the stream dropped: the server restarted
+      });
+    await endpoint;
+  }
+
+  async send(msg, signal) {
+    const c = this.client;
+    c.hooks.onMessage?.("out", msg);
+    const answered = msg.id !== undefined && msg.method !== undefined ? new Promise((r) => this.pending.set(msg.id, r)) : null;
+    const h = { "Content-Type": "application/json", ...c.extraHeaders() };
+    const response = await fetch(c.route(this.endpoint), { method: "POST", headers: h, body: JSON.stringify(msg), signal });
+    if (!response.ok) {
+      this.pending.delete(msg.id);
+      throw await httpError(response, c);
+    }
+    if (!answered) return null;
+    const cancelled = new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new McpError("Cancelled"))));
+    try {
+      return await Promise.race([answered, cancelled]);
+    } finally {
+      this.pending.delete(msg.id);
+    }
+  }
+
+  listen() {}
+
+  discard() {
+    this.discarded = true;
+    this.abort.abort();
+  }
+
+  async close() {
+    this.discarded = true;
+    this.abort.abort();
   }
 }
 
 export class McpClient {
   /**
-   * @param {string} url the MCP endpoint
-   * @param {{onMessage?: (dir: "in"|"out", msg: object) => void,
-   *          onNotification?: (msg: object) => void}} hooks
+   * @param {string} url the MCP endpoint (Streamable HTTP) or the SSE endpoint
+   * @param {object} options era ("auto"|"legacy"|"modern"), transport ("http"|"sse"),
+   *   token, headers ({name: value}), proxy (a same-origin route that forwards to `url`),
+   *   onInput(method, params) -> Promise<result> (elicitation, sampling, roots),
+   *   onMessage(dir, msg), onNotification(msg), onNotice(text),
+   *   onSessionLost(), onReconnected(), onGone(err)
    */
-  constructor(url, hooks = {}) {
+  constructor(url, options = {}) {
     this.url = url;
-    this.hooks = hooks;
-    this.sessionId = null;
+    this.era = options.era || "auto";
+    this.transport = options.transport || "http";
+    this.token = options.token || "";
+    this.customHeaders = options.headers || {};
+    this.proxy = options.proxy || null;
+    this.onInput = options.onInput || null;
+    this.hooks = options;
+    this.modern = false;
     this.protocolVersion = null;
     this.serverInfo = null;
     this.capabilities = {};
     this.instructions = null;
     this.nextId = 1;
     this.progress = new Map();
+    this.toolSchemas = new Map();
+    this.logLevel = "debug";
+    this.wire = null;
   }
 
-  headers() {
-    const h = { "Content-Type": "application/json", Accept: "application/json, text/event-stream" };
-    if (this.sessionId) h["Mcp-Session-Id"] = this.sessionId;
-    if (this.protocolVersion) h["MCP-Protocol-Version"] = this.protocolVersion;
+  route(url) {
+    return this.proxy ? `${this.proxy}?url=${encodeURIComponent(url)}` : url;
+  }
+
+  extraHeaders() {
+    const h = { ...this.customHeaders };
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
     return h;
   }
 
+  clientCapabilities() {
+    return { elicitation: { form: {} }, sampling: {}, roots: { listChanged: true } };
+  }
+
+  clientInfo() {
+    return { name: "mcp-use-inspector", version: "0.2.0" };
+  }
+
+  /** Connect on the chosen era; "auto" tries 2026-07-28 and falls back to `initialize`. */
   async connect() {
-    const result = await this.request("initialize", {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: "mcp-use-inspector", version: "0.1.0" },
-    });
+    if (this.transport === "sse") {
+      this.wire = new SseWire(this);
+      await this.wire.start();
+      return this.handshake();
+    }
+    this.wire = new HttpWire(this);
+    if (this.era === "legacy") return this.handshake();
+    if (this.era === "modern") return this.discover();
+    try {
+      return await this.discover();
+    } catch (err) {
+      if (!(err instanceof McpError) || err.status === 401 || err.status === 403) throw err;
+      this.hooks.onNotice?.(`2026-07-28 not spoken here (${err.message}); using initialize`);
+      return this.handshake();
+    }
+  }
+
+  async discover() {
+    this.modern = true;
+    this.protocolVersion = MODERN_VERSION;
+    const result = await this.request("server/discover", {});
+    const supported = result.supportedVersions || [];
+    if (!supported.includes(MODERN_VERSION)) {
+      this.modern = false;
+      this.protocolVersion = null;
+      throw new McpError(`the server does not support ${MODERN_VERSION} (it lists ${supported.join(", ") || "nothing"})`);
+    }
+    this.adopt(result);
+    return result;
+  }
+
+  async handshake() {
+    this.modern = false;
+    this.protocolVersion = null;
+    if (this.wire) this.wire.sessionId = null;
+    const result = await this.request("initialize", { protocolVersion: LEGACY_VERSION, capabilities: this.clientCapabilities(), clientInfo: this.clientInfo() });
     this.protocolVersion = result.protocolVersion;
+    this.adopt(result);
+    await this.notify("notifications/initialized");
+    if (this.capabilities.logging) {
+      await this.request("logging/setLevel", { level: this.logLevel }).catch((err) => console.warn("logging/setLevel failed", err));
+    }
+    this.wire.listen();
+    return result;
+  }
+
+  adopt(result) {
     this.serverInfo = result.serverInfo || {};
     this.capabilities = result.capabilities || {};
     this.instructions = result.instructions || null;
-    await this.notify("notifications/initialized");
-    if (this.capabilities.logging) {
-      try {
-        await this.request("logging/setLevel", { level: "debug" });
-      } catch (err) {
-        console.warn("logging/setLevel failed", err);
-      }
-    }
-    return result;
   }
 
   async notify(method, params) {
     const msg = { jsonrpc: "2.0", method };
     if (params !== undefined) msg.params = params;
-    await this.post(msg, null);
+    await this.wire.send(msg);
   }
 
-  /** Send a request; `onProgress(params)` receives progress notifications for it. */
-  async request(method, params = {}, { onProgress } = {}) {
+  withMeta(method, params) {
+    if (!this.modern) return params;
+    const meta = { ...(params._meta || {}), [`${META}protocolVersion`]: this.protocolVersion, [`${META}clientCapabilities`]: this.clientCapabilities(), [`${META}clientInfo`]: this.clientInfo() };
+    if (this.capabilities.logging && method !== "server/discover") meta[`${META}logLevel`] = this.logLevel;
+    return { ...params, _meta: meta };
+  }
+
+  /**
+   * Send a request and return its result. `onProgress(params)` gets its progress;
+   * `signal` (an AbortSignal) cancels it. A modern `input_required` result is answered
+   * through `onInput` and the request retried; a lost legacy session is re-opened once.
+   */
+  async request(method, params = {}, { onProgress, signal } = {}) {
+    let current = params;
+    for (let round = 0; ; round++) {
+      const result = await this.requestOnce(method, current, { onProgress, signal });
+      if (result?.resultType !== "input_required") return result;
+      if (round >= MAX_INPUT_ROUNDS) throw new McpError(`${method} still needs input after ${MAX_INPUT_ROUNDS} rounds`);
+      const asked = result.inputRequests || {};
+      const answers = {};
+      for (const [key, req] of Object.entries(asked)) answers[key] = await this.answerInput(req.method, req.params || {});
+      const { inputResponses, requestState, ...rest } = current;
+      current = { ...rest, inputResponses: answers };
+      if (result.requestState !== undefined) current.requestState = result.requestState;
+    }
+  }
+
+  async requestOnce(method, params, { onProgress, signal } = {}) {
     const id = this.nextId++;
+    let sent = params;
     if (onProgress) {
       const token = `inspector-${id}`;
-      params = { ...params, _meta: { ...(params._meta || {}), progressToken: token } };
+      sent = { ...sent, _meta: { ...(sent._meta || {}), progressToken: token } };
       this.progress.set(token, onProgress);
     }
+    sent = this.withMeta(method, sent);
+    const onAbort = () => {
+      if (!this.modern) this.notify("notifications/cancelled", { requestId: id, reason: "Cancelled in the inspector" }).catch(() => {});
+    };
+    signal?.addEventListener("abort", onAbort);
     try {
-      return await this.post({ jsonrpc: "2.0", id, method, params }, id);
+      const answer = await this.wire.send({ jsonrpc: "2.0", id, method, params: sent }, signal);
+      if (answer?.error) throw new McpError(answer.error.message, answer.error.code, answer.error.data);
+      return answer?.result;
+    } catch (err) {
+      if (signal?.aborted) throw new McpError("Cancelled");
+      if (err instanceof McpError && err.status === 404 && !this.modern && this.wire.sessionId && method !== "initialize") {
+        // The server restarted (a reload): open a new session, tell the page, retry once.
+        await this.recover();
+        return this.requestOnce(method, params, { onProgress, signal });
+      }
+      throw err;
     } finally {
+      signal?.removeEventListener("abort", onAbort);
       if (onProgress) this.progress.delete(`inspector-${id}`);
     }
   }
 
-  async post(msg, id) {
-    this.hooks.onMessage?.("out", msg);
-    const response = await fetch(this.url, { method: "POST", headers: this.headers(), body: JSON.stringify(msg) });
-    const sid = response.headers.get("mcp-session-id");
-    if (sid && msg.method === "initialize") this.sessionId = sid;
-    const type = response.headers.get("content-type") || "";
-    if (!response.ok) {
-      let detail = `HTTP ${response.status}`;
-      if (type.includes("json")) {
-        const body = await response.json();
-        this.hooks.onMessage?.("in", body);
-        if (body && body.error) detail += `: ${body.error.message}`;
-      } else {
-        const text = await response.text();
-        if (text) detail += `: ${text.slice(0, 300)}`;
-      }
-      if (response.status === 404 && this.sessionId) detail += " (session expired: reconnect)";
-      throw new McpError(detail, response.status);
-    }
-    if (id === null) return null;
-    if (type.includes("text/event-stream")) return this.readStream(response, id);
-    if (type.includes("json")) {
-      const body = await response.json();
-      return this.settle(body, id) ?? this.fail(id);
-    }
-    throw new McpError(`Unexpected answer: HTTP ${response.status} ${type}`);
+  async answerInput(method, params) {
+    if (method === "ping") return {};
+    if (!this.onInput) throw new McpError(`The inspector does not handle ${method}`, -32601);
+    return this.onInput(method, params);
   }
 
-  fail(id) {
-    throw new McpError(`No response to request ${id}`);
-  }
-
-  async readStream(response, id) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    let answer;
-    let done = false;
-    while (!done) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      const events = buffer.replace(/\r\n/g, "\n").split("\n\n");
-      buffer = events.pop();
-      for (const event of events) {
-        const data = event
-          .split("\n")
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).replace(/^ /, ""))
-          .join("\n");
-        if (!data) continue;
-        let msg;
-        try {
-          msg = JSON.parse(data);
-        } catch {
-          continue;
-        }
-        const settled = this.settle(msg, id);
-        if (settled !== undefined) {
-          answer = settled;
-          done = true;
-        }
-      }
-    }
-    reader.cancel().catch(() => {});
-    if (answer === undefined) throw new McpError("The stream ended before the response arrived");
-    return answer;
-  }
-
-  /** Handle one incoming message; returns the result when it answers `id`. */
-  settle(msg, id) {
+  /** A message the server sent on its own: a notification, or a request (legacy era). */
+  incoming(msg) {
     this.hooks.onMessage?.("in", msg);
-    if (msg.method && msg.id !== undefined) {
+    if (!msg.method) return;
+    if (msg.id !== undefined) {
       this.answerServerRequest(msg);
-      return undefined;
+      return;
     }
-    if (msg.method) {
-      if (msg.method === "notifications/progress") {
-        const handler = this.progress.get(msg.params?.progressToken);
-        handler?.(msg.params);
-      }
-      this.hooks.onNotification?.(msg);
-      return undefined;
-    }
-    if (msg.id !== id) return undefined;
-    if (msg.error) throw new McpError(msg.error.message, msg.error.code, msg.error.data);
-    return msg.result;
+    if (msg.method === "notifications/progress") this.progress.get(msg.params?.progressToken)?.(msg.params);
+    this.hooks.onNotification?.(msg);
   }
 
-  answerServerRequest(msg) {
-    const reply =
-      msg.method === "ping"
-        ? { jsonrpc: "2.0", id: msg.id, result: {} }
-        : { jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: `The inspector does not handle ${msg.method}` } };
-    this.post(reply, null).catch((err) => console.warn("reply failed", err));
+  async answerServerRequest(msg) {
+    let reply;
+    try {
+      reply = { jsonrpc: "2.0", id: msg.id, result: await this.answerInput(msg.method, msg.params || {}) };
+    } catch (err) {
+      reply = { jsonrpc: "2.0", id: msg.id, error: { code: err.code ?? -32603, message: err.message } };
+    }
+    this.wire.send(reply).catch((err) => console.warn("reply failed", err));
+  }
+
+  /**
+   * The server lost our session or stream (it restarted): connect again on the same
+   * settings, retrying for a while; the page refreshes its lists on `onReconnected`.
+   */
+  recover() {
+    if (this.closed) return Promise.reject(new McpError("Disconnected"));
+    if (!this.recovering) {
+      this.recovering = (async () => {
+        this.hooks.onSessionLost?.();
+        let last;
+        for (let attempt = 0; attempt < 40 && !this.closed; attempt++) {
+          this.wire?.discard();
+          try {
+            await this.connect();
+            this.hooks.onReconnected?.();
+            return;
+          } catch (err) {
+            last = err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+        this.hooks.onGone?.(last);
+        throw last || new McpError("Disconnected");
+      })().finally(() => {
+        this.recovering = null;
+      });
+    }
+    return this.recovering;
+  }
+
+  /** A liveness check: `ping` on the legacy era, `server/discover` on 2026-07-28. */
+  async ping() {
+    return this.request(this.modern ? "server/discover" : "ping", {});
+  }
+
+  async rootsChanged() {
+    if (!this.modern && this.wire) await this.notify("notifications/roots/list_changed");
   }
 
   async close() {
-    if (!this.sessionId) return;
-    const headers = this.headers();
-    this.sessionId = null;
-    try {
-      await fetch(this.url, { method: "DELETE", headers });
-    } catch {
-      // the server may be gone already
-    }
+    this.closed = true;
+    await this.wire?.close();
   }
 
   /** Every page of a list method. */
@@ -196,6 +533,7 @@ export class McpClient {
       cursor = result.nextCursor;
       if (!cursor) break;
     }
+    if (method === "tools/list") for (const t of items) this.toolSchemas.set(t.name, t.inputSchema);
     return items;
   }
 }
