@@ -117,6 +117,9 @@ def run(
         options.setdefault("loop", "uvloop")
     except ImportError:
         pass
+    from .ports import ensure_port_free
+
+    ensure_port_free(host, port)  # a busy port is one clear line, before "serving MCP at"
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     path = server.mcp_path if kind == "http" else server.sse_path
     log.info("%s serving MCP at http://%s:%s%s", server.name, url_host, port, path)

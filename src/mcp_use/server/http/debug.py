@@ -270,6 +270,17 @@ def _prefix(request: Request) -> str:
     return str(request.scope.get("root_path") or "").rstrip("/")
 
 
+def inspector_page(assets_url: str, config: dict[str, Any], title: str) -> HTMLResponse:
+    """The inspector's HTML with its settings (`config`) inlined; `mcp-use inspect` uses it too."""
+    page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
+    # `</` cannot close the script: orjson leaves `/` alone, so escape `<` by hand.
+    config_json = orjson.dumps(config).decode().replace("<", "\\u003c")
+    page = page.replace("{{ASSETS}}", html.escape(assets_url, quote=True))
+    page = page.replace("{{CONFIG}}", config_json)
+    page = page.replace("{{TITLE}}", html.escape(title))
+    return HTMLResponse(page, headers={"cache-control": "no-store"})
+
+
 def debug_routes(server: MCPServer, *, sse_only: bool = False) -> list[BaseRoute]:
     """The debug pages; `sse_only` when the app serves the legacy SSE transport, not /mcp."""
     from .inspector_proxy import InspectorProxy
@@ -293,7 +304,6 @@ def debug_routes(server: MCPServer, *, sse_only: bool = False) -> list[BaseRoute
 
     async def inspector(request: Request) -> HTMLResponse:
         root = _prefix(request)
-        page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
         config = {
             "mcpPath": root + (server.sse_path if sse_only else server.mcp_path),
             "transport": "sse" if sse_only else "http",
@@ -302,12 +312,7 @@ def debug_routes(server: MCPServer, *, sse_only: bool = False) -> list[BaseRoute
             "openmcpPath": root + server.openmcp_path,
             "serverName": server.name,
         }
-        # `</` cannot close the script: orjson leaves `/` alone, so escape `<` by hand.
-        config_json = orjson.dumps(config).decode().replace("<", "\\u003c")
-        page = page.replace("{{ASSETS}}", html.escape(root + assets_path, quote=True))
-        page = page.replace("{{CONFIG}}", config_json)
-        page = page.replace("{{TITLE}}", html.escape(server.name))
-        return HTMLResponse(page, headers={"cache-control": "no-store"})
+        return inspector_page(root + assets_path, config, server.name)
 
     routes: list[BaseRoute] = [
         Route(server.openmcp_path, endpoint=openmcp, methods=["GET"]),

@@ -21,7 +21,7 @@ body here, and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -108,8 +108,11 @@ def _target(request: Request) -> str | None:
 class InspectorProxy:
     """The route's endpoint; one aiohttp session, opened on first use."""
 
-    def __init__(self, guard: HostGuard) -> None:
+    def __init__(self, guard: HostGuard, headers: Mapping[str, str] | None = None) -> None:
         self.guard = guard
+        # `mcp-use inspect` passes a config entry's headers (its token): added here, so
+        # they never appear in the page; a header the page sets itself wins.
+        self.headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -140,6 +143,8 @@ class InspectorProxy:
             for k, v in request.headers.items()
             if k.lower() not in DROPPED_REQUEST and not k.lower().startswith("sec-")
         }
+        sent = {k.lower() for k in headers}
+        headers.update({k: v for k, v in self.headers.items() if k.lower() not in sent})
         body = await request.body()
         try:
             upstream = await self.session().request(

@@ -73,6 +73,9 @@ function onNotification(msg) {
       logEvent("changed", msg.method.split("/")[1] + " changed; refreshing");
       refreshLists();
       break;
+    case "notifications/subscriptions/acknowledged":
+      logEvent("notice", `listening for: ${Object.keys(p.notifications || {}).join(", ") || "nothing"}`);
+      break;
     case "notifications/resources/updated": {
       logEvent("updated", `resource updated: ${p.uri}`);
       state.subscriptions.get(p.uri)?.();
@@ -123,14 +126,19 @@ function explain(err, url, viaProxy) {
 function showServerInfo(client) {
   const info = client.serverInfo || {};
   const era = client.modern ? "2026-07-28 (stateless)" : `${client.protocolVersion || "?"} (session)`;
-  $("server-info").replaceChildren(
+  // replaceChildren would print a null as "null": leave the missing parts out.
+  const parts = [
     h("strong", { id: "server-name", text: info.title || info.name || "server" }),
     info.version ? h("span", { class: "muted", text: ` v${info.version}` }) : null,
     h("span", { class: "muted", id: "protocol", text: ` · protocol ${era}` }),
     client.proxy ? h("span", { class: "muted", text: " · via proxy" }) : null,
-    client.instructions ? h("p", { class: "instructions", text: client.instructions }) : null,
-  );
+    client.instructions && client.instructions.length <= 240 ? h("p", { class: "instructions", text: client.instructions }) : null,
+    client.instructions && client.instructions.length > 240 ? h("details", { class: "instructions" }, h("summary", { text: "Instructions" }), h("pre", { class: "text", text: client.instructions })) : null,
+  ];
+  $("server-info").replaceChildren(...parts.filter(Boolean));
   document.title = `${info.name || "MCP"} — MCP Inspector`;
+  // The docs page describes the server that serves this inspector, not one reached by proxy.
+  $("docs-link").hidden = !config.docsPath || Boolean(client.proxy);
 }
 
 async function connect(url) {
@@ -465,16 +473,16 @@ function renderResource(resource) {
   button.addEventListener("click", read);
   const actions = h("div", { class: "actions" }, button);
   const client = state.client;
-  if (client?.capabilities?.resources?.subscribe && !client.modern) {
+  if (client?.capabilities?.resources?.subscribe) {
     const subscribed = () => state.subscriptions.has(resource.uri);
     const toggle = h("button", { type: "button", id: "subscribe", text: subscribed() ? "Unsubscribe" : "Subscribe" });
     toggle.addEventListener("click", async () => {
       try {
         if (subscribed()) {
-          await client.request("resources/unsubscribe", { uri: resource.uri });
+          await client.subscribe(resource.uri, false);
           state.subscriptions.delete(resource.uri);
         } else {
-          await client.request("resources/subscribe", { uri: resource.uri });
+          await client.subscribe(resource.uri, true);
           state.subscriptions.set(resource.uri, read);
           logEvent("notice", `subscribed to ${resource.uri}: updates re-read it`);
         }
@@ -550,11 +558,12 @@ function renderPrompt(prompt) {
             if (v !== undefined) args[name] = v;
           }
           const result = await recorded("prompts/get", { name: prompt.name, arguments: args }, { signal });
-          panel.replaceChildren(
+          const shown = [
             h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })),
             result.description ? h("p", { class: "description", text: result.description }) : null,
             ...(result.messages || []).map((m) => h("div", { class: `message role-${m.role}` }, h("span", { class: "badge", text: m.role }), renderBlock(m.content || {}))),
-          );
+          ];
+          panel.replaceChildren(...shown.filter(Boolean));
         });
       },
     },
@@ -590,6 +599,7 @@ function init() {
     }
   });
   $("docs-link").href = config.docsPath || "#";
+  $("docs-link").hidden = !config.docsPath;
   $("connect-form").addEventListener("submit", (event) => {
     event.preventDefault();
     connect($("server-url").value.trim());

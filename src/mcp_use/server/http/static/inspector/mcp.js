@@ -363,7 +363,45 @@ export class McpClient {
       throw new McpError(`the server does not support ${MODERN_VERSION} (it lists ${supported.join(", ") || "nothing"})`);
     }
     this.adopt(result);
+    this.listenModern();
     return result;
+  }
+
+  /**
+   * 2026-07-28 has no GET stream: `subscriptions/listen` is a request whose stream
+   * carries list changes and resource updates. When it ends the server went away
+   * (a reload): reconnect. `resourceUris` are the resources subscribed to.
+   */
+  listenModern(resourceUris = this.modernUris || []) {
+    this.modernUris = resourceUris;
+    this.modernListen?.abort();
+    const abort = new AbortController();
+    this.modernListen = abort;
+    const caps = this.capabilities;
+    const notifications = {};
+    if (caps.tools?.listChanged) notifications.toolsListChanged = true;
+    if (caps.prompts?.listChanged) notifications.promptsListChanged = true;
+    if (caps.resources?.listChanged) notifications.resourcesListChanged = true;
+    if (caps.resources?.subscribe && resourceUris.length) notifications.resourceSubscriptions = resourceUris;
+    if (!Object.keys(notifications).length) return;
+    const wire = this.wire;
+    const msg = { jsonrpc: "2.0", id: this.nextId++, method: "subscriptions/listen", params: this.withMeta("subscriptions/listen", { notifications }) };
+    wire
+      .send(msg, abort.signal)
+      .catch(() => {})
+      .finally(() => {
+        if (!abort.signal.aborted && !this.closed && this.wire === wire) this.recover().catch(() => {});
+      });
+  }
+
+  /** Resource subscriptions on either era. */
+  async subscribe(uri, on) {
+    if (!this.modern) return this.request(on ? "resources/subscribe" : "resources/unsubscribe", { uri });
+    const uris = new Set(this.modernUris || []);
+    if (on) uris.add(uri);
+    else uris.delete(uri);
+    this.listenModern([...uris]);
+    return {};
   }
 
   async handshake() {
@@ -490,6 +528,7 @@ export class McpClient {
         this.hooks.onSessionLost?.();
         let last;
         for (let attempt = 0; attempt < 40 && !this.closed; attempt++) {
+          this.modernListen?.abort();
           this.wire?.discard();
           try {
             await this.connect();
@@ -520,6 +559,7 @@ export class McpClient {
 
   async close() {
     this.closed = true;
+    this.modernListen?.abort();
     await this.wire?.close();
   }
 
