@@ -38,7 +38,9 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
             raise InspectTargetError("give a config/URL or `-- COMMAND ARGS`, not both")
         return Target(title=" ".join(command), command=command)
     if target is None:
-        raise InspectTargetError("usage: mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS")
+        raise InspectTargetError(
+            "usage: mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS"
+        )
     if target.startswith(("http://", "https://")):
         if server is not None:
             raise InspectTargetError(f"{target} is a URL: it names no servers to pick {server!r} from")
@@ -60,9 +62,7 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
         names = ", ".join(servers) or "none"
         raise InspectTargetError(f"server {server!r} is not configured in {target} (configured: {names})")
     if isinstance(entry, StdioServerConfig):
-        return Target(
-            title=server, command=[entry.command, *entry.args], env=entry.full_env(), cwd=entry.cwd
-        )
+        return Target(title=server, command=[entry.command, *entry.args], env=entry.full_env(), cwd=entry.cwd)
     assert isinstance(entry, HttpServerConfig)
     return Target(
         title=server,
@@ -79,7 +79,9 @@ def build_app(target: Target) -> Any:
     if target.command is not None:
         bridge = StdioBridge(target.command[0], target.command[1:], env=target.env, cwd=target.cwd)
         return inspector_app(bridge=bridge, title=target.title)
-    return inspector_app(url=target.url, transport=target.transport, headers=target.headers, title=target.title)
+    return inspector_app(
+        url=target.url, transport=target.transport, headers=target.headers, title=target.title
+    )
 
 
 def serve(target: Target, port: int, log_level: str | None = None) -> None:
@@ -95,4 +97,6 @@ def serve(target: Target, port: int, log_level: str | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level=(log_level or "warning").lower(), access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level=(log_level or "warning").lower(), access_log=False
+    )

@@ -57,7 +57,9 @@ def inspector_app(
         Route("/proxy", endpoint=proxy.handle, methods=["GET", "POST", "DELETE"]),
     ]
     if bridge is not None:
-        routes.append(Route(BRIDGE_PATH, endpoint=_guarded(bridge.handle, guard), methods=["GET", "POST", "DELETE"]))
+        routes.append(
+            Route(BRIDGE_PATH, endpoint=_guarded(bridge.handle, guard), methods=["GET", "POST", "DELETE"])
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

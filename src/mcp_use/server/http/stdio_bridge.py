@@ -190,7 +190,9 @@ class StdioBridge:
             return _error(502, f"{self.label}: {exc}", msg.get("id"))
         if queue is None:
             return Response(status_code=202)
-        return StreamingResponse(self._drain(queue, msg["id"]), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return StreamingResponse(
+            self._drain(queue, msg["id"]), media_type="text/event-stream", headers=_SSE_HEADERS
+        )
 
     async def _drain(self, queue: asyncio.Queue[Any], rid: Any) -> AsyncIterator[bytes]:
         try:
