@@ -28,11 +28,19 @@ log = logging.getLogger("mcp_use.server")
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 
 
-def _debug_level() -> int:
+def _debug_level() -> int | None:
+    """The environment's DEBUG level, or None when it is not set (then `debug=` decides).
+
+    A set DEBUG wins over the constructor: `DEBUG=0 python server.py` turns the debug
+    routes off in production even when the code says `debug=True`.
+    """
+    raw = os.environ.get("DEBUG", "").strip()
+    if not raw:
+        return None
     try:
-        return int(os.environ.get("DEBUG", "0") or 0)
+        return max(int(raw), 0)
     except ValueError:
-        return 1 if os.environ.get("DEBUG", "").lower() in ("true", "yes", "on") else 0
+        return 1 if raw.lower() in ("true", "yes", "on") else 0
 
 
 class MCPServer:
@@ -87,7 +95,7 @@ class MCPServer:
             info["icons"] = [getattr(i, "to_wire", lambda i=i: i)() for i in icons]
         self.info = info
         env_debug = _debug_level()
-        self.debug_level = max(env_debug, 1 if debug else 0)
+        self.debug_level = env_debug if env_debug is not None else (1 if debug else 0)
         self.debug = self.debug_level >= 1
         self.mcp_path = mcp_path
         self.docs_path = docs_path
