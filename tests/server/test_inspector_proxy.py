@@ -185,12 +185,20 @@ async def test_refuses_clients_on_other_machines() -> None:
     assert "loopback" in response.json()["error"]["message"]
 
 
-def test_never_at_debug_0(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_never_at_debug_0(monkeypatch: pytest.MonkeyPatch) -> None:
     """`DEBUG=0` in the environment wins over `debug=True`: no debug routes, no proxy."""
     monkeypatch.setenv("DEBUG", "0")
     server = MCPServer("p", debug=True)
     assert not server.debug
-    paths = {getattr(r, "path", None) for r in server.app.routes}
-    assert "/inspector/proxy" not in paths and "/inspector" not in paths and "/docs" not in paths
+    transport = httpx.ASGITransport(app=server.app, client=("127.0.0.1", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
+        proxied = await http.post(
+            "/inspector/proxy?url=" + quote("http://127.0.0.1:1/mcp", safe=""),
+            content=b"{}",
+            headers={"origin": "http://localhost:8000"},
+        )
+        assert proxied.status_code == 404
+        page = await http.get("/inspector")
+        assert page.status_code == 404 and "DEBUG=0" in page.json()["message"]
     monkeypatch.setenv("DEBUG", "1")
     assert "/inspector/proxy" in {getattr(r, "path", None) for r in MCPServer("q").app.routes}

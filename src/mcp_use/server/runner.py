@@ -168,6 +168,13 @@ def _preflight(server: MCPServer) -> None:
 
     try:
         asyncio.run(server.state.preflight(server))
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "redis":
+            raise
+        # One line with the fix, not a connection error: the extra is not installed.
+        raise SystemExit(
+            "mcp_use: RedisState needs the redis client, which is not installed: pip install 'mcp-use[redis]'"
+        ) from None
     except StateConflict as exc:
         log.error("%s", exc)
         raise SystemExit(str(exc)) from None
@@ -188,7 +195,13 @@ def _serve(server: MCPServer, config: Any) -> None:
             if transport is not None:
                 asyncio.get_event_loop().call_soon_threadsafe(transport.begin_shutdown)
 
-    Server(config).run()
+    try:
+        Server(config).run()
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully, then re-raised the SIGINT for its caller: for
+        # `python server.py` that is a traceback and exit 130 after a clean stop. Ctrl-C
+        # is how a user stops a server: exit quietly.
+        log.info("%s stopped", server.name)
 
 
 def _served_app(server: MCPServer, kind: str) -> Any:
