@@ -10,6 +10,7 @@ reloads. Screenshots go to test-output/.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -272,3 +273,21 @@ def test_reconnects_and_refreshes_after_a_reload(page: Any, tmp_path: Path, era:
         assert "two" in result_text(page)
         assert "Reconnected" in page.inner_text("#events")
         screenshot(page, f"inspector-reconnected-{era}.png")
+
+
+def test_mcp_use_inspect_a_config_entry_sends_its_token(page: Any, tmp_path: Path) -> None:
+    """The entry's token and headers are added by the proxy: the page never holds them."""
+    port = free_port()
+    cmd = target_cmd(port, "--token", "s3cret", "--header", "X-Tenant:acme", "--name", "configured-server")
+    with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40) as guarded:
+        config = tmp_path / "config.json"
+        entry = {"url": guarded.url("/mcp"), "auth": "s3cret", "headers": {"X-Tenant": "acme"}}
+        config.write_text(json.dumps({"mcpServers": {"guarded": entry, "other": {"command": "true"}}}))
+        inspect_port = free_port()
+        inspect = [*MCP_USE, "inspect", str(config), "guarded", "--port", str(inspect_port)]
+        with ServerProcess(inspect, port=inspect_port, env=example_env(), log_dir=tmp_path) as srv:
+            connected(page, srv.url("/"))
+            assert "configured-server" in page.inner_text("#server-info")
+            assert "s3cret" not in page.content()
+            call(page, "bump")
+            assert '"result": 1' in result_text(page)
