@@ -16,7 +16,7 @@ import pytest
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import REPO_ROOT, ServerProcess, free_port
-from tests.helpers.browser import OUT, chromium, new_page
+from tests.helpers.browser import OUT
 
 
 @pytest.fixture(scope="module")
@@ -26,18 +26,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     logs = tmp_path_factory.mktemp("demo")
     with ServerProcess(cmd, port=port, env=example_env(), log_dir=logs, startup_timeout=40) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with new_page(browser) as p:
-        yield p
 
 
 def open_inspector(page: Any, url: str) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port, node_tools
-from tests.helpers.browser import chromium, new_page, screenshot
+from tests.helpers.browser import screenshot
 
 TARGET = Path(__file__).resolve().parent / "servers" / "inspector_target.py"
 MCP_USE = [sys.executable, "-m", "mcp_use.cli"]
@@ -39,18 +39,6 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         target_cmd(port), port=port, env=example_env(), log_dir=logs, startup_timeout=40
     ) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with new_page(browser) as p:
-        yield p
 
 
 def connected(page: Any, url: str) -> None:

@@ -172,15 +172,19 @@ def test_unreachable_target_and_bad_url(page_server: ServerProcess) -> None:
         assert "needs ?url=" in response.json()["error"]["message"]
 
 
-async def test_refuses_clients_on_other_machines() -> None:
-    server = MCPServer("p", debug=True)
-    transport = httpx.ASGITransport(app=server.app, client=("192.0.2.10", 5000))
+async def post_to_proxy(server: MCPServer, client_ip: str) -> httpx.Response:
+    """The app in process, as a request from `client_ip` (no traffic leaves loopback)."""
+    transport = httpx.ASGITransport(app=server.app, client=(client_ip, 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
-        response = await http.post(
+        return await http.post(
             "/inspector/proxy?url=" + quote("http://127.0.0.1:1/mcp", safe=""),
             content=b"{}",
             headers={"origin": "http://localhost:8000"},
         )
+
+
+async def test_refuses_clients_on_other_machines() -> None:
+    response = await post_to_proxy(MCPServer("p", debug=True), "192.0.2.10")
     assert response.status_code == 403
     assert "loopback" in response.json()["error"]["message"]
 
@@ -190,14 +194,9 @@ async def test_never_at_debug_0(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEBUG", "0")
     server = MCPServer("p", debug=True)
     assert not server.debug
+    assert (await post_to_proxy(server, "127.0.0.1")).status_code == 404
     transport = httpx.ASGITransport(app=server.app, client=("127.0.0.1", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
-        proxied = await http.post(
-            "/inspector/proxy?url=" + quote("http://127.0.0.1:1/mcp", safe=""),
-            content=b"{}",
-            headers={"origin": "http://localhost:8000"},
-        )
-        assert proxied.status_code == 404
         page = await http.get("/inspector")
         assert page.status_code == 404 and "DEBUG=0" in page.json()["message"]
     monkeypatch.setenv("DEBUG", "1")
