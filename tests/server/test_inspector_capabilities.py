@@ -104,6 +104,23 @@ def test_elicitation_sampling_and_roots_answered_in_the_page(
     assert "roots: file:///tmp/project, file:///tmp/other" in result_text(page)
 
 
+def test_modern_requests_mirror_parameters_into_headers(page: Any, target: ServerProcess) -> None:
+    """`x-mcp-header` parameters go as `Mcp-Param-*` (base64 when not ASCII); the server checks them."""
+    connected(page, target.url("/inspector?era=modern"))
+    for region, header in (("eu-west", "eu-west"), ("zürich", "=?base64?esO8cmljaA==?=")):
+        with page.expect_request(
+            lambda r: r.method == "POST" and "tools/call" in (r.post_data or "")
+        ) as sent:
+            page.click("button.item[data-name=regional]")
+            page.fill("[name=region]", region)
+            page.click("#call-tool")
+        assert sent.value.headers["mcp-param-region"] == header
+        assert (
+            sent.value.headers["mcp-name"] == "regional" and sent.value.headers["mcp-method"] == "tools/call"
+        )
+        assert f"served from {region}" in result_text(page)
+
+
 def test_cancel_ping_and_history(page: Any, target: ServerProcess) -> None:
     connected(page, target.url("/inspector?era=legacy"))
     call(page, "slow")

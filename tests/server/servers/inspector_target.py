@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Annotated
 
+from pydantic import Field
 from starlette.responses import JSONResponse
 
 from mcp_use import Context, MCPServer
@@ -59,6 +61,12 @@ async def slow(ctx: Context) -> str:
     """Sleep for a minute (to be cancelled)."""
     await asyncio.sleep(60)
     return "woke up"
+
+
+@server.tool()
+def regional(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]) -> str:
+    """A parameter mirrored into the Mcp-Param-Region header on 2026-07-28."""
+    return f"served from {region}"
 
 
 @server.tool()
