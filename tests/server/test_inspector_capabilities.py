@@ -83,6 +83,14 @@ def test_elicitation_sampling_and_roots_answered_in_the_page(
     page.click("#elicit-decline")
     assert "no name (decline)" in result_text(page)
 
+    # URL mode: a link to follow, then Done
+    call(page, "sign_in")
+    page.wait_for_selector(".input-request[data-kind=elicitation-url]")
+    assert page.get_attribute(".input-request a", "href") == "https://example.com/sign-in"
+    assert page.get_attribute(".input-request a", "rel") == "noopener noreferrer"
+    page.click("#elicit-url-done")
+    assert "sign-in: accept" in result_text(page)
+
     # sampling: the person writes the model's reply
     call(page, "ask_model")
     page.wait_for_selector(".input-request[data-kind=sampling]")

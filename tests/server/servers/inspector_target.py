@@ -43,6 +43,13 @@ async def ask_name(ctx: Context) -> str:
 
 
 @server.tool()
+async def sign_in(ctx: Context) -> str:
+    """Send the user to a page (URL-mode elicitation)."""
+    answer = await ctx.elicit_url("Sign in to continue", "https://example.com/sign-in")
+    return f"sign-in: {answer.action}"
+
+
+@server.tool()
 async def ask_model(ctx: Context) -> str:
     """Ask the client's model for a haiku."""
     reply = await ctx.sample("Write a haiku about pipes", max_tokens=60)

@@ -42,11 +42,16 @@ function elicit(params) {
     let el;
     if (params.mode === "url") {
       el = card(
-        "elicitation",
+        "elicitation-url",
         "The server asks you to visit a page",
         h("p", { text: params.message || "" }),
         h("p", {}, h("a", { href: params.url, target: "_blank", rel: "noopener noreferrer", text: params.url })),
-        h("div", { class: "actions" }, h("button", { type: "button", class: "primary", text: "Done", onclick: () => done({ action: "accept" }) }), h("button", { type: "button", text: "Decline", onclick: () => done({ action: "decline" }) })),
+        h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", class: "primary", id: "elicit-url-done", text: "Done", onclick: () => done({ action: "accept" }) }),
+          h("button", { type: "button", id: "elicit-url-decline", text: "Decline", onclick: () => done({ action: "decline" }) }),
+        ),
       );
       return;
     }

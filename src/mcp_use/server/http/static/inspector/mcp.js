@@ -326,7 +326,7 @@ export class McpClient {
   }
 
   clientCapabilities() {
-    return { elicitation: { form: {} }, sampling: {}, roots: { listChanged: true } };
+    return { elicitation: { form: {}, url: {} }, sampling: {}, roots: { listChanged: true } };
   }
 
   clientInfo() {
