@@ -3,6 +3,8 @@ import { McpClient } from "./mcp.js";
 import { buildField, buildForm, h } from "./form.js";
 import { askUser } from "./input.js";
 import { addHistory, completeInto } from "./extras.js";
+import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
+import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
 const $ = (id) => document.getElementById(id);
@@ -19,10 +21,6 @@ const state = {
 // ---- logs ---------------------------------------------------------------------------
 function time() {
   return new Date().toLocaleTimeString([], { hour12: false });
-}
-
-function pretty(value) {
-  return JSON.stringify(value, null, 2);
 }
 
 function addLog(listId, entry) {
@@ -93,36 +91,6 @@ function setStatus(stateName, text) {
   badge.textContent = text;
 }
 
-function parseHeaders(text) {
-  const headers = {};
-  for (const line of text.split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed) continue;
-    const at = trimmed.indexOf(":");
-    if (at <= 0) throw new Error(`Custom header "${trimmed}" is not "Name: value"`);
-    headers[trimmed.slice(0, at).trim()] = trimmed.slice(at + 1).trim();
-  }
-  return headers;
-}
-
-/** The proxy route when `url` is on another origin (the browser would refuse it: CORS). */
-function proxyFor(url) {
-  let origin;
-  try {
-    origin = new URL(url, location.href).origin;
-  } catch {
-    return null;
-  }
-  return origin !== location.origin && config.proxyPath ? config.proxyPath : null;
-}
-
-function explain(err, url, viaProxy) {
-  if (err instanceof TypeError && !viaProxy) {
-    return `${err.message}. A page cannot reach another origin unless that server allows it (CORS); open this inspector from a server with debug routes on (its proxy route forwards the request), or use \`mcp-use inspect ${url}\`.`;
-  }
-  return err.message;
-}
-
 function showServerInfo(client) {
   const info = client.serverInfo || {};
   const era = client.modern ? "2026-07-28 (stateless)" : `${client.protocolVersion || "?"} (session)`;
@@ -154,7 +122,7 @@ async function connect(url) {
   $("ping").disabled = true;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
   setStatus("busy", "connecting…");
-  const proxy = proxyFor(url);
+  const proxy = proxyFor(url, config);
   let client;
   try {
     client = new McpClient(url, {
@@ -171,12 +139,13 @@ async function connect(url) {
         setStatus("busy", "reconnecting…");
         logEvent("notice", "The server lost the session (restarted?): reconnecting");
       },
-      onReconnected: () => {
+      onReconnected: async () => {
         if (state.client !== client) return;
-        setStatus("ok", "connected");
         showServerInfo(client);
+        await refreshLists();
+        if (state.client !== client) return;
         logEvent("notice", "Reconnected; lists refreshed");
-        refreshLists();
+        setStatus("ok", "connected");
       },
       onGone: (err) => {
         if (state.client !== client) return;
@@ -192,40 +161,17 @@ async function connect(url) {
     return;
   }
   state.client = client;
-  setStatus("ok", "connected");
-  $("ping").disabled = false;
   const params = new URLSearchParams(location.search);
   params.set("url", url);
   history.replaceState(null, "", `${location.pathname}?${params}`);
   saveSettings();
   showServerInfo(client);
   await refreshLists();
+  if (state.client !== client) return;
+  // "connected" once the lists are in: what the page shows is then this server's.
+  setStatus("ok", "connected");
+  $("ping").disabled = false;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Pick a tool, resource or prompt." }));
-}
-
-const SETTINGS_KEY = "mcp-use-inspector";
-
-function saveSettings() {
-  const kept = { era: $("era").value, transport: $("transport").value, headers: $("custom-headers").value, roots: $("roots").value };
-  try {
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify(kept));
-  } catch {
-    // storage may be off; settings then last for this page only
-  }
-}
-
-function loadSettings() {
-  let kept = {};
-  try {
-    kept = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}");
-  } catch {
-    kept = {};
-  }
-  const params = new URLSearchParams(location.search);
-  $("era").value = params.get("era") || kept.era || "auto";
-  $("transport").value = params.get("transport") || config.transport || kept.transport || "http";
-  $("custom-headers").value = kept.headers || "";
-  $("roots").value = kept.roots || "";
 }
 
 async function refreshLists() {
@@ -238,14 +184,15 @@ async function refreshLists() {
     templates: caps.resources ? client.listAll("resources/templates/list", "resourceTemplates") : [],
     prompts: caps.prompts ? client.listAll("prompts/list", "prompts") : [],
   };
-  for (const [key, task] of Object.entries(tasks)) {
-    try {
-      state.items[key] = await task;
-    } catch (err) {
-      state.items[key] = [];
-      logEvent("error", `${key}: ${err.message}`);
-    }
-  }
+  // allSettled: every list gets its handler at once (a later one failing while an
+  // earlier one is awaited would be an unhandled rejection).
+  const keys = Object.keys(tasks);
+  const settled = await Promise.allSettled(Object.values(tasks));
+  if (state.client !== client) return; // another connect started meanwhile
+  settled.forEach((outcome, i) => {
+    state.items[keys[i]] = outcome.status === "fulfilled" ? outcome.value : [];
+    if (outcome.status === "rejected") logEvent("error", `${keys[i]}: ${outcome.reason?.message || outcome.reason}`);
+  });
   renderList();
 }
 
@@ -288,66 +235,6 @@ function select(kind, item, key) {
   const render = { tool: renderTool, resource: renderResource, template: renderTemplate, prompt: renderPrompt }[kind];
   $("detail").replaceChildren(...render(item));
   $("detail").scrollIntoView({ block: "nearest", behavior: "smooth" });
-}
-
-// ---- results ------------------------------------------------------------------------
-function errorBox(text) {
-  return h("div", { class: "error-box", role: "alert", text });
-}
-
-function textBlock(text, mime) {
-  const trimmed = (text || "").trim();
-  if (mime?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      return h("pre", { class: "json", text: pretty(JSON.parse(trimmed)) });
-    } catch {
-      // not JSON after all
-    }
-  }
-  return h("pre", { class: "text", text });
-}
-
-function renderBlock(block) {
-  switch (block.type) {
-    case "text":
-      return textBlock(block.text);
-    case "image":
-      return h("img", { class: "image", alt: "image result", src: `data:${block.mimeType};base64,${block.data}` });
-    case "audio":
-      return h("audio", { controls: true, src: `data:${block.mimeType};base64,${block.data}` });
-    case "resource":
-      return renderContents(block.resource || {});
-    case "resource_link":
-      return h("div", { class: "link-block" }, h("span", { class: "badge", text: "link" }), h("code", { text: block.uri }), block.name ? ` ${block.name}` : "");
-    default:
-      return h("pre", { class: "json", text: pretty(block) });
-  }
-}
-
-function renderContents(c) {
-  const head = h("div", { class: "contents-head" }, h("code", { text: c.uri || "" }), c.mimeType ? h("span", { class: "badge", text: c.mimeType }) : null);
-  let body;
-  if (c.text !== undefined) body = textBlock(c.text, c.mimeType);
-  else if (c.blob !== undefined && (c.mimeType || "").startsWith("image/")) body = h("img", { class: "image", alt: c.uri || "image", src: `data:${c.mimeType};base64,${c.blob}` });
-  else if (c.blob !== undefined) {
-    body = h("a", { href: `data:${c.mimeType || "application/octet-stream"};base64,${c.blob}`, download: (c.uri || "blob").split("/").pop(), text: `Download (${Math.round((c.blob.length * 3) / 4)} bytes)` });
-  } else body = h("pre", { class: "json", text: pretty(c) });
-  return h("div", { class: "contents" }, head, body);
-}
-
-function resultPanel() {
-  return h("section", { id: "result", class: "result", "aria-live": "polite" });
-}
-
-function showResult(panel, result, ms) {
-  const blocks = [];
-  blocks.push(h("div", { class: "result-head" }, h("span", { class: `badge ${result.isError ? "bad" : "good"}`, text: result.isError ? "error" : "ok" }), h("span", { class: "muted", text: ` ${ms} ms` })));
-  for (const block of result.content || []) blocks.push(h("div", { class: "block" }, renderBlock(block)));
-  if (result.structuredContent !== undefined) {
-    blocks.push(h("h4", { text: "Structured content" }), h("pre", { class: "json structured", text: pretty(result.structuredContent) }));
-  }
-  panel.replaceChildren(...blocks);
-  panel.classList.toggle("is-error", Boolean(result.isError));
 }
 
 /** Run one request for a panel, with a Cancel button while it is in flight. */
@@ -579,7 +466,7 @@ function init() {
   const defaultUrl = new URL(config.mcpPath || "/mcp", location.origin).href;
   const url = params.get("url") || defaultUrl;
   $("server-url").value = url;
-  loadSettings();
+  loadSettings(config);
   $("settings-toggle").addEventListener("click", () => {
     const box = $("settings");
     box.hidden = !box.hidden;
