@@ -137,7 +137,7 @@ async function connect(url) {
       onNotice: (text) => logEvent("notice", text),
       onSessionLost: () => {
         setStatus("busy", "reconnecting…");
-        logEvent("notice", "The server lost the session (restarted?): reconnecting");
+        logEvent("notice", "Lost the server (restarted?): reconnecting");
       },
       onReconnected: async () => {
         if (state.client !== client) return;
