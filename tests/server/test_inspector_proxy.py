@@ -8,6 +8,7 @@ traffic to a non-loopback address.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +202,22 @@ async def test_never_at_debug_0(monkeypatch: pytest.MonkeyPatch) -> None:
         assert page.status_code == 404 and "DEBUG=0" in page.json()["message"]
     monkeypatch.setenv("DEBUG", "1")
     assert "/inspector/proxy" in {getattr(r, "path", None) for r in MCPServer("q").app.routes}
+
+
+def test_the_proxy_leaves_no_connection_open_at_exit(guarded: ServerProcess, tmp_path: Path) -> None:
+    """aiohttp warns "Unclosed client session" at exit for a session left open."""
+    port = free_port()
+    cmd = [sys.executable, str(TARGET), str(port), "--name", "short-lived"]
+    srv = ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40).start()
+    try:
+        url = proxy_url(srv, guarded.url("/mcp"))
+        headers = same_origin(srv, authorization="Bearer s3cret", **{"x-tenant": "acme"})
+        for _ in range(3):
+            assert httpx.post(url, content=initialize(), headers=headers, timeout=10).status_code == 200
+        assert srv.proc is not None
+        srv.proc.send_signal(signal.SIGINT)  # Ctrl-C: Python runs its finalizers, which would warn
+        srv.proc.wait(timeout=20)
+    finally:
+        srv.stop()
+    log = srv.stderr_path.read_text()
+    assert "stopped" in log and "Unclosed" not in log, log

@@ -66,7 +66,6 @@ def inspector_app(
         try:
             yield
         finally:
-            await proxy.close()
             if bridge is not None:
                 await bridge.stop()
 

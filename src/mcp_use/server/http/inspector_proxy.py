@@ -31,7 +31,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from .security import is_loopback
 
 if TYPE_CHECKING:
-    import aiohttp
 
     from .security import HostGuard
 
@@ -106,28 +105,18 @@ def _target(request: Request) -> str | None:
 
 
 class InspectorProxy:
-    """The route's endpoint; one aiohttp session, opened on first use."""
+    """The route's endpoint (`handle`).
+
+    One aiohttp session per proxied request, closed when its body has been relayed:
+    the debug server has no lifespan to close a shared one at exit (aiohttp would warn
+    "Unclosed client session"), and a development proxy does not need pooling.
+    """
 
     def __init__(self, guard: HostGuard, headers: Mapping[str, str] | None = None) -> None:
         self.guard = guard
         # `mcp-use inspect` passes a config entry's headers (its token): added here, so
         # they never appear in the page; a header the page sets itself wins.
         self.headers = dict(headers or {})
-        self._session: aiohttp.ClientSession | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        import aiohttp
-
-        if self._session is None or self._session.closed:
-            # No total timeout: SSE streams stay open; connecting is bounded.
-            timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
-            self._session = aiohttp.ClientSession(timeout=timeout, auto_decompress=True)
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def handle(self, request: Request) -> Response:
         import aiohttp
@@ -146,19 +135,23 @@ class InspectorProxy:
         sent = {k.lower() for k in headers}
         headers.update({k: v for k, v in self.headers.items() if k.lower() not in sent})
         body = await request.body()
+        # No total timeout: SSE streams stay open; connecting is bounded.
+        timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
+        session = aiohttp.ClientSession(timeout=timeout)
         try:
-            upstream = await self.session().request(
+            upstream = await session.request(
                 request.method, url, headers=headers, data=body or None, allow_redirects=False
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await session.close()
             return _error(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in DROPPED_RESPONSE}
         out["cache-control"] = "no-store"
         out["x-accel-buffering"] = "no"
-        return StreamingResponse(_relay(upstream), status_code=upstream.status, headers=out)
+        return StreamingResponse(_relay(upstream, session), status_code=upstream.status, headers=out)
 
 
-async def _relay(upstream: Any) -> AsyncIterator[bytes]:
+async def _relay(upstream: Any, session: Any) -> AsyncIterator[bytes]:
     """The target's body, chunk by chunk as it arrives (an SSE event is not held back)."""
     import aiohttp
 
@@ -169,3 +162,4 @@ async def _relay(upstream: Any) -> AsyncIterator[bytes]:
         return  # the target closed the stream; the page sees it end and reconnects
     finally:
         upstream.release()
+        await session.close()
