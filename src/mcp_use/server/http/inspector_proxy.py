@@ -31,7 +31,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from .security import is_loopback
 
 if TYPE_CHECKING:
-
     from .security import HostGuard
 
 DROPPED_REQUEST = frozenset(
