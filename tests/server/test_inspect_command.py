@@ -130,7 +130,7 @@ def test_the_bridge_refuses_other_origins(bridged: ServerProcess) -> None:
         json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
         headers={"host": "evil.example"},
     )
-    assert rebound.status_code == 403
+    assert rebound.status_code == 421  # Misdirected Request: the guard's answer to a foreign Host
 
 
 def test_a_command_that_cannot_start_is_a_502(tmp_path: Path) -> None:

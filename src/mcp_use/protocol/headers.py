@@ -16,6 +16,8 @@ SENTINEL_PREFIX, SENTINEL_SUFFIX = "=?base64?", "?="
 HEADER_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 HeaderParam = tuple[str, tuple[str, ...], Any]  # header name, property path, JSON type
+# The params field that names a request's target (`Mcp-Name`, request logs, sealed state).
+NAMED_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 
 
 def _is_plain(text: str) -> bool:

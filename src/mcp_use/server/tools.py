@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..protocol.errors import MCPError
 from . import schema as schemas
 from .schema import spec_types
+from .wire import icons_wire, with_fields
 
 
 class ToolError(Exception):
@@ -77,21 +78,16 @@ class Tool:
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        wire: dict[str, Any] = {"name": self.name}
-        if self.title:
-            wire["title"] = self.title
-        if self.description:
-            wire["description"] = self.description
-        wire["inputSchema"] = self.input_schema
-        if self.output.schema is not None:
-            wire["outputSchema"] = self.output.schema
-        if self.annotations:
-            wire["annotations"] = self.annotations
-        if self.icons:
-            wire["icons"] = self.icons
-        if self.meta:
-            wire["_meta"] = self.meta
-        self.wire = wire
+        self.wire = with_fields(
+            {"name": self.name},
+            ("title", self.title),
+            ("description", self.description),
+            ("inputSchema", self.input_schema),  # placed here for the key order; never empty
+            ("outputSchema", self.output.schema),
+            ("annotations", self.annotations),
+            ("icons", self.icons),
+            ("_meta", self.meta),
+        )
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate the arguments; a `ToolError` names the fields that are wrong."""
@@ -201,7 +197,7 @@ def make_tool(
         input_schema=schema,
         output=output,
         annotations=annotations,
-        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
+        icons=icons_wire(icons),
         meta=meta,
         signature=signature,
         context_param=context_param,

@@ -77,10 +77,9 @@ def _guarded(endpoint: Any, guard: HostGuard) -> Any:
     from starlette.responses import JSONResponse
 
     async def checked(request: Request) -> Any:
-        why = guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
-        if why is not None:
-            body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": why}}
-            return JSONResponse(body, 403)
+        refused = guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
+        if refused is not None:
+            return JSONResponse(refused.body(), refused.status)
         return await endpoint(request)
 
     return checked
