@@ -64,11 +64,15 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
     if isinstance(entry, StdioServerConfig):
         return Target(title=server, command=[entry.command, *entry.args], env=entry.full_env(), cwd=entry.cwd)
     assert isinstance(entry, HttpServerConfig)
+    headers = dict(entry.headers)
+    if entry.auth and not any(k.lower() == "authorization" for k in headers):
+        token = entry.auth
+        headers["Authorization"] = token if token.lower().startswith("bearer ") else f"Bearer {token}"
     return Target(
         title=server,
         url=entry.url,
         transport="sse" if entry.transport == "sse" else "http",
-        headers=entry.all_headers(),
+        headers=headers,
     )
 
 
