@@ -6,6 +6,7 @@ mcp-use list <config-or-url>
 mcp-use call <config-or-url> <tool> key=value ...
 mcp-use login <config-or-url> [server] [--no-browser]
 mcp-use logout [<config-or-url> [server]]
+mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
 mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
 mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
 """
@@ -200,13 +201,27 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from . import inspect_command
+
+    try:
+        target = inspect_command.resolve(args.target, args.server, args.command_line)
+    except inspect_command.InspectTargetError as exc:
+        raise CLIError(str(exc)) from None
+    from .server.ports import ensure_port_free
+
+    ensure_port_free("127.0.0.1", args.port)
+    inspect_command.serve(target, args.port, args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="{run,dev,list,call,login,logout,proxy}"
+        dest="command", required=True, metavar="{run,dev,list,call,login,logout,inspect,proxy}"
     )
 
     run = sub.add_parser(
@@ -264,6 +279,17 @@ def build_parser() -> argparse.ArgumentParser:
     logout.add_argument("server", nargs="?", help="one server of the config")
     logout.set_defaults(func=cmd_logout)
 
+    inspect_ = sub.add_parser(
+        "inspect",
+        help="open the inspector on any server: a URL, a config entry, or -- COMMAND ARGS",
+        description="Serve the web inspector on 127.0.0.1, pointed at an HTTP or stdio MCP server.",
+    )
+    inspect_.add_argument("target", nargs="?", help="a server URL or a config.json path")
+    inspect_.add_argument("server", nargs="?", help="the config entry (when the file has several)")
+    inspect_.add_argument("--port", "-p", type=int, default=6274, help="inspector port (default: 6274)")
+    inspect_.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    inspect_.set_defaults(func=cmd_inspect, command_line=[])
+
     proxy = sub.add_parser(
         "proxy",
         help="serve another MCP server through this one: mcp-use proxy CONFIG [SERVER] | -- COMMAND ARGS...",
@@ -284,11 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     command_line: list[str] = []
-    if argv[:1] == ["proxy"] and "--" in argv:  # mcp-use proxy [options] -- COMMAND ARGS...
+    if argv[:1] in (["proxy"], ["inspect"]) and "--" in argv:
+        # `mcp-use proxy|inspect [options] -- npx server --flag`: everything after `--` is the command.
         cut = argv.index("--")
         argv, command_line = argv[:cut], argv[cut + 1 :]
         if not command_line:
-            parser.error("proxy: nothing after --; give COMMAND ARGS...")
+            parser.error(f"{argv[0]}: nothing after --; give COMMAND ARGS...")
     args = parser.parse_args(argv)
     if command_line:
         args.command_line = command_line
