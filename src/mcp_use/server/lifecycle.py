@@ -40,7 +40,7 @@ class Lifecycle:
         """End open streams now, write the queued request lines and retire from the shared
         state (once). Lines of calls still in flight follow at exit (`atexit`)."""
         self.stopping.set()
-        request_log.flush()
+        request_log.requests.shutting_down()
         retire = getattr(self.state, "retire", None)
         if retire is not None and self.state.ready and self._retiring is None:
             self._retiring = asyncio.ensure_future(retire())

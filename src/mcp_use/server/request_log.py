@@ -8,7 +8,10 @@ turns the queue into ordinary records at least every `FLUSH_SECONDS`: they go th
 level, propagation and every handler a user configured see the same records, with the
 request's own time, as before. The stderr handler `server.run()` installs
 (`BatchingStreamHandler`) writes each batch with one `write`. A crash loses at most the
-last window; a normal exit (`atexit`) and `Lifecycle.begin_shutdown` flush what is left.
+last window. A normal exit (`atexit`) flushes what is left, and so does
+`Lifecycle.begin_shutdown` on SIGTERM/SIGINT, which also makes every later line (calls
+still in flight) write through at once: uvicorn ends by re-raising the signal, and a
+process killed by it runs no `atexit`.
 If the queue ever holds `MAX_PENDING` lines (stderr blocked), the request that finds it
 full flushes it itself, and so waits for stderr as every request did before.
 """
@@ -74,7 +77,7 @@ class LineFormatter(logging.Formatter):
 
     _cached: tuple[int, str | None, str] = (-1, None, "")
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if not datefmt:
             return super().formatTime(record, datefmt)
         second = int(record.created)
@@ -101,10 +104,11 @@ class RequestLog:
         self._lock = threading.Lock()  # one flush at a time, lines in order
         self._thread: threading.Thread | None = None
         self._template: dict[str, Any] | None = None  # per process: it holds the pid
+        self._write_through = False
 
-    def enabled(self) -> bool:
-        """Whether a request line would be logged at all (the logger's level, cached)."""
-        return self.logger.isEnabledFor(logging.INFO)
+    def __len__(self) -> int:
+        """Lines queued and not yet handed to `logging`."""
+        return len(self._pending)
 
     def record(self, method: str, name: str, status: str, session: str, era: str, ms: float) -> None:
         """Queue one request's line: a tuple, nothing formatted, no I/O."""
@@ -112,8 +116,14 @@ class RequestLog:
         pending.append((time.time(), threading.current_thread(), method, name, status, session, era, ms))
         if self._thread is None:
             self._start()
-        elif len(pending) >= self.max_pending:
-            self.flush()  # the flusher cannot keep up (stderr blocked): wait for it here
+        if len(pending) >= self.max_pending or self._write_through:
+            # The flusher cannot keep up (stderr blocked), or the process is ending.
+            self.flush()
+
+    def shutting_down(self) -> None:
+        """The process is ending: write what is queued, and every later line at once."""
+        self._write_through = True
+        self.flush()
 
     def _start(self) -> None:
         with self._lock:
@@ -161,7 +171,9 @@ class RequestLog:
         record factory, which then makes every record."""
         factory = logging.getLogRecordFactory()
         if factory is not logging.LogRecord or self._template is None:
-            record = factory(self.logger.name, logging.INFO, __file__, CALL_LINE, LINE_FORMAT, args, None, "record")
+            record = factory(
+                self.logger.name, logging.INFO, __file__, CALL_LINE, LINE_FORMAT, args, None, "record"
+            )
             record.relativeCreated -= (record.created - created) * 1000
             if factory is logging.LogRecord:
                 self._template = dict(record.__dict__)
