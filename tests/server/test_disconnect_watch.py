@@ -12,7 +12,7 @@ import orjson
 from mcp_use import MCPServer
 from mcp_use.server.transports.response_stream import DisconnectWatch
 
-from .conftest import ACCEPT, MODERN, MODERN_META
+from .conftest import ACCEPT, MODERN, MODERN_META, post_scope
 
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
@@ -67,16 +67,7 @@ class Client:
         self.sent.append(message)
 
     async def run(self, app: Any) -> None:
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/mcp",
-            "root_path": "",
-            "query_string": b"",
-            "headers": HEADERS,
-            "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-        }
+        scope = post_scope(HEADERS)
         await app(scope, self.receive, self.send)
 
     def answer(self) -> dict[str, Any] | None:

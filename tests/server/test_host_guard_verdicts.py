@@ -11,7 +11,7 @@ import orjson
 from mcp_use import MCPServer
 from mcp_use.server.http.security import KEPT_VERDICTS
 
-from .conftest import ACCEPT, MODERN, MODERN_META
+from .conftest import ACCEPT, MODERN, MODERN_META, post_scope
 
 PING = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": MODERN_META}})
 
@@ -24,16 +24,7 @@ async def post(app: Any, host: str, server: tuple[str, int] = ("127.0.0.1", 8000
         (b"mcp-protocol-version", MODERN.encode()),
         (b"mcp-method", b"tools/list"),
     ]
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/mcp",
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "server": server,
-        "client": ("127.0.0.1", 50000),
-    }
+    scope = post_scope(headers, server)
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

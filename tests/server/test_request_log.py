@@ -32,7 +32,7 @@ from mcp_use.server import request_log
 from mcp_use.server.request_log import BatchingStreamHandler, LineFormatter, RequestLog
 from tests.helpers import ServerProcess, free_port
 
-from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, server_env
+from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, initialize_message, server_env
 
 # Today's line, as `server.run()` has always written it.
 LINE = re.compile(
@@ -114,16 +114,7 @@ async def load(url: str, calls: int, concurrency: int = 16) -> dict[tuple[str, s
     tool), `concurrency` at a time; the count of each (name, status, era) line expected."""
     base = {"content-type": "application/json", "accept": ACCEPT}
     async with aiohttp.ClientSession() as http:
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
+        init = initialize_message()
         async with http.post(url, data=orjson.dumps(init), headers=base) as response:
             session_id = response.headers["mcp-session-id"]
         legacy = {**base, "mcp-session-id": session_id, "mcp-protocol-version": LEGACY}
@@ -255,17 +246,7 @@ def test_stdio_lines_arrive_at_eof_and_stdout_stays_clean(tmp_path: Path, debug:
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     calls = 200
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": LEGACY,
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    messages = [init, {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    messages = [initialize_message(), {"jsonrpc": "2.0", "method": "notifications/initialized"}]
     messages += [call(i + 1, "add", {"a": i, "b": 1}, modern=i % 2 == 1) for i in range(calls)]
     proc = subprocess.run(
         [sys.executable, str(script), "stdio"],
