@@ -453,6 +453,22 @@ def test_a_failing_stream_does_not_stop_the_log(capsys: pytest.CaptureFixture[st
     assert [line.split()[4] for line in stream.getvalue().splitlines()] == ["kept"]
 
 
+def test_a_failing_user_filter_costs_only_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    log, stream = private_log("filter")
+
+    def picky(record: logging.LogRecord) -> bool:
+        if "bad" in record.getMessage():
+            raise RuntimeError("filter bug")
+        return True
+
+    log.logger.addFilter(picky)
+    for name in ("before", "bad", "after"):
+        log.record("tools/call", name, "ok", "-", "modern", 0.5)
+    log.flush()
+    assert "RuntimeError: filter bug" in capsys.readouterr().err
+    assert [line.split()[4] for line in stream.getvalue().splitlines()] == ["before", "after"]
+
+
 def test_other_records_on_the_handler_are_written_at_once() -> None:
     """Only the flusher's batch is held back: a warning from anywhere is written now."""
     log, stream = private_log("direct")

@@ -21,8 +21,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from typing import Any
 
@@ -152,7 +154,13 @@ class RequestLog:
                 handler.begin_batch()
             try:
                 while pending:
-                    self._emit(pending.popleft())
+                    try:
+                        self._emit(pending.popleft())
+                    except Exception:
+                        # A user's filter or record factory failed on this line: say so
+                        # as `logging` does for a failing handler, and go on with the rest.
+                        if logging.raiseExceptions:
+                            traceback.print_exc(file=sys.stderr)
             finally:
                 for handler in handlers:
                     handler.end_batch()
