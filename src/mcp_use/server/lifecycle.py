@@ -37,8 +37,8 @@ class Lifecycle:
         return self._event
 
     def begin_shutdown(self) -> None:
-        """End open streams now, write the queued request lines and retire from the shared
-        state (once). Lines of calls still in flight follow at exit (`atexit`)."""
+        """End open streams now, write the queued request lines (those of calls still in
+        flight are written as they end) and retire from the shared state (once)."""
         self.stopping.set()
         request_log.requests.shutting_down()
         retire = getattr(self.state, "retire", None)
