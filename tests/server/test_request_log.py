@@ -428,6 +428,33 @@ def private_log(name: str) -> tuple[RequestLog, CountingStream]:
     return log, stream
 
 
+def test_records_match_what_logger_info_would_have_made() -> None:
+    """Field by field, a queued line's record is the one `logger.info` made at that time."""
+    log, _ = private_log("fields")
+    seen: list[logging.LogRecord] = []
+    collect = Collect()
+    log.logger.addHandler(collect)
+    for pause in (0.0, 0.05, 0.12):  # the first record is made, the later ones copied
+        time.sleep(pause)
+        before = time.time()
+        direct = logging.LogRecord(log.logger.name, logging.INFO, "x", 1, "m", (), None)
+        log.record("tools/call", "add", "ok", "-", "modern", 0.5)
+        time.sleep(0.02)
+        log.flush()
+        seen.append(collect.records[-1])
+        record = seen[-1]
+        assert before <= record.created <= time.time()
+        # relativeCreated and created move together, as in any record of this process.
+        assert (
+            abs((record.relativeCreated - direct.relativeCreated) - (record.created - direct.created) * 1000)
+            < 1
+        )
+        assert record.msecs == int((record.created % 1) * 1000)
+        for field in ("process", "processName", "levelname", "levelno", "name"):
+            assert getattr(record, field) == getattr(direct, field), field
+    assert len({id(r) for r in seen}) == 3 and [r.args[1] for r in seen] == ["add"] * 3
+
+
 def test_a_full_queue_is_written_by_the_request_that_fills_it() -> None:
     """stderr not keeping up: the request finding the queue full waits for the write."""
     log, stream = private_log("full")

@@ -183,6 +183,7 @@ class RequestLog:
                 self.logger.name, logging.INFO, __file__, CALL_LINE, LINE_FORMAT, args, None, "record"
             )
             record.relativeCreated -= (record.created - created) * 1000
+            record.created = created
             if factory is logging.LogRecord:
                 self._template = dict(record.__dict__)
         else:
@@ -191,7 +192,7 @@ class RequestLog:
             record.__dict__.update(template)
             record.args = args
             record.relativeCreated = template["relativeCreated"] + (created - template["created"]) * 1000
-        record.created = created
+            record.created = created
         record.msecs = int((created - int(created)) * 1000) + 0.0
         return record
 
