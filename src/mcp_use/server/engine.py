@@ -49,6 +49,7 @@ from .methods import FeatureMethods
 from .notifications import Hub, Listener
 from .registry import Features
 from .request import ServerRequest
+from .request_log import queue_line
 from .session import MessageSink, ServerSession
 from .settings import ServerSettings
 from .state import bus
@@ -313,17 +314,16 @@ class Engine:
         return response
 
     def _log_request(self, req: ServerRequest, status: str, started: float) -> None:
+        """Queue the request's line (`request_log.py` formats and writes it off the hot path)."""
         field = NAMED_METHODS.get(req.method)
         name = req.params.get(field) or "" if field else ""
         session = req.session.id[:8] if req.session is not None and req.session.id else "-"
-        era = "modern" if req.modern else "legacy"
-        request_log.info(
-            "%s %s %s session=%s era=%s %.1fms",
+        queue_line(
             req.method,
             name,
             status,
             session,
-            era,
+            "modern" if req.modern else "legacy",
             (time.perf_counter() - started) * 1000,
         )
 
