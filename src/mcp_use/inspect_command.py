@@ -6,7 +6,11 @@
 
 A stdio target runs behind a bridge the page talks Streamable HTTP to; an HTTP target
 is reached through the page's proxy route with the entry's headers (its token) added
-on the way. Only 127.0.0.1 is served: the bridge runs a command for its caller.
+on the way. An entry whose `"auth"` is an OAuth object gets the client's own OAuth, as
+`mcp-use login` runs it (`MCPClient.oauth_provider`: the same token storage, the same
+browser-or-paste `authorize` step): the first 401 starts the flow, later ones refresh,
+and the proxy adds the token, so the page never holds it. Only 127.0.0.1 is served:
+the bridge runs a command for its caller.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ class Target:
     command: list[str] | None = None
     env: dict[str, str] | None = None
     cwd: str | None = None
+    # an entry whose "auth" is an object: its name and the config it came from
+    oauth_entry: str | None = None
+    config: dict[str, Any] | None = None
 
 
 def resolve(target: str | None, server: str | None, command: list[str]) -> Target:
@@ -49,7 +56,8 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
     from .client.errors import ConfigError
 
     try:
-        servers = parse(load_file(target))
+        raw = load_file(target)
+        servers = parse(raw)
     except ConfigError as exc:
         raise InspectTargetError(str(exc)) from None
     if server is None:
@@ -73,6 +81,8 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
         url=entry.url,
         transport="sse" if entry.transport == "sse" else "http",
         headers=headers,
+        oauth_entry=server if entry.oauth is not None else None,
+        config={"mcpServers": {server: raw["mcpServers"][server]}} if entry.oauth is not None else None,
     )
 
 
@@ -83,8 +93,20 @@ def build_app(target: Target) -> Any:
     if target.command is not None:
         bridge = StdioBridge(target.command[0], target.command[1:], env=target.env, cwd=target.cwd)
         return inspector_app(bridge=bridge, title=target.title)
+    auth, on_close = None, None
+    if target.oauth_entry is not None:
+        from .client.auth import BrowserAuthorizer
+        from .client.client import MCPClient
+
+        client = MCPClient(target.config, authorize=BrowserAuthorizer())
+        auth, on_close = client.oauth_provider(target.oauth_entry), client.close_all_sessions
     return inspector_app(
-        url=target.url, transport=target.transport, headers=target.headers, title=target.title
+        url=target.url,
+        transport=target.transport,
+        headers=target.headers,
+        title=target.title,
+        auth=auth,
+        on_close=on_close,
     )
 
 

@@ -1,7 +1,8 @@
 """The app `mcp-use inspect` serves on 127.0.0.1: the inspector page, pointed at one target.
 
 - an HTTP target (a URL, or a config entry with `url`): the page talks to it through
-  the proxy route, which adds the entry's headers (its token) on the way;
+  the proxy route, which adds the entry's headers (its token) on the way, or, for an
+  entry whose `"auth"` is an object, the token of the client's OAuth provider (`auth`);
 - a stdio target (a config entry with `command`, or `-- COMMAND ARGS`): the command
   runs behind `StdioBridge` at `/stdio/mcp`, which the page talks Streamable HTTP to.
 """
@@ -9,7 +10,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .debug import INSPECTOR_DIR, inspector_page
-from .inspector_proxy import InspectorProxy
+from .inspector_proxy import InspectorProxy, ProxyAuth
 from .security import HostGuard
 from .stdio_bridge import StdioBridge
 
@@ -34,12 +35,17 @@ def inspector_app(
     bridge: StdioBridge | None = None,
     title: str = "mcp-use inspect",
     allowed_hosts: list[str] | None = None,
+    auth: ProxyAuth | None = None,
+    on_close: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
-    """One of `url` (an HTTP MCP endpoint) or `bridge` (a stdio command) is the target."""
+    """One of `url` (an HTTP MCP endpoint) or `bridge` (a stdio command) is the target.
+
+    `auth` (the client's OAuth provider) signs the proxied requests to `url`;
+    `on_close` releases what it holds (the client's HTTP pool) when the app stops."""
     if (url is None) == (bridge is None):
         raise ValueError("inspector_app needs exactly one of url= or bridge=")
     guard = HostGuard(True, allowed_hosts=allowed_hosts)
-    proxy = InspectorProxy(guard, headers)
+    proxy = InspectorProxy(guard, headers, auth, target=url)
     config: dict[str, Any] = {
         "mcpPath": url if url is not None else BRIDGE_PATH,
         "transport": transport,
@@ -68,6 +74,8 @@ def inspector_app(
         finally:
             if bridge is not None:
                 await bridge.stop()
+            if on_close is not None:
+                await on_close()
 
     return Starlette(routes=routes, lifespan=lifespan)
 

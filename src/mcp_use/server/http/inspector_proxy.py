@@ -17,17 +17,23 @@ Request headers go through except hop-by-hop ones, cookies and the browser's own
 `Mcp-Session-Id`, `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, `Mcp-Param-*` and
 `Last-Event-ID` reach the target. aiohttp's errors become a 502 with a JSON-RPC error
 body here, and nowhere else.
+
+With an `auth` hook (the client's `HTTPAuth` shape: `headers()` before each request,
+`on_response()` after it; `mcp-use inspect` passes the `OAuthProvider` of an entry whose
+`"auth"` is an object), its `Authorization` is added here and a 401 runs the client's
+OAuth flow, then the request is resent with the new token: the page never holds it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from ...protocol.errors import MCPError
 from .security import is_loopback
 
 if TYPE_CHECKING:
@@ -68,6 +74,15 @@ DROPPED_RESPONSE = frozenset(
     }
 )
 CHUNK = 16 * 1024
+MAX_AUTH_RETRIES = 3  # as the client's transports: a server that keeps refusing cannot loop us
+
+
+class ProxyAuth(Protocol):
+    """The client's `HTTPAuth` hook, by shape (the server side does not import the client)."""
+
+    async def headers(self, method: str, url: str) -> dict[str, str]: ...
+
+    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool: ...
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -111,11 +126,27 @@ class InspectorProxy:
     "Unclosed client session"), and a development proxy does not need pooling.
     """
 
-    def __init__(self, guard: HostGuard, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        guard: HostGuard,
+        headers: Mapping[str, str] | None = None,
+        auth: ProxyAuth | None = None,
+        *,
+        target: str | None = None,
+    ) -> None:
         self.guard = guard
-        # `mcp-use inspect` passes a config entry's headers (its token): added here, so
-        # they never appear in the page; a header the page sets itself wins.
+        # `mcp-use inspect` passes a config entry's headers (its token) and auth hook:
+        # added here, so they never appear in the page; a header the page sets itself
+        # wins. They go only to the entry's own origin (`target`), never to another URL
+        # the page points the proxy at.
         self.headers = dict(headers or {})
+        self.auth = auth
+        self.origin = _origin(target) if target else None
+        if (self.headers or auth is not None) and self.origin is None:
+            raise ValueError("InspectorProxy: headers= and auth= need the target= they belong to")
+
+    def _credentials_for(self, url: str) -> bool:
+        return self.origin is not None and _origin(url) == self.origin
 
     async def handle(self, request: Request) -> Response:
         import aiohttp
@@ -132,22 +163,63 @@ class InspectorProxy:
             if k.lower() not in DROPPED_REQUEST and not k.lower().startswith("sec-")
         }
         sent = {k.lower() for k in headers}
-        headers.update({k: v for k, v in self.headers.items() if k.lower() not in sent})
+        ours = self._credentials_for(url)
+        if ours:
+            headers.update({k: v for k, v in self.headers.items() if k.lower() not in sent})
         body = await request.body()
         # No total timeout: SSE streams stay open; connecting is bounded.
         timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
         session = aiohttp.ClientSession(timeout=timeout)
         try:
-            upstream = await session.request(
-                request.method, url, headers=headers, data=body or None, allow_redirects=False
-            )
+            auth = self.auth if ours else None
+            upstream = await _send(session, auth, request.method, url, headers, sent, body)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await session.close()
             return _error(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
+        except MCPError as exc:  # the OAuth flow failed (refused, timed out, misconfigured)
+            await session.close()
+            return _error(401, f"The inspector could not authorize with {url}: {exc}")
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in DROPPED_RESPONSE}
         out["cache-control"] = "no-store"
         out["x-accel-buffering"] = "no"
         return StreamingResponse(_relay(upstream, session), status_code=upstream.status, headers=out)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        return (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+    except ValueError:
+        return None
+
+
+async def _send(
+    session: Any,
+    auth: ProxyAuth | None,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    sent: set[str],
+    body: bytes,
+) -> Any:
+    """One request to the target; with an auth hook, resent while it says the credentials
+    changed (a token was obtained or refreshed after a 401), as the client's transports do."""
+    retries = 0
+    while True:
+        extra = await auth.headers(method, url) if auth is not None else {}
+        h = {**headers, **{k: v for k, v in extra.items() if k.lower() not in sent}}
+        upstream = await session.request(method, url, headers=h, data=body or None, allow_redirects=False)
+        if auth is None:
+            return upstream
+        try:
+            again = await auth.on_response(upstream.status, upstream.headers, method, url)
+        except BaseException:
+            upstream.release()
+            raise
+        if not again or retries >= MAX_AUTH_RETRIES:
+            return upstream
+        retries += 1
+        upstream.release()
 
 
 async def _relay(upstream: Any, session: Any) -> AsyncIterator[bytes]:
