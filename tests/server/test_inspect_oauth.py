@@ -18,8 +18,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port
 from tests.helpers.browser import screenshot
@@ -115,3 +113,33 @@ def test_inspect_an_oauth_entry_signs_in_and_the_page_never_holds_the_token(
     renewed = stored_record(tmp_path)[1]["value"]["tokens"]["access_token"]
     assert renewed and renewed != "refused-" + token
     assert renewed not in page.content()
+
+
+TARGET = Path(__file__).resolve().parent / "servers" / "inspector_target.py"
+PING = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
+
+
+def test_the_entry_credentials_go_only_to_the_entry_origin(tmp_path: Path) -> None:
+    """The page may point the proxy at any URL; the entry's token goes only to its own
+    server's origin. The same guarded server under another origin (localhost rather than
+    127.0.0.1) gets no token from the proxy, so it answers 401."""
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, str(TARGET), str(port), "--token", "s3cret"]
+    with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40) as guarded:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"mcpServers": {"ours": {"url": guarded.url("/mcp"), "auth": "s3cret"}}}))
+        with inspect(config, tmp_path) as srv:
+            headers = {
+                "origin": srv.base_url,
+                "content-type": "application/json",
+                "accept": "application/json, text/event-stream",
+            }
+
+            def through_proxy(target: str) -> httpx.Response:
+                return httpx.post(srv.url("/proxy"), params={"url": target}, content=PING, headers=headers)
+
+            assert through_proxy(guarded.url("/mcp")).status_code != 401
+            elsewhere = through_proxy(f"http://localhost:{port}/mcp")
+            assert elsewhere.status_code == 401, elsewhere.text
