@@ -129,7 +129,9 @@ def test_the_entry_credentials_go_only_to_the_entry_origin(tmp_path: Path) -> No
     cmd = [sys.executable, str(TARGET), str(port), "--token", "s3cret"]
     with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40) as guarded:
         config = tmp_path / "config.json"
-        config.write_text(json.dumps({"mcpServers": {"ours": {"url": guarded.url("/mcp"), "auth": "s3cret"}}}))
+        config.write_text(
+            json.dumps({"mcpServers": {"ours": {"url": guarded.url("/mcp"), "auth": "s3cret"}}})
+        )
         with inspect(config, tmp_path) as srv:
             headers = {
                 "origin": srv.base_url,
