@@ -18,12 +18,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port
 from tests.helpers.browser import screenshot
 from tests.interop.test_sdk_oauth import stack  # noqa: F401  (the shared fixture)
 
 MCP_USE = [sys.executable, "-m", "mcp_use.cli"]
+ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
 BROWSER = textwrap.dedent(
     """
     import sys, urllib.request
@@ -66,9 +69,10 @@ def inspect(config: Path, tmp_path: Path) -> ServerProcess:
     return ServerProcess(cmd, port=port, env=inspect_env(tmp_path), log_dir=tmp_path, startup_timeout=40)
 
 
-def add_in_the_page(page: Any, base: str) -> None:
-    page.goto(base + "/")
+def add_in_the_page(page: Any, base: str, era: str) -> None:
+    page.goto(f"{base}/?era={era}")
     page.wait_for_selector("#status[data-state=ok]", timeout=60000)
+    assert ERAS[era] in page.inner_text("#protocol")
     assert "introspected" in page.inner_text("#server-info")
     page.click("button.item[data-name=add]")
     page.fill("[name=a]", "2")
@@ -79,10 +83,12 @@ def add_in_the_page(page: Any, base: str) -> None:
     assert '"result": 42' in text, text
 
 
+@pytest.mark.parametrize("era", list(ERAS))
 def test_inspect_an_oauth_entry_signs_in_and_the_page_never_holds_the_token(
     page: Any,
     stack: tuple[ServerProcess, str],  # noqa: F811
     tmp_path: Path,
+    era: str,
 ) -> None:
     _, url = stack
     config = tmp_path / "config.json"
@@ -90,18 +96,18 @@ def test_inspect_an_oauth_entry_signs_in_and_the_page_never_holds_the_token(
     config.write_text(json.dumps({"mcpServers": {"ours": entry, "other": {"command": "true"}}}))
 
     with inspect(config, tmp_path) as srv:
-        add_in_the_page(page, srv.base_url)
+        add_in_the_page(page, srv.base_url, era)
         asked = visits(tmp_path)
         assert len(asked) == 1 and "code_challenge_method=S256" in asked[0] and "resource=" in asked[0]
         path, stored = stored_record(tmp_path)
         token = stored["value"]["tokens"]["access_token"]
         assert token and token not in page.content()
         assert path.stat().st_mode & 0o777 == 0o600
-        screenshot(page, "inspector-oauth-entry.png")
+        screenshot(page, f"inspector-oauth-entry-{era}.png")
 
     # A second run on the same storage: the stored token is used, nobody is asked.
     with inspect(config, tmp_path) as srv:
-        add_in_the_page(page, srv.base_url)
+        add_in_the_page(page, srv.base_url, era)
     assert len(visits(tmp_path)) == 1
 
     # A stored token the server refuses: the proxy's 401 goes to the provider, which
@@ -109,7 +115,7 @@ def test_inspect_an_oauth_entry_signs_in_and_the_page_never_holds_the_token(
     stored["value"]["tokens"]["access_token"] = "refused-" + token
     path.write_text(json.dumps(stored))
     with inspect(config, tmp_path) as srv:
-        add_in_the_page(page, srv.base_url)
+        add_in_the_page(page, srv.base_url, era)
     renewed = stored_record(tmp_path)[1]["value"]["tokens"]["access_token"]
     assert renewed and renewed != "refused-" + token
     assert renewed not in page.content()
