@@ -116,6 +116,7 @@ def test_inspect_an_oauth_entry_signs_in_and_the_page_never_holds_the_token(
     path.write_text(json.dumps(stored))
     with inspect(config, tmp_path) as srv:
         add_in_the_page(page, srv.base_url, era)
+    assert len(visits(tmp_path)) == 2  # the demo server issues no refresh token: authorized anew
     renewed = stored_record(tmp_path)[1]["value"]["tokens"]["access_token"]
     assert renewed and renewed != "refused-" + token
     assert renewed not in page.content()
@@ -151,3 +152,28 @@ def test_the_entry_credentials_go_only_to_the_entry_origin(tmp_path: Path) -> No
             assert through_proxy(guarded.url("/mcp")).status_code != 401
             elsewhere = through_proxy(f"http://localhost:{port}/mcp")
             assert elsewhere.status_code == 401, elsewhere.text
+
+
+def test_an_authorization_that_cannot_start_is_a_clear_401(tmp_path: Path) -> None:
+    """A server that demands a token but publishes no OAuth metadata: the flow fails at
+    discovery, and the page gets a 401 whose JSON-RPC error says why (no hang, no 500)."""
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, str(TARGET), str(port), "--token", "s3cret"]
+    with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40) as guarded:
+        config = tmp_path / "config.json"
+        entry = {"url": guarded.url("/mcp"), "auth": {"type": "oauth"}}
+        config.write_text(json.dumps({"mcpServers": {"ours": entry}}))
+        with inspect(config, tmp_path) as srv:
+            answer = httpx.post(
+                srv.url("/proxy"),
+                params={"url": guarded.url("/mcp")},
+                content=PING,
+                headers={"origin": srv.base_url, "content-type": "application/json"},
+                timeout=30,
+            )
+    assert answer.status_code == 401, answer.text
+    message = answer.json()["error"]["message"]
+    assert message.startswith("The inspector could not authorize with"), message
+    assert visits(tmp_path) == []  # nobody was sent to a browser
