@@ -23,7 +23,7 @@ import aiohttp
 
 from ...protocol.sse import SSEEvent, SSEParser
 from ..errors import ClientError, ConnectError, ConnectionRefused, ServerDisconnected, TransportError
-from .http_auth import MAX_AUTH_RETRIES, HTTPAuth
+from .http_auth import HTTPAuth, send_signed
 
 MAX_REDIRECTS = 10
 READ_CHUNK = 1 << 16
@@ -132,11 +132,10 @@ async def request(
     ssl_ctx = pool.ssl_for(url)
     # Only a short request (DELETE on close) gets its own total; others keep the session's.
     extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
-    retries = 0
-    while True:
-        h = headers if auth is None else {**headers, **await auth.headers(method, url)}
+
+    async def attempt(h: dict[str, str]) -> aiohttp.ClientResponse:
         try:
-            response = await session.request(
+            return await session.request(
                 method,
                 url,
                 data=body,
@@ -149,17 +148,8 @@ async def request(
             raise
         except Exception as exc:
             raise translate(exc, server, what) from None
-        if auth is None:
-            return response
-        try:
-            again = await auth.on_response(response.status, response.headers, method, url)
-        except BaseException:
-            response.release()
-            raise
-        if not again or retries >= MAX_AUTH_RETRIES:
-            return response
-        retries += 1
-        response.release()
+
+    return await send_signed(auth, method, url, headers, attempt)
 
 
 async def read_body(response: aiohttp.ClientResponse, server: str | None, what: str) -> bytes:

@@ -11,8 +11,8 @@ refusing cannot make the client loop. OAuth (`client/auth/`) implements this pro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 MAX_AUTH_RETRIES = 3
 
@@ -54,4 +54,35 @@ class BearerAuth:
         return "BearerAuth(<token>)"  # never print the secret
 
 
-__all__ = ["MAX_AUTH_RETRIES", "BearerAuth", "HTTPAuth"]
+R = TypeVar("R", bound=Any)
+
+
+async def send_signed(
+    auth: HTTPAuth | None,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    attempt: Callable[[dict[str, str]], Awaitable[R]],
+) -> R:
+    """`attempt(headers)` (one HTTP request; its response has `.status`, `.headers`,
+    `.release()`) with `auth`'s headers added, repeated while `auth.on_response` says the
+    credentials changed, at most `MAX_AUTH_RETRIES` times. Shared by the client's
+    transports and the inspector's proxy, which signs requests with the same providers."""
+    retries = 0
+    while True:
+        h = dict(headers) if auth is None else {**headers, **await auth.headers(method, url)}
+        response = await attempt(h)
+        if auth is None:
+            return response
+        try:
+            again = await auth.on_response(response.status, response.headers, method, url)
+        except BaseException:
+            response.release()
+            raise
+        if not again or retries >= MAX_AUTH_RETRIES:
+            return response
+        retries += 1
+        response.release()
+
+
+__all__ = ["MAX_AUTH_RETRIES", "BearerAuth", "HTTPAuth", "send_signed"]

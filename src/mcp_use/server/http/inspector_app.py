@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,9 +20,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .debug import INSPECTOR_DIR, inspector_page
-from .inspector_proxy import InspectorProxy, ProxyAuth
+from .inspector_proxy import InspectorProxy
 from .security import HostGuard
 from .stdio_bridge import StdioBridge
+
+if TYPE_CHECKING:
+    from ...client.transports.http_auth import HTTPAuth
 
 BRIDGE_PATH = "/stdio/mcp"
 
@@ -35,7 +38,7 @@ def inspector_app(
     bridge: StdioBridge | None = None,
     title: str = "mcp-use inspect",
     allowed_hosts: list[str] | None = None,
-    auth: ProxyAuth | None = None,
+    auth: HTTPAuth | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
     """One of `url` (an HTTP MCP endpoint) or `bridge` (a stdio command) is the target.

@@ -18,7 +18,7 @@ Request headers go through except hop-by-hop ones, cookies and the browser's own
 `Last-Event-ID` reach the target. aiohttp's errors become a 502 with a JSON-RPC error
 body here, and nowhere else.
 
-With an `auth` hook (the client's `HTTPAuth` shape: `headers()` before each request,
+With an `auth` hook (the client's `HTTPAuth`: `headers()` before each request,
 `on_response()` after it; `mcp-use inspect` passes the `OAuthProvider` of an entry whose
 `"auth"` is an object), its `Authorization` is added here and a 401 runs the client's
 OAuth flow, then the request is resent with the new token: the page never holds it.
@@ -27,7 +27,7 @@ OAuth flow, then the request is resent with the new token: the page never holds 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -37,6 +37,7 @@ from ...protocol.errors import MCPError
 from .security import is_loopback
 
 if TYPE_CHECKING:
+    from ...client.transports.http_auth import HTTPAuth
     from .security import HostGuard
 
 DROPPED_REQUEST = frozenset(
@@ -74,15 +75,6 @@ DROPPED_RESPONSE = frozenset(
     }
 )
 CHUNK = 16 * 1024
-MAX_AUTH_RETRIES = 3  # as the client's transports: a server that keeps refusing cannot loop us
-
-
-class ProxyAuth(Protocol):
-    """The client's `HTTPAuth` hook, by shape (the server side does not import the client)."""
-
-    async def headers(self, method: str, url: str) -> dict[str, str]: ...
-
-    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool: ...
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -130,7 +122,7 @@ class InspectorProxy:
         self,
         guard: HostGuard,
         headers: Mapping[str, str] | None = None,
-        auth: ProxyAuth | None = None,
+        auth: HTTPAuth | None = None,
         *,
         target: str | None = None,
     ) -> None:
@@ -171,8 +163,9 @@ class InspectorProxy:
         timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
         session = aiohttp.ClientSession(timeout=timeout)
         try:
-            auth = self.auth if ours else None
-            upstream = await _send(session, auth, request.method, url, headers, sent, body)
+            # a token the person typed in the page wins over the entry's
+            auth = self.auth if ours and "authorization" not in sent else None
+            upstream = await _send(session, auth, request.method, url, headers, body)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await session.close()
             return _error(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
@@ -194,32 +187,16 @@ def _origin(url: str) -> tuple[str, str, int | None] | None:
 
 
 async def _send(
-    session: Any,
-    auth: ProxyAuth | None,
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    sent: set[str],
-    body: bytes,
+    session: Any, auth: HTTPAuth | None, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> Any:
-    """One request to the target; with an auth hook, resent while it says the credentials
-    changed (a token was obtained or refreshed after a 401), as the client's transports do."""
-    retries = 0
-    while True:
-        extra = await auth.headers(method, url) if auth is not None else {}
-        h = {**headers, **{k: v for k, v in extra.items() if k.lower() not in sent}}
-        upstream = await session.request(method, url, headers=h, data=body or None, allow_redirects=False)
-        if auth is None:
-            return upstream
-        try:
-            again = await auth.on_response(upstream.status, upstream.headers, method, url)
-        except BaseException:
-            upstream.release()
-            raise
-        if not again or retries >= MAX_AUTH_RETRIES:
-            return upstream
-        retries += 1
-        upstream.release()
+    """One request to the target, signed and resent by the client's own loop when `auth` is
+    given (a token obtained or refreshed after a 401), as the client's transports do."""
+    from ...client.transports.http_auth import send_signed
+
+    async def attempt(h: dict[str, str]) -> Any:
+        return await session.request(method, url, headers=h, data=body or None, allow_redirects=False)
+
+    return await send_signed(auth, method, url, headers, attempt)
 
 
 async def _relay(upstream: Any, session: Any) -> AsyncIterator[bytes]:
