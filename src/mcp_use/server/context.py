@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from ..protocol.correlator import RequestTimeout
 from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
 from ..protocol.jsonrpc import notification
 from ..protocol.log_levels import at_least
@@ -39,6 +40,7 @@ class ResourceReader(Protocol):
     """What a `Context` reads resources through (the engine's feature methods)."""
 
     features: Any
+    limits: Any  # `Limits`: `input_timeout` bounds a server-to-client request
 
     async def read_resource(self, uri: str, req: ServerRequest) -> dict[str, Any]: ...
 
@@ -242,7 +244,13 @@ class Context:
         session = req.session
         if session is None:
             raise MCPError(INVALID_PARAMS, "No session to ask the client through")
-        return await session.requests().request(req.sink, method, params, timeout=None)
+        timeout = self._reader.limits.input_timeout
+        try:
+            return await session.requests().request(
+                req.sink, method, params, timeout=timeout, on_cancel=_cancel_notice(req.sink)
+            )
+        except RequestTimeout:
+            raise TimeoutError(f"The client did not answer {method} within {timeout:g}s") from None
 
     # Resources and streams
     async def read_resource(self, uri: str) -> list[dict[str, Any]]:
@@ -257,6 +265,15 @@ class Context:
 
     async def send_notification(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._request.sink(notification(method, params))
+
+
+def _cancel_notice(sink: Any) -> Any:
+    """Tell the client a request it did not answer in time is withdrawn."""
+
+    async def cancel(request_id: Any, reason: str) -> None:
+        await sink(notification("notifications/cancelled", {"requestId": request_id, "reason": reason}))
+
+    return cancel
 
 
 def _elicitation(answer: dict[str, Any], model: type[BaseModel] | None) -> ElicitationResult[Any]:

@@ -91,7 +91,7 @@ class Engine:
         self.hub = hub
         self.sealer = sealer
         self.state = state
-        self.methods = m = FeatureMethods(features, settings.limits, hub)
+        self.methods = m = FeatureMethods(features, settings.limits, hub, settings.debug_level)
         common: dict[str, Handler] = {
             "tools/list": m.tools_list,
             "tools/call": m.tools_call,

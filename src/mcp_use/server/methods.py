@@ -7,6 +7,7 @@ and wraps them in input-required rounds and era-specific result fields.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
 import logging
@@ -19,18 +20,29 @@ from .notifications import Hub
 from .registry import Features
 from .request import ServerRequest
 from .settings import Limits
-from .tools import ToolError, error_result
+from .tools import Tool, ToolError, error_result
 
 log = logging.getLogger("mcp_use.server")
 
 
-class FeatureMethods:
-    __slots__ = ("features", "hub", "limits")
+class ToolTimeout(Exception):
+    """A tool ran past its timeout and was cancelled."""
 
-    def __init__(self, features: Features, limits: Limits, hub: Hub) -> None:
+
+class FeatureMethods:
+    __slots__ = ("debug_level", "features", "hub", "limits")
+
+    def __init__(self, features: Features, limits: Limits, hub: Hub, debug_level: int = 0) -> None:
         self.features = features
         self.limits = limits
         self.hub = hub
+        self.debug_level = debug_level  # the facade updates it when `mcp-use dev` raises it
+
+    def masks_errors(self) -> bool:
+        """Whether an unexpected exception's text stays out of the answer: `mask_errors`,
+        or by default unless debugging (its text may name paths and secrets)."""
+        mask = self.limits.mask_errors
+        return self.debug_level < 1 if mask is None else mask
 
     # ---- tools ----------------------------------------------------------------------
     async def tools_list(self, req: ServerRequest) -> dict[str, Any]:
@@ -56,18 +68,38 @@ class FeatureMethods:
         if tool.context_param is not None:
             kwargs[tool.context_param] = Context(req, self)
         try:
-            value = await tool.run(kwargs)
+            value = await self._run(tool, kwargs)
         except ToolError as exc:
+            return error_result(str(exc))
+        except ToolTimeout as exc:
+            log.warning("%s", exc)
             return error_result(str(exc))
         except MCPError:
             raise
         except Exception as exc:
-            if self.limits.mask_errors:
+            if self.masks_errors():
                 log.exception("Tool %s failed", name)
                 return error_result(f"Error executing tool {name}")
             log.debug("Tool %s failed", name, exc_info=True)
             return error_result(f"Error executing tool {name}: {exc}")
         return tool.to_result(value)
+
+    async def _run(self, tool: Tool, kwargs: dict[str, Any]) -> Any:
+        """Run the tool, cancelled past its timeout (`ToolTimeout`; its own `TimeoutError`,
+        such as an unanswered `ctx.elicit`, stays an ordinary failure)."""
+        timeout = tool.timeout if tool.timeout is not None else self.limits.tool_timeout
+        if timeout is None:
+            return await tool.run(kwargs)
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await tool.run(kwargs)
+        except TimeoutError:
+            if deadline.expired():
+                raise ToolTimeout(
+                    f"Tool {tool.name} timed out after {timeout:g}s and was cancelled"
+                ) from None
+            raise
 
     # ---- resources ------------------------------------------------------------------
     async def resources_list(self, req: ServerRequest) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class MCPServer:
         pretty_print_jsonrpc: bool = False,
         state: Any = None,
         state_secret: str | bytes | None = None,
-        mask_errors: bool = False,
+        mask_errors: bool | None = None,
         page_size: int | None = None,
         cache_ttl_ms: int = 0,
         cache_scope: str = "public",
@@ -69,6 +69,8 @@ class MCPServer:
         max_sessions: int = 10_000,
         session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
+        input_timeout: float | None = 300.0,
+        tool_timeout: float | None = None,
     ) -> None:
         if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
             from .state.redis import state_from
@@ -80,7 +82,14 @@ class MCPServer:
         self.settings = ServerSettings(
             identity=Identity(name, version, instructions, info, capabilities or {}),
             limits=Limits(
-                max_body_size, max_sessions, session_idle_timeout, page_size, mask_errors, sse_retry_ms
+                max_body_size,
+                max_sessions,
+                session_idle_timeout,
+                page_size,
+                mask_errors,
+                sse_retry_ms,
+                input_timeout,
+                tool_timeout,
             ),
             caching=Caching(cache_ttl_ms, cache_scope),
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
@@ -141,6 +150,7 @@ class MCPServer:
         """Change the debug level (as `mcp-use dev` does): takes effect in apps built after."""
         self.settings = dataclasses.replace(self.settings, debug_level=level)
         self.core.settings = self.settings
+        self.core.engine.methods.debug_level = level
 
     @property
     def mcp_path(self) -> str:

@@ -44,8 +44,10 @@ class Limits:
     max_sessions: int = 10_000
     session_idle_timeout: float = 3600.0
     page_size: int | None = None
-    mask_errors: bool = False
+    mask_errors: bool | None = None  # None: masked unless DEBUG>=1
     sse_retry_ms: int = 1000
+    input_timeout: float | None = 300.0  # a server-to-client request's wait
+    tool_timeout: float | None = None  # default for tools without their own `timeout=`
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ class Tool:
     context_param: str | None
     is_async: bool
     run_in_thread: bool
+    timeout: float | None = None  # seconds; None: the server's `tool_timeout`
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -168,6 +169,7 @@ def make_tool(
     output_schema: dict[str, Any] | bool | None = None,
     structured_output: bool | None = None,
     run_in_thread: bool = False,
+    timeout: float | None = None,
 ) -> Tool:
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
@@ -203,6 +205,7 @@ def make_tool(
         context_param=context_param,
         is_async=is_async,
         run_in_thread=run_in_thread,
+        timeout=timeout,
     )
 
 

@@ -1,0 +1,88 @@
+"""Talking JSON-RPC to an `MCPServer` in this process (httpx over its ASGI app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from mcp_use import MCPServer
+
+ACCEPT = "application/json, text/event-stream"
+LEGACY = "2025-11-25"
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def client(server: MCPServer) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=server.app), base_url="http://127.0.0.1", timeout=20.0
+    )
+
+
+def messages(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON-RPC messages of a JSON or SSE answer, in order."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return [response.json()]
+    return [
+        orjson.loads(line[5:].strip())
+        for line in response.text.splitlines()
+        if line.startswith("data:") and line[5:].strip()
+    ]
+
+
+async def initialize(http: httpx.AsyncClient, capabilities: dict[str, Any] | None = None) -> str:
+    """Open a legacy session; its id."""
+    response = await http.post(
+        "/mcp",
+        headers={"accept": ACCEPT},
+        json={
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": LEGACY,
+                "capabilities": capabilities or {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    session_id = response.headers["mcp-session-id"]
+    done = await http.post(
+        "/mcp",
+        headers=legacy_headers(session_id),
+        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+    )
+    assert done.status_code == 202
+    return session_id
+
+
+def legacy_headers(session_id: str) -> dict[str, str]:
+    return {"accept": ACCEPT, "mcp-session-id": session_id, "mcp-protocol-version": LEGACY}
+
+
+async def legacy(
+    http: httpx.AsyncClient, session_id: str, method: str, params: dict[str, Any], request_id: Any = 1
+) -> list[dict[str, Any]]:
+    response = await http.post(
+        "/mcp",
+        headers=legacy_headers(session_id),
+        json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+    )
+    assert response.status_code == 200, response.text
+    return messages(response)
+
+
+async def modern(http: httpx.AsyncClient, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One 2026-07-28 request; its JSON-RPC answer."""
+    headers = {"accept": ACCEPT, "mcp-protocol-version": "2026-07-28", "mcp-method": method}
+    name = params.get("name") or params.get("uri")
+    if name is not None:
+        headers["mcp-name"] = str(name)
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": MODERN_META}}
+    response = await http.post("/mcp", headers=headers, json=body)
+    return messages(response)[-1]
