@@ -58,8 +58,9 @@ class ServerCore:
         self.authenticator = authenticator
         self.features = Features(on_change=self.announce)
         self.hub = Hub()
-        self.sessions = SessionTable(settings.limits, self.hub, state)
+        self.sessions = SessionTable(settings.limits, self.hub, state, self.events)
         self.lifecycle = Lifecycle(state)
+        self.lifecycle.housekeeping += [lambda: self.sessions.evict_idle(force=True), self.events.sweep]
         self.engine = Engine(settings, self.features, self.hub, sealer, state)
         self._background: set[asyncio.Task[Any]] = set()
 

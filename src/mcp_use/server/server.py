@@ -67,7 +67,7 @@ class MCPServer:
         capabilities: dict[str, Any] | None = None,
         event_store: Any = None,
         max_sessions: int = 10_000,
-        session_idle_timeout: float = 3600.0,
+        session_idle_timeout: float = 1800.0,
         sse_retry_ms: int = 1000,
         input_timeout: float | None = 300.0,
         tool_timeout: float | None = None,

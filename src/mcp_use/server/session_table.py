@@ -25,6 +25,8 @@ from .state import bus
 
 log = logging.getLogger("mcp_use.server.http")
 SWEEP_SECONDS = 5.0
+# A full table evicts its longest-idle session if that one was idle at least this long.
+EVICT_WHEN_FULL_AFTER = 60.0
 # Requests that change a session's shared record.
 SYNCED_METHODS = frozenset(("logging/setLevel", "resources/subscribe", "resources/unsubscribe"))
 
@@ -37,14 +39,16 @@ def unavailable(exc: BaseException) -> MCPError:
 
 
 class SessionTable:
-    def __init__(self, limits: Limits, hub: Hub, shared: Any = None) -> None:
+    def __init__(self, limits: Limits, hub: Hub, shared: Any = None, events: Any = None) -> None:
         self.limits = limits
         self.hub = hub
         self.shared = shared  # RedisState when several processes serve the same clients
+        self.events = events  # the event store, purged of a session's logs when it ends
         self.sessions: dict[str, ServerSession] = {}
         self._last_sweep = time.monotonic()
         # Counters for /metrics (never touched on a request's fast path).
         self.evicted = 0
+        self.evicted_for_room = 0
         self.rejected = 0
         self.loaded = 0
         self.routed = 0
@@ -70,9 +74,13 @@ class SessionTable:
 
     # ---- opening and ending ---------------------------------------------------------
     def check_capacity(self) -> None:
-        """Refuse (HTTP 503) a new session when the table is full of active ones."""
+        """Refuse (HTTP 503) a new session when the table is full of active ones.
+
+        Full: first the idle-timeout sweep, then the longest-idle session goes if it has
+        been idle a minute, so a burst of abandoned sessions cannot lock clients out.
+        """
         self.evict_idle()
-        if len(self.sessions) >= self.limits.max_sessions:
+        if len(self.sessions) >= self.limits.max_sessions and not self._make_room():
             self.rejected += 1
             raise MCPError(
                 INVALID_REQUEST,
@@ -93,9 +101,12 @@ class SessionTable:
         self.sessions[session.id] = session  # type: ignore[index]
 
     def close(self, session: ServerSession) -> None:
-        """Stop notifying a session and fail what waits on it (every transport ends one here)."""
+        """Stop notifying a session, fail what waits on it and drop its stream logs (every
+        transport ends one here)."""
         self.hub.forget(session)
         session.close()
+        if self.events is not None and session.id is not None:
+            self.events.forget_session(session.id)
 
     def end(self, session_id: str) -> ServerSession | None:
         session = self.sessions.pop(session_id, None)
@@ -112,10 +123,29 @@ class SessionTable:
             ended = await self.shared.delete_session(session_id) or ended
         return ended
 
-    def evict_idle(self) -> None:
-        """Drop sessions idle past the timeout; checked at most every few seconds."""
+    def _make_room(self) -> bool:
+        """End the longest-idle session without a stream, if idle long enough."""
+        cutoff = time.monotonic() - EVICT_WHEN_FULL_AFTER
+        idle = [s for s in self.sessions.values() if s.stream is None and s.last_active <= cutoff]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda s: s.last_active)
+        self.end(oldest.id)  # type: ignore[arg-type]
+        self.evicted_for_room += 1
+        log.info(
+            "Table full: evicted session %s, idle %.0fs", oldest.id, time.monotonic() - oldest.last_active
+        )
+        return True
+
+    def evict_idle(self, *, force: bool = False) -> None:
+        """Drop sessions idle past the timeout; checked at most every few seconds (or
+        now, `force`, from the server's timer)."""
         now = time.monotonic()
-        if now - self._last_sweep < SWEEP_SECONDS and len(self.sessions) < self.limits.max_sessions:
+        if (
+            not force
+            and now - self._last_sweep < SWEEP_SECONDS
+            and len(self.sessions) < self.limits.max_sessions
+        ):
             return
         self._last_sweep = now
         cutoff = now - self.limits.session_idle_timeout

@@ -42,7 +42,7 @@ class Limits:
 
     max_body_size: int = DEFAULT_MAX_BODY
     max_sessions: int = 10_000
-    session_idle_timeout: float = 3600.0
+    session_idle_timeout: float = 1800.0
     page_size: int | None = None
     mask_errors: bool | None = None  # None: masked unless DEBUG>=1
     sse_retry_ms: int = 1000

@@ -365,10 +365,9 @@ class RedisEventStore(MemoryEventStore):
         self._writer: asyncio.Task[None] | None = None
 
     def open(self, session_id: str | None, *, standalone: bool = False) -> StreamLog:
-        self._evict()
         key = secrets.token_hex(8)
         log_ = RedisStreamLog(key, session_id, standalone=standalone, size=self.events_per_stream, store=self)
-        self._logs[key] = log_
+        self._hold(log_)
         if session_id is not None and not standalone:
             self.enqueue(("open", key, session_id, b""))
         return log_

@@ -81,6 +81,7 @@ class StreamableHTTPServerTransport:
         if self._unhooked:
             self._unhooked = False
             self.lifecycle.hook_signals()
+            self.lifecycle.start_housekeeping()
         if self.shared is not None and not self.shared.ready:
             problem = await self.start_shared()
             if problem is not None:
