@@ -7,7 +7,7 @@ when mounted inside another Starlette or FastAPI application.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -88,7 +88,7 @@ def build_app(
     *,
     mcp_endpoint: Any = None,
     sse_transport: Any = None,
-    custom_routes: list[Any] = (),  # type: ignore[assignment]
+    custom_routes: Sequence[Any] = (),
 ) -> Starlette:
     """The app serving the given endpoints (a Streamable HTTP endpoint, a legacy SSE
     transport, or both), the custom routes and, at DEBUG>=1, the debug pages."""

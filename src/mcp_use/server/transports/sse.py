@@ -1,6 +1,8 @@
 """The legacy HTTP+SSE transport (2024-11-05): `GET /sse` plus `POST /messages/?session_id=`.
 
-Every answer travels on the session's SSE stream; the POST only says 202 Accepted.
+Every answer travels on the session's SSE stream; the POST only says 202 Accepted. The
+inbound-era rule applies here too: a 2026-07-28 request is refused (unsupported version)
+rather than served as if it were legacy.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...protocol import jsonrpc
-from ...protocol.errors import INVALID_REQUEST, MCPError
+from ...protocol.era import MODERN, inbound_era
+from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
+from ...protocol.versions import LEGACY_VERSIONS
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, sse_event
 
@@ -100,6 +104,18 @@ class SSEServerTransport:
 
     async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
         try:
+            if inbound_era(message) is MODERN:
+                # This transport predates 2026-07-28; such a client belongs on Streamable HTTP.
+                await channel.send(
+                    jsonrpc.error(
+                        message["id"],
+                        UNSUPPORTED_PROTOCOL_VERSION,
+                        "The HTTP+SSE transport serves the initialize era only; send 2026-07-28 "
+                        "requests to the Streamable HTTP endpoint",
+                        {"supported": list(LEGACY_VERSIONS)},
+                    )
+                )
+                return
             if message["method"] == "initialize":
                 session, result = self.engine.initialize(message.get("params") or {}, None, channel.send)
                 channel.session = session
