@@ -111,4 +111,5 @@ class ServerCore:
             log.error("Shared state unavailable: %s", exc)
             return f"Service Unavailable: shared state unavailable ({exc})"
         self.hub.relay = state.broadcast
+        state.on_reset = self.sessions.reshare
         return None

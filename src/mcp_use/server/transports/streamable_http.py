@@ -174,7 +174,11 @@ class StreamableHTTPServerTransport:
             return
         session = self.sessions.get(session_id)  # no coroutine on the fast path
         if session is None:
-            session = await self.sessions.find(session_id)
+            try:
+                session = await self.sessions.find(session_id)
+            except MCPError as exc:  # the shared state does not answer: 503, never 404
+                await respond_error(send, 503, exc.code, exc.message, request_id, headers=RETRY_LATER)
+                return
         if session is None:
             await respond_error(
                 send,
@@ -358,7 +362,12 @@ class StreamableHTTPServerTransport:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        if not await self.sessions.delete(session_id):
+        try:
+            existed = await self.sessions.delete(session_id)
+        except MCPError as exc:
+            await respond_error(send, 503, exc.code, exc.message, headers=RETRY_LATER)
+            return
+        if not existed:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         await respond(send, 200)
