@@ -12,6 +12,8 @@ import binascii
 import string
 from typing import Any
 
+from .errors import brief
+
 SENTINEL_PREFIX, SENTINEL_SUFFIX = "=?base64?", "?="
 HEADER_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 HEADER_TYPES = frozenset({"string", "integer", "boolean"})
@@ -50,7 +52,7 @@ def decode_value(value: str) -> str:
         try:
             return base64.b64decode(value[9:-2], validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise ValueError(f"header value {value!r} is not valid base64") from None
+            raise ValueError(f"header value {brief(value)} is not valid base64") from None
     return value
 
 

@@ -28,6 +28,7 @@ from ..protocol.errors import (
     METHOD_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
+    brief,
 )
 from ..protocol.headers import NAMED_METHODS
 from ..protocol.log_levels import LOG_RANK
@@ -195,7 +196,7 @@ class Engine:
             )
         level = meta.get(META_LOG_LEVEL)
         if level is not None and level not in LOG_RANK:
-            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}", http_status=400)
+            raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}", http_status=400)
         return ServerRequest(
             message["id"],
             message["method"],

@@ -13,7 +13,7 @@ import inspect
 import logging
 from typing import Any
 
-from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError
+from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError, brief, clip
 from ..protocol.log_levels import LOG_RANK
 from .context import Context
 from .notifications import Hub
@@ -55,7 +55,7 @@ class FeatureMethods:
             raise MCPError(INVALID_PARAMS, "tools/call: params.name must be a string")
         tool = self.features.tools.get(name)
         if tool is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {clip(name)}")
         arguments = params.get("arguments")
         if arguments is None:
             arguments = {}
@@ -126,7 +126,7 @@ class FeatureMethods:
                     break
         if resource is None or values is None:
             code = INVALID_PARAMS if req.modern else RESOURCE_NOT_FOUND_LEGACY
-            raise MCPError(code, f"Resource not found: {uri}", {"uri": uri})
+            raise MCPError(code, f"Resource not found: {clip(uri)}", {"uri": clip(uri)})
         kwargs = resource.bind(values) if resource.is_template else {}
         if resource.signature.context_param is not None:
             kwargs[resource.signature.context_param] = Context(req, self)
@@ -145,7 +145,7 @@ class FeatureMethods:
             raise MCPError(INVALID_PARAMS, "prompts/get: params.name must be a string")
         prompt = self.features.prompts.get(name)
         if prompt is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name}")
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {clip(name)}")
         arguments = req.params.get("arguments") or {}
         if not isinstance(arguments, dict):
             raise MCPError(INVALID_PARAMS, "prompts/get: params.arguments must be an object")
@@ -202,7 +202,7 @@ class FeatureMethods:
     async def set_level(self, req: ServerRequest) -> dict[str, Any]:
         level = req.params.get("level")
         if level not in LOG_RANK:
-            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}")
+            raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}")
         if req.session is not None:
             req.session.log_level = level
         return {}
@@ -237,7 +237,7 @@ class FeatureMethods:
                 if start < 0 or start > len(items):
                     raise ValueError
             except (ValueError, UnicodeDecodeError):
-                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {cursor!r}") from None
+                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {brief(cursor)}") from None
         if size is None or size <= 0:
             return {key: items[start:] if start else items}
         end = start + size

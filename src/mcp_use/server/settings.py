@@ -48,6 +48,8 @@ class Limits:
     sse_retry_ms: int = 1000
     input_timeout: float | None = 300.0  # a server-to-client request's wait
     tool_timeout: float | None = None  # default for tools without their own `timeout=`
+    max_header_bytes: int = 32 * 1024
+    body_timeout: float = 30.0  # seconds to receive a request body (408 after)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

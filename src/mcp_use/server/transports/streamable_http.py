@@ -24,6 +24,7 @@ from ...protocol.errors import (
     SESSION_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
+    brief,
 )
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
@@ -36,6 +37,7 @@ from .asgi import (
     Send,
     accepts,
     header_map,
+    header_problem,
     read_body,
     respond,
     respond_error,
@@ -87,6 +89,10 @@ class StreamableHTTPServerTransport:
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
+        problem = header_problem(scope["headers"], self.limits.max_header_bytes)
+        if problem is not None:
+            await respond_error(send, problem[0], INVALID_REQUEST, problem[1])
+            return
         headers = header_map(scope)
         refusal = self.guard.check(scope, headers.get("host"), headers.get("origin"))
         if refusal is not None:
@@ -128,7 +134,16 @@ class StreamableHTTPServerTransport:
             return REFUSED
         limit = self.limits.max_body_size
         try:
-            body = await read_body(receive, limit, headers.get("content-length"))
+            async with asyncio.timeout(self.limits.body_timeout):
+                body = await read_body(receive, limit, headers.get("content-length"))
+        except TimeoutError:
+            await respond_error(
+                send,
+                408,
+                INVALID_REQUEST,
+                f"Request Timeout: the body did not arrive within {self.limits.body_timeout:g}s",
+            )
+            return REFUSED
         except BodyTooLarge:
             await respond_error(
                 send, 413, INVALID_REQUEST, f"Payload Too Large: the body exceeds {limit} bytes"
@@ -330,8 +345,8 @@ class StreamableHTTPServerTransport:
                 raise mcp_headers.mismatch("the MCP-Protocol-Version header is required")
             if version_header != body_version:
                 raise mcp_headers.mismatch(
-                    f"MCP-Protocol-Version header {version_header!r} does not match "
-                    f"_meta protocolVersion {body_version!r}"
+                    f"MCP-Protocol-Version header {brief(version_header)} does not match "
+                    f"_meta protocolVersion {brief(body_version)}"
                 )
         req = self.engine.modern_request(message, sink=stream.message, headers=headers)
         if not self.engine.knows(req.method, modern=True):
