@@ -71,6 +71,8 @@ class MCPServer:
         sse_retry_ms: int = 1000,
         input_timeout: float | None = 300.0,
         tool_timeout: float | None = None,
+        max_header_bytes: int = 32 * 1024,
+        body_timeout: float = 30.0,
     ) -> None:
         if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
             from .state.redis import state_from
@@ -90,6 +92,8 @@ class MCPServer:
                 sse_retry_ms,
                 input_timeout,
                 tool_timeout,
+                max_header_bytes,
+                body_timeout,
             ),
             caching=Caching(cache_ttl_ms, cache_scope),
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
