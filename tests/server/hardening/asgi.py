@@ -34,31 +34,36 @@ def messages(response: httpx.Response) -> list[dict[str, Any]]:
     ]
 
 
-async def initialize(http: httpx.AsyncClient, capabilities: dict[str, Any] | None = None) -> str:
-    """Open a legacy session; its id."""
-    response = await http.post(
-        "/mcp",
-        headers={"accept": ACCEPT},
-        json={
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": capabilities or {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
+def initialize_body(request_id: int = 0, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": LEGACY,
+            "capabilities": capabilities or {},
+            "clientInfo": {"name": "t", "version": "1"},
         },
-    )
+    }
+
+
+async def open_session(
+    http: httpx.AsyncClient, url: str = "/mcp", capabilities: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Open a legacy session at `url` (initialize, then initialized); its request headers."""
+    response = await http.post(url, headers={"accept": ACCEPT}, json=initialize_body(0, capabilities))
     assert response.status_code == 200, response.text
-    session_id = response.headers["mcp-session-id"]
+    headers = legacy_headers(response.headers["mcp-session-id"])
     done = await http.post(
-        "/mcp",
-        headers=legacy_headers(session_id),
-        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+        url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
     )
     assert done.status_code == 202
-    return session_id
+    return headers
+
+
+async def initialize(http: httpx.AsyncClient, capabilities: dict[str, Any] | None = None) -> str:
+    """Open a legacy session in process; its id."""
+    return (await open_session(http, "/mcp", capabilities))["mcp-session-id"]
 
 
 def legacy_headers(session_id: str) -> dict[str, str]:

@@ -26,8 +26,8 @@ import pytest
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd, wait_for_port
 from tests.helpers.sse import sse_events
 
-LEGACY = "2025-11-25"
-ACCEPT = "application/json, text/event-stream"
+from .asgi import open_session
+
 SERVER = "tests/server/servers/redis_server.py"
 TIMEOUT = 30.0
 
@@ -111,34 +111,6 @@ def trio(redis: Redis, tmp_path: Path) -> Iterator[list[ServerProcess]]:
             server.stop()
 
 
-async def open_session(client: httpx.AsyncClient, url: str) -> dict[str, str]:
-    init = await client.post(
-        url,
-        headers={"accept": ACCEPT},
-        json={
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {"elicitation": {}},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-    )
-    assert init.status_code == 200, init.text
-    headers = {
-        "mcp-session-id": init.headers["mcp-session-id"],
-        "mcp-protocol-version": LEGACY,
-        "accept": ACCEPT,
-    }
-    done = await client.post(
-        url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
-    )
-    assert done.status_code == 202
-    return headers
-
-
 def call(id_: int, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
@@ -203,10 +175,10 @@ async def elicit_across(
 async def test_stopped_redis_gives_503_and_loses_no_answer(redis: Redis, trio: list[ServerProcess]) -> None:
     a, b, c = (s.url("/mcp") for s in trio)
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        headers = await open_session(client, a)
+        headers = await open_session(client, a, {"elicitation": {}})
         for url in (b, c):  # every process has the session cached
             assert (await client.post(url, headers=headers, json=call(2, "whoami"))).status_code == 200
-        uncached = await open_session(client, a)  # only A holds this one
+        uncached = await open_session(client, a, {"elicitation": {}})  # only A holds this one
         stop = asyncio.Event()
         background = asyncio.create_task(load(client, [a, b, c], headers, stop))
 
@@ -242,7 +214,7 @@ async def test_killed_and_restarted_redis_keeps_sessions_and_answers(
 ) -> None:
     a, b, c = (s.url("/mcp") for s in trio)
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        headers = await open_session(client, a)
+        headers = await open_session(client, a, {"elicitation": {}})
         assert (await client.post(b, headers=headers, json=call(2, "whoami"))).status_code == 200
 
         async def restart_redis() -> None:

@@ -16,7 +16,7 @@ from mcp_use.server.state.memory import MemoryEventStore
 from mcp_use.server.transports.asgi import sse_event
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd
 
-from .asgi import ACCEPT, client, initialize, legacy, legacy_headers
+from .asgi import ACCEPT, client, initialize, initialize_body, legacy, legacy_headers, open_session
 
 SERVER = "tests/server/servers/redis_server.py"  # without REDIS_URL: memory state
 
@@ -31,7 +31,7 @@ def url(tmp_path: Path) -> Iterator[str]:
 
 async def test_a_new_get_stream_replaces_the_open_one(url: str) -> None:
     async with httpx.AsyncClient(timeout=20) as http:
-        session = await initialize_remote(http, url)
+        session = await open_session(http, url)
         get_headers = {**session, "accept": "text/event-stream"}
         async with http.stream("GET", url, headers=get_headers) as first:
             assert first.status_code == 200
@@ -65,29 +65,6 @@ async def test_a_new_get_stream_replaces_the_open_one(url: str) -> None:
                         if b"notifications/resources/updated" in seen:
                             break
                 assert b'"uri":"data://thing"' in seen
-
-
-async def initialize_remote(http: httpx.AsyncClient, url: str) -> dict[str, str]:
-    init = await http.post(
-        url,
-        headers={"accept": ACCEPT},
-        json={
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
-    )
-    assert init.status_code == 200
-    headers = legacy_headers(init.headers["mcp-session-id"])
-    assert (
-        await http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
-    ).status_code == 202
-    return headers
 
 
 def _message(size: int) -> dict[str, object]:
@@ -161,16 +138,7 @@ async def test_a_full_table_evicts_its_longest_idle_session() -> None:
         refused = await http.post(
             "/mcp",
             headers={"accept": ACCEPT},
-            json={
-                "jsonrpc": "2.0",
-                "id": 5,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "1"},
-                },
-            },
+            json=initialize_body(5),
         )
         assert refused.status_code == 503  # all three were active within the minute
         # Time passes: the second session idles 5 minutes, the first 2 minutes.
