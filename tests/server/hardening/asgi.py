@@ -17,6 +17,30 @@ MODERN_META = {
 }
 
 
+def post_scope(headers: list[tuple[bytes, bytes]], method: str = "POST") -> dict[str, Any]:
+    """A raw ASGI scope for the MCP endpoint on 127.0.0.1:8000, for tests that drive the
+    app with their own `receive` (a body that never arrives, arbitrary bytes)."""
+    return {
+        "type": "http",
+        "method": method,
+        "path": "/mcp",
+        "raw_path": b"/mcp",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"content-type", b"application/json"),
+            (b"accept", ACCEPT.encode()),
+            *headers,
+        ],
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+    }
+
+
 def client(server: MCPServer) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=server.app), base_url="http://127.0.0.1", timeout=20.0

@@ -14,7 +14,7 @@ from mcp_use import MCPServer
 from mcp_use.server.runner import bound_address
 from tests.helpers import REPO_ROOT
 
-from .asgi import ACCEPT, MODERN_META, client, initialize, legacy_headers
+from .asgi import ACCEPT, MODERN_META, client, initialize, initialize_body, legacy_headers, post_scope
 
 
 def _server(**options: Any) -> MCPServer:
@@ -94,24 +94,7 @@ async def test_a_body_that_does_not_arrive_gets_408() -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/mcp",
-        "raw_path": b"/mcp",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 5000),
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"content-type", b"application/json"),
-            (b"accept", ACCEPT.encode()),
-        ],
-        "http_version": "1.1",
-        "asgi": {"version": "3.0"},
-    }
+    scope = post_scope([])
     started = time.monotonic()
     await asyncio.wait_for(server.app(scope, receive, send), 10)
     assert time.monotonic() - started < 5
@@ -176,16 +159,7 @@ server.run(transport="stdio")
 def test_stdio_answers_a_last_request_without_newline_at_eof(tmp_path: Any) -> None:
     script = tmp_path / "eof_server.py"
     script.write_text(STDIO_SERVER)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = initialize_body(1)
     call = {
         "jsonrpc": "2.0",
         "id": 2,

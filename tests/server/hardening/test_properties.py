@@ -26,6 +26,8 @@ from mcp_use.server.resources import compile_template
 from mcp_use.server.template_values import unsafe_reason
 from mcp_use.server.transports.asgi import header_problem
 
+from .asgi import post_scope
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
@@ -159,26 +161,7 @@ methods = st.sampled_from([b"POST", b"GET", b"DELETE", b"PUT"])
 def test_the_endpoint_always_answers_with_a_json_rpc_body(
     method: bytes, body: bytes, extra: list[tuple[bytes, bytes]]
 ) -> None:
-    headers = [
-        (b"host", b"127.0.0.1:8000"),
-        (b"content-type", b"application/json"),
-        (b"accept", b"application/json, text/event-stream"),
-        *extra,
-    ]
-    scope = {
-        "type": "http",
-        "method": method.decode(),
-        "path": "/mcp",
-        "raw_path": b"/mcp",
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 5000),
-        "headers": headers,
-        "http_version": "1.1",
-        "asgi": {"version": "3.0"},
-    }
+    scope = post_scope(extra, method.decode())
     sent: list[dict[str, object]] = []
     delivered = False
 
