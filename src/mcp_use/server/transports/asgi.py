@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,7 +47,15 @@ def header_problem(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[int, str
     return None
 
 
-async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
+class BodyTimeout(Exception):
+    pass
+
+
+async def read_body(
+    receive: Receive, limit: int, declared: str | None, timeout: float | None = None
+) -> bytes:
+    """The request body, up to `limit` bytes; `BodyTimeout` when the rest of it takes
+    longer than `timeout` (the usual one-chunk body pays nothing for the bound)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     message = await receive()
@@ -55,8 +64,17 @@ async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes
         if len(body) > limit:
             raise BodyTooLarge
         return body
+    try:
+        async with asyncio.timeout(timeout):
+            return await _rest(receive, limit, body)
+    except TimeoutError:
+        raise BodyTimeout from None
+
+
+async def _rest(receive: Receive, limit: int, body: bytes) -> bytes:
     chunks = [body]
     size = len(body)
+    message: dict[str, Any] = {"more_body": True}
     while message.get("more_body"):
         message = await receive()
         if message["type"] == "http.disconnect":

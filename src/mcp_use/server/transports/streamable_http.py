@@ -31,6 +31,7 @@ from ..http import headers as mcp_headers
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
+    BodyTimeout,
     BodyTooLarge,
     Receive,
     Scope,
@@ -134,9 +135,8 @@ class StreamableHTTPServerTransport:
             return REFUSED
         limit = self.limits.max_body_size
         try:
-            async with asyncio.timeout(self.limits.body_timeout):
-                body = await read_body(receive, limit, headers.get("content-length"))
-        except TimeoutError:
+            body = await read_body(receive, limit, headers.get("content-length"), self.limits.body_timeout)
+        except BodyTimeout:
             await respond_error(
                 send,
                 408,
