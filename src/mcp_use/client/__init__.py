@@ -3,9 +3,12 @@
 from .client import MCPClient
 from .config import HttpServerConfig, ServerConfig, StdioServerConfig
 from .errors import (
+    CapabilityNotAdvertised,
     ClientError,
     ConfigError,
     ConnectError,
+    ConnectionRefused,
+    ConnectTimedOut,
     HTTPStatusError,
     RequestTimedOut,
     ServerDisconnected,
@@ -16,10 +19,13 @@ from .errors import (
 from .session import ClientSession
 
 __all__ = [
+    "CapabilityNotAdvertised",
     "ClientError",
     "ClientSession",
     "ConfigError",
     "ConnectError",
+    "ConnectTimedOut",
+    "ConnectionRefused",
     "HTTPStatusError",
     "HttpServerConfig",
     "MCPClient",

@@ -68,6 +68,7 @@ class Resource:
     signature: schemas.Signature
     pattern: re.Pattern[str] | None = None
     path_checks: bool = True
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -146,6 +147,7 @@ def make_resource(
     meta: dict[str, Any] | None = None,
     size: int | None = None,
     path_checks: bool = True,
+    scopes: list[str] | None = None,
 ) -> Resource:
     signature = schemas.analyse(fn)
     pattern = None
@@ -172,6 +174,7 @@ def make_resource(
         signature=signature,
         pattern=pattern,
         path_checks=path_checks,
+        scopes=tuple(scopes or ()),
     )
 
 

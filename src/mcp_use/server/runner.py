@@ -79,6 +79,31 @@ def configure_from_env(core: ServerCore) -> None:
     configure_logging(level or None, core.settings.debug_level)
 
 
+def warn_if_open(core: ServerCore, host: str | None) -> None:
+    """Anyone who reaches a non-loopback address can call every tool of a server without auth=;
+    and a protected server that does not know its own URL trusts the Host header for it."""
+    from .http.security import is_loopback
+
+    if not host or is_loopback(host):
+        return
+    name = core.settings.identity.name
+    guard = core.authenticator
+    if guard is None:
+        log.warning(
+            "%s serves HTTP on %s without auth=: anyone who can reach it can call every tool. "
+            "Pass MCPServer(auth=JWTVerifier(...)) or bind 127.0.0.1.",
+            name,
+            host,
+        )
+    elif guard.audiences is None:
+        log.warning(
+            "%s: neither resource_url= nor the verifier's audience is set, so a token's audience "
+            "is checked against the URL each request names (its Host header). Set resource_url "
+            "to this server's public URL.",
+            name,
+        )
+
+
 def transport_kind(transport: str) -> str:
     """`stdio`, `http` or `sse` for a `run(transport=...)` name."""
     kind = TRANSPORTS.get(transport)
@@ -117,6 +142,7 @@ def run(
         _warn_unshared(core, workers)
     core.sealer.warn_if_generated(workers)
     core.guard.bind(host)
+    warn_if_open(core, host)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

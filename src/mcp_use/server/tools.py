@@ -76,6 +76,7 @@ class Tool:
     is_async: bool
     run_in_thread: bool
     timeout: float | None = None  # seconds; None: the server's `tool_timeout`
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -170,6 +171,7 @@ def make_tool(
     structured_output: bool | None = None,
     run_in_thread: bool = False,
     timeout: float | None = None,
+    scopes: list[str] | None = None,
 ) -> Tool:
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
@@ -206,6 +208,7 @@ def make_tool(
         is_async=is_async,
         run_in_thread=run_in_thread,
         timeout=timeout,
+        scopes=tuple(scopes or ()),
     )
 
 

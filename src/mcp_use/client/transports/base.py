@@ -4,6 +4,9 @@ A transport never interprets a message beyond finding its id. The session binds 
 `Receiver`: `feed()` gets every message from the server, `fail()` settles one request
 the transport knows cannot be answered (an HTTP error, a broken stream), `closed()`
 says the whole connection is gone so every pending call fails at once.
+
+The session asks a transport only what it declares here (`uses_headers`,
+`modern_capable`, `call`, `cancel`, `on_initialized`), never which class it is.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ class Receiver(Protocol):
     def closed(self, error: MCPError) -> None: ...
 
 
-class Transport(abc.ABC):
+class ClientTransport(abc.ABC):
     """One connection to one server."""
 
-    #: HTTP transports send `Mcp-*` headers; stdio has none.
+    #: HTTP transports send `Mcp-*` headers, and on 2026-07-28 one response stream per
+    #: request (closing it is the cancellation); stdio has neither.
     uses_headers = False
+    #: False for a transport that can only carry the handshake era (legacy HTTP+SSE).
+    modern_capable = True
 
     def __init__(self, server: str) -> None:
         self.server = server
@@ -45,6 +51,15 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
         """Send one message; a request's answer arrives later through the receiver."""
+
+    async def call(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
+        """Send a request the caller is about to wait for; its answer still goes to the receiver.
+
+        A transport that can carry the whole exchange in the caller's task (an HTTP POST
+        and its answer) overrides this and saves a task per call; the caller's deadline
+        and cancellation then reach the exchange directly.
+        """
+        await self.send(message, headers)
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -33,7 +33,11 @@ class StandaloneStreams:
         self.stopping = core.lifecycle.stopping
         self._open_streams: dict[str, asyncio.Event] = {}  # session id -> ends its GET stream
 
-    async def get(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+    async def get(
+        self, receive: Receive, send: Send, headers: dict[str, str], principal: str | None = None
+    ) -> None:
+        """`principal`: whose token the GET carries, on a protected server (a session is
+        served only to the principal that opened it)."""
         if is_modern(headers.get("mcp-protocol-version")):
             await respond_error(
                 send,
@@ -53,7 +57,7 @@ class StandaloneStreams:
             await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
         try:
-            session = await self.sessions.find(session_id)
+            session = await self.sessions.find(session_id, principal)
         except MCPError as exc:  # the shared state does not answer: 503, never 404
             await respond_error(send, 503, exc.code, exc.message, headers=[(b"retry-after", b"5")])
             return
