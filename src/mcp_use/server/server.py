@@ -88,16 +88,8 @@ class MCPServer:
         self.settings = ServerSettings(
             identity=Identity(name, version, instructions, info, capabilities or {}),
             limits=Limits(
-                max_body_size,
-                max_sessions,
-                session_idle_timeout,
-                page_size,
-                mask_errors,
-                sse_retry_ms,
-                input_timeout,
-                tool_timeout,
-                max_header_bytes,
-                body_timeout,
+                *(max_body_size, max_sessions, session_idle_timeout, page_size, mask_errors),
+                *(sse_retry_ms, input_timeout, tool_timeout, max_header_bytes, body_timeout),
             ),
             caching=Caching(cache_ttl_ms, cache_scope),
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
