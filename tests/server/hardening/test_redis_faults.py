@@ -10,7 +10,6 @@ sessions come back, and stale pooled connections are replaced before use.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 import subprocess
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd, wait_for_port
+from tests.helpers.redis import redis_command
 from tests.helpers.sse import sse_events
 
 from .asgi import open_session
@@ -36,27 +36,13 @@ class Redis:
     """A redis-server we stop, continue, kill and restart on the same port."""
 
     def __init__(self, tmp: Path) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None, "redis-server is required for these tests"
-        self.binary = binary
         self.port = free_port()
         self.tmp = tmp
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        cmd = [
-            self.binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.proc = subprocess.Popen([*cmd, "--dir", str(self.tmp)], stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(redis_command(self.port, self.tmp), stdout=subprocess.DEVNULL)
         wait_for_port("127.0.0.1", self.port, timeout=10)
 
     def signal(self, sig: int) -> None:
