@@ -6,6 +6,9 @@ mcp-use list <config-or-url>
 mcp-use call <config-or-url> <tool> key=value ...
 mcp-use login <config-or-url> [server] [--no-browser]
 mcp-use logout [<config-or-url> [server]]
+mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
+mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
+mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
 """
 
 from __future__ import annotations
@@ -170,12 +173,56 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return _client_command("logout_command", args.target, args.server)
 
 
+def proxy_target(args: argparse.Namespace) -> Any:
+    """The entry `mcp-use proxy` serves: a command after `--`, a URL, or a config file."""
+    from .client import config as cfg
+    from .client.errors import ConfigError
+    from .server.proxy_target import target_entry
+
+    if args.command_line:
+        if args.target is not None:
+            raise CLIError("give either CONFIG [SERVER] or -- COMMAND ARGS..., not both")
+        return {"command": args.command_line[0], "args": args.command_line[1:]}
+    if args.target is None:
+        raise CLIError("mcp-use proxy needs CONFIG [SERVER], a URL, or -- COMMAND ARGS...")
+    try:
+        if args.target.startswith(("http://", "https://")):
+            return target_entry(args.target)
+        return target_entry(cfg.load_file(args.target), args.server)
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from .server.server import MCPServer
+
+    front = MCPServer.as_proxy(proxy_target(args), name=args.name)
+    front.run(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from . import inspect_command
+
+    try:
+        target = inspect_command.resolve(args.target, args.server, args.command_line)
+    except inspect_command.InspectTargetError as exc:
+        raise CLIError(str(exc)) from None
+    from .server.ports import ensure_port_free
+
+    ensure_port_free("127.0.0.1", args.port)
+    inspect_command.serve(target, args.port, args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call,login,logout}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{run,dev,list,call,login,logout,inspect,proxy}"
+    )
 
     run = sub.add_parser(
         "run", help="run a server from a Python file", description="Run an MCPServer from a file."
@@ -231,12 +278,47 @@ def build_parser() -> argparse.ArgumentParser:
     logout.add_argument("target", nargs="?", help="a config.json path or a server URL")
     logout.add_argument("server", nargs="?", help="one server of the config")
     logout.set_defaults(func=cmd_logout)
+
+    inspect_ = sub.add_parser(
+        "inspect",
+        help="open the inspector on any server: a URL, a config entry, or -- COMMAND ARGS",
+        description="Serve the web inspector on 127.0.0.1, pointed at an HTTP or stdio MCP server.",
+    )
+    inspect_.add_argument("target", nargs="?", help="a server URL or a config.json path")
+    inspect_.add_argument("server", nargs="?", help="the config entry (when the file has several)")
+    inspect_.add_argument("--port", "-p", type=int, default=6274, help="inspector port (default: 6274)")
+    inspect_.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    inspect_.set_defaults(func=cmd_inspect, command_line=[])
+
+    proxy = sub.add_parser(
+        "proxy",
+        help="serve another MCP server through this one: mcp-use proxy CONFIG [SERVER] | -- COMMAND ARGS...",
+        description="Serve a stdio command, a config entry or a URL over any transport.",
+    )
+    proxy.add_argument("target", nargs="?", help="a config.json path or a server URL")
+    proxy.add_argument("server", nargs="?", help="the config entry to serve (when it has several)")
+    proxy.add_argument("--transport", "-t", choices=TRANSPORT_CHOICES, default="http", help="default: http")
+    proxy.add_argument("--host", default="127.0.0.1", help="HTTP host (default: 127.0.0.1)")
+    proxy.add_argument("--port", "-p", type=int, default=8000, help="HTTP port (default: 8000)")
+    proxy.add_argument("--name", default="mcp-use-proxy", help="the proxy's server name")
+    proxy.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    proxy.set_defaults(func=cmd_proxy, command_line=[])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_line: list[str] = []
+    if argv[:1] in (["proxy"], ["inspect"]) and "--" in argv:
+        # `mcp-use proxy|inspect [options] -- npx server --flag`: everything after `--` is the command.
+        cut = argv.index("--")
+        argv, command_line = argv[:cut], argv[cut + 1 :]
+        if not command_line:
+            parser.error(f"{argv[0]}: nothing after --; give COMMAND ARGS...")
     args = parser.parse_args(argv)
+    if command_line:
+        args.command_line = command_line
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:

@@ -6,8 +6,17 @@ engine, the session table, the lifecycle. Transports (`transports/`) and the HTT
 """
 
 from .context import Context, ElicitationResult
+from .middleware import Middleware, MiddlewareContext
 from .router import MCPRouter
 from .server import MCPServer
 from .tools import ToolError
 
-__all__ = ["Context", "ElicitationResult", "MCPRouter", "MCPServer", "ToolError"]
+__all__ = [
+    "Context",
+    "ElicitationResult",
+    "MCPRouter",
+    "MCPServer",
+    "Middleware",
+    "MiddlewareContext",
+    "ToolError",
+]

@@ -7,8 +7,9 @@ with a response dict. Every protocol method is implemented here once (`initializ
 Nothing here knows about HTTP or stdio.
 
 Seams for what plugs in next: `dispatch` is the one table per era (a `tasks/*` method
-is one more entry); `handle` is the one place a request passes, where MCP-level
-middleware and an authorization decision go (today: no extra layer, no extra cost).
+is one more entry); `handle` is the one place a request passes. MCP-level middleware
+(`middleware.py`) and layers (a mounted server, a proxy) are composed into those tables
+by `use` / `add_layer`, so with none installed a request costs nothing extra.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from .methods import FeatureMethods
 from .notifications import Hub, Listener
 from .registry import Features
 from .request import ServerRequest
+from .request_log import queue_line
 from .session import MessageSink, ServerSession
 from .settings import ServerSettings
 from .state import bus
@@ -57,6 +59,7 @@ log = logging.getLogger("mcp_use.server")
 request_log = logging.getLogger("mcp_use.server.requests")
 
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
+Layer = Callable[[str, Handler, bool], Handler]
 CACHEABLE = frozenset(
     {
         "tools/list",
@@ -113,6 +116,39 @@ class Engine:
         self.modern_handlers: dict[str, Handler] = {**common, "server/discover": self._discover}
         # Answered by the transport holding a stream open, negotiated here (`listen`).
         self.streaming_methods = frozenset({"subscriptions/listen"})
+        self.middleware: list[Any] = []
+        self.layers: list[Layer] = []
+        self._bare: tuple[dict[str, Handler], dict[str, Handler]] | None = None
+        self._initialize_chain: Any = None
+        self._notification_chain: Any = None
+
+    # ---- middleware and layers ----------------------------------------------------------
+    def use(self, middleware: Any) -> None:
+        """Add MCP-level middleware (outermost last added runs innermost)."""
+        self.middleware.append(middleware)
+        self._compose()
+
+    def add_layer(self, layer: Layer) -> None:
+        """Wrap every handler: `layer(method, handler, modern)` returns the handler to use.
+        Layers sit under the middleware, so middleware sees what the client sent."""
+        self.layers.append(layer)
+        self._compose()
+
+    def _compose(self) -> None:
+        from .middleware import hooks_for, wrap_handler
+
+        if self._bare is None:
+            self._bare = (dict(self.legacy_handlers), dict(self.modern_handlers))
+        for table, bare, modern in (
+            (self.legacy_handlers, self._bare[0], False),
+            (self.modern_handlers, self._bare[1], True),
+        ):
+            for method, handler in bare.items():
+                for layer in self.layers:
+                    handler = layer(method, handler, modern)
+                table[method] = wrap_handler(method, handler, self.middleware)
+        self._initialize_chain = hooks_for(self.middleware, "initialize") or None
+        self._notification_chain = hooks_for(self.middleware, "notification", request=False) or None
 
     # ---- identity -------------------------------------------------------------------
     def capabilities(self) -> dict[str, Any]:
@@ -129,11 +165,22 @@ class Engine:
             caps.update(self.identity.extra_capabilities)
         return caps
 
-    def initialize(
+    async def initialize(
         self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None = None
     ) -> tuple[ServerSession, dict[str, Any]]:
         """Answer a legacy `initialize`: the session it opens (notified from now on, on
         `stream` when the transport has a standalone channel) and the result to send."""
+        if self._initialize_chain is None:
+            return self._initialize(params, session_id, stream)
+        from .middleware import run_initialize
+
+        return await run_initialize(
+            self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream)
+        )
+
+    def _initialize(
+        self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None
+    ) -> tuple[ServerSession, dict[str, Any]]:
         requested = params.get("protocolVersion")
         if not isinstance(requested, str):
             raise MCPError(INVALID_PARAMS, "initialize: protocolVersion is required")
@@ -268,17 +315,16 @@ class Engine:
         return response
 
     def _log_request(self, req: ServerRequest, status: str, started: float) -> None:
+        """Queue the request's line (`request_log.py` formats and writes it off the hot path)."""
         field = NAMED_METHODS.get(req.method)
         name = req.params.get(field) or "" if field else ""
         session = req.session.id[:8] if req.session is not None and req.session.id else "-"
-        era = "modern" if req.modern else "legacy"
-        request_log.info(
-            "%s %s %s session=%s era=%s %.1fms",
+        queue_line(
             req.method,
             name,
             status,
             session,
-            era,
+            "modern" if req.modern else "legacy",
             (time.perf_counter() - started) * 1000,
         )
 
@@ -366,6 +412,14 @@ class Engine:
 
     # ---- client notifications (legacy era) ----------------------------------------------
     async def notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
+        if self._notification_chain is not None:
+            from .middleware import run_notification
+
+            await run_notification(self._notification_chain, message, session, self._notification)
+            return
+        await self._notification(message, session)
+
+    async def _notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
         method = message["method"]
         params = message.get("params") or {}
         if method == "notifications/initialized":

@@ -77,10 +77,10 @@ class FeatureMethods:
         except MCPError:
             raise
         except Exception as exc:
+            # the server log always has the traceback; the answer has the text only when allowed
+            log.exception("Tool %s failed (request id %r)", name, req.id)
             if self.masks_errors():
-                log.exception("Tool %s failed", name)
                 return error_result(f"Error executing tool {name}")
-            log.debug("Tool %s failed", name, exc_info=True)
             return error_result(f"Error executing tool {name}: {exc}")
         return tool.to_result(value)
 

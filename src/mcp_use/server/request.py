@@ -39,6 +39,7 @@ class ServerRequest:
         "round",
         "session",
         "sink",
+        "transport",
         "version",
     )
 
@@ -74,3 +75,4 @@ class ServerRequest:
         self.headers = headers
         self.client_address: Any = None  # (host, port) of the peer, on HTTP
         self.access_token: Any = None  # the verified `AccessToken`, on a protected server
+        self.transport: str | None = None  # "stdio", "streamable-http", "sse", "memory"

@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .request_log import BatchingStreamHandler, LineFormatter, requests
+
 if TYPE_CHECKING:
     from .core import ServerCore
 
@@ -46,8 +48,9 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
         return True
     if logging.getLogger().handlers or package.handlers:
         return False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler = BatchingStreamHandler(sys.stderr)
+    requests.batching.append(handler)  # request lines reach stderr in one write per batch
+    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     package.addHandler(handler)
     package.propagate = False
     if level:
@@ -163,6 +166,9 @@ def run(
         options.setdefault("loop", "uvloop")
     except ImportError:
         pass
+    from .ports import ensure_port_free
+
+    ensure_port_free(host, port)  # a busy port is one clear line, before "serving MCP at"
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     path = settings.paths.mcp if kind == "http" else settings.paths.sse
     log.info("%s serving MCP at %s", settings.identity.name, bound_address(host, port, path))
@@ -182,7 +188,13 @@ def run(
             options.setdefault("factory", True)  # `server.streamable_http_app` / `server.sse_app`
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
-    uvicorn.Server(uvicorn.Config(app(), **options)).run()
+    try:
+        uvicorn.Server(uvicorn.Config(app(), **options)).run()
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully, then re-raised the SIGINT for its caller: for
+        # `python server.py` that is a traceback and exit 130 after a clean stop. Ctrl-C
+        # is how a user stops a server: exit quietly.
+        log.info("%s stopped", settings.identity.name)
 
 
 SECRET_ENV = "MCP_USE_STATE_SECRET"
@@ -211,6 +223,13 @@ def _preflight(core: ServerCore) -> None:
 
     try:
         asyncio.run(core.state.preflight(core.settings.identity.name, core.sealer))
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "redis":
+            raise
+        # One line with the fix, not a connection error: the extra is not installed.
+        raise SystemExit(
+            "mcp_use: RedisState needs the redis client, which is not installed: pip install 'mcp-use[redis]'"
+        ) from None
     except StateConflict as exc:
         log.error("%s", exc)
         raise SystemExit(str(exc)) from None

@@ -75,6 +75,12 @@ class MCPApp(Starlette):
         self._mcp_path = mcp_path
         self._mcp_endpoint = mcp_endpoint
 
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        from .cors_check import check_cors_middleware
+
+        check_cors_middleware(middleware_class, kwargs)
+        super().add_middleware(middleware_class, *args, **kwargs)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._mcp_endpoint is not None and not self.user_middleware and scope["type"] == "http":
             path = scope["path"]
@@ -132,5 +138,9 @@ def build_app(
     if settings.debug:
         from .debug import debug_routes
 
-        routes.extend(debug_routes(core))
+        routes.extend(debug_routes(core, sse_only=endpoint is None))
+    else:
+        from .debug_hint import debug_off_routes
+
+        routes.extend(debug_off_routes(core))
     return MCPApp(routes=routes, mcp_path=paths.mcp if endpoint is not None else None, mcp_endpoint=endpoint)
