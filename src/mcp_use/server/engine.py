@@ -39,7 +39,8 @@ from .context import Context
 from .mrtr import InputRequired, RoundState
 from .request import ServerRequest, Sink
 from .session import LOG_RANK, ServerSession
-from .tools import ToolError, error_result
+from .tasks import TaskHandlers, TaskSettings
+from .tools import Tool, ToolError, error_result
 
 if TYPE_CHECKING:
     from .server import MCPServer
@@ -82,6 +83,9 @@ class Engine:
             "resources/unsubscribe": self._unsubscribe,
         }
         self.modern_handlers: dict[str, Handler] = {**common, "server/discover": self._discover}
+        self.tasks = TaskHandlers(getattr(server, "task_settings", None) or TaskSettings(), server.state)
+        self.legacy_handlers.update(self.tasks.methods(modern=False))
+        self.modern_handlers.update(self.tasks.methods(modern=True))
 
     # ---- identity -------------------------------------------------------------------
     def capabilities(self, *, modern: bool) -> dict[str, Any]:
@@ -94,6 +98,7 @@ class Engine:
         }
         if server._completion is not None:
             caps["completions"] = {}
+        self.tasks.advertise(caps, modern=modern)
         if server.extra_capabilities:
             caps.update(server.extra_capabilities)
         return caps
@@ -350,6 +355,12 @@ class Engine:
             return error_result(str(exc))
         if tool.context_param is not None:
             kwargs[tool.context_param] = Context(req, self.server)
+        if tool.task:
+            return await self.tasks.call(req, tool, kwargs, lambda kw: self._run_tool(tool, kw))
+        return await self._run_tool(tool, kwargs)
+
+    async def _run_tool(self, tool: Tool, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
         try:
             value = await tool.run(kwargs)
         except ToolError as exc:
@@ -358,10 +369,10 @@ class Engine:
             raise
         except Exception as exc:
             if self.server.mask_errors:
-                log.exception("Tool %s failed", name)
-                return error_result(f"Error executing tool {name}")
-            log.debug("Tool %s failed", name, exc_info=True)
-            return error_result(f"Error executing tool {name}: {exc}")
+                log.exception("Tool %s failed", tool.name)
+                return error_result(f"Error executing tool {tool.name}")
+            log.debug("Tool %s failed", tool.name, exc_info=True)
+            return error_result(f"Error executing tool {tool.name}: {exc}")
         return tool.to_result(value)
 
     # ---- resources ------------------------------------------------------------------

@@ -38,6 +38,8 @@ class ServerRequest:
         "round",
         "session",
         "sink",
+        "start_task",
+        "task",
         "version",
     )
 
@@ -71,3 +73,7 @@ class ServerRequest:
         self.round: RoundState | None = None
         self.close_stream: Callable[[], Awaitable[None]] | None = None
         self.headers = headers
+        # Set while this call runs as a task (a `tasks.LiveTask`), or may become one
+        # (`task_start="manual"`: what `ctx.start_task()` awaits).
+        self.task: Any = None
+        self.start_task: Callable[[], Awaitable[None]] | None = None

@@ -72,6 +72,7 @@ class MCPServer:
         max_sessions: int = 10_000,
         session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
+        tasks: Any = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -109,6 +110,7 @@ class MCPServer:
         self.max_body_size = max_body_size
         self.extra_capabilities = capabilities or {}
         self.sse_retry_ms = sse_retry_ms
+        self.task_settings = tasks  # a `TaskSettings`, or None for the defaults
         self.max_sessions = max_sessions
         self.session_idle_timeout = session_idle_timeout
         if event_store is None:
@@ -127,6 +129,7 @@ class MCPServer:
         self._notification_handlers: dict[str, Callable[..., Any]] = {}
         self._hub = Hub()
         self._engine = Engine(self)
+        self._engine.tasks.listeners = self._hub.task_status
         self._running = False
         self._background: set[asyncio.Task[Any]] = set()
         self._http: Any = None

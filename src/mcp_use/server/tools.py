@@ -74,6 +74,8 @@ class Tool:
     context_param: str | None
     is_async: bool
     run_in_thread: bool
+    task: bool | str = False  # False, True (the client may take a task) or "required"
+    task_start: str = "auto"  # "manual": the task starts when the function awaits ctx.start_task()
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,8 @@ class Tool:
             wire["icons"] = self.icons
         if self.meta:
             wire["_meta"] = self.meta
+        if self.task:
+            wire["execution"] = {"taskSupport": "required" if self.task == "required" else "optional"}
         self.wire = wire
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -172,9 +176,14 @@ def make_tool(
     output_schema: dict[str, Any] | bool | None = None,
     structured_output: bool | None = None,
     run_in_thread: bool = False,
+    task: bool | str = False,
+    task_start: str = "auto",
 ) -> Tool:
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
+    task = _task_option(task, task_start, is_async, name or fn.__name__)
+    if task and not is_async:
+        run_in_thread = True  # a task's body must not block the loop answering tasks/get
     if input_schema is None:
         signature = schemas.analyse(fn)
         schema = signature.input_schema
@@ -207,7 +216,23 @@ def make_tool(
         context_param=context_param,
         is_async=is_async,
         run_in_thread=run_in_thread,
+        task=task,
+        task_start=task_start,
     )
+
+
+def _task_option(task: Any, task_start: str, is_async: bool, name: str) -> bool | str:
+    if task == "optional":
+        task = True
+    if task not in (False, True, "required"):
+        raise ValueError(f"tool {name!r}: task must be True, False or 'required', not {task!r}")
+    if task_start not in ("auto", "manual"):
+        raise ValueError(f"tool {name!r}: task_start must be 'auto' or 'manual', not {task_start!r}")
+    if task_start == "manual" and not (task and is_async):
+        raise ValueError(
+            f"tool {name!r}: task_start='manual' needs task=True or 'required' and an async function"
+        )
+    return task  # type: ignore[no-any-return]
 
 
 __all__ = ["MCPError", "Tool", "ToolError", "make_tool"]

@@ -10,6 +10,8 @@ What lives here (keys under `prefix`):
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
+- `{p}:t:{id}` task records (see `redis_tasks.py`); a record's owner is alive while its
+  `{p}:proc:{token}` key is.
 - pub/sub: `{p}:all` (every process: cancellations, session ends, list changes,
   resource updates, session field changes) and `{p}:p:{token}` (one process: the client's
   answer to a server-to-client request; the request id carries the waiting process's token).
@@ -89,6 +91,10 @@ class RedisState:
         self._touched: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.events = RedisEventStore(self)
+        from .redis_tasks import RedisTaskStore
+
+        self.tasks = RedisTaskStore(self)
+        self.on_task: OnMessage | None = None  # the task runner: cancellations and answers for our tasks
 
     # ---- start-up -------------------------------------------------------------------
     async def start(self, server: MCPServer, on_message: OnMessage) -> None:
@@ -219,10 +225,11 @@ class RedisState:
                 await asyncio.sleep(1.0)
 
     def _dispatch(self, data: dict[str, Any]) -> None:
-        if self._on_message is None:
+        handler = self.on_task if data.get("t") == "task" else self._on_message
+        if handler is None:
             return
         try:
-            outcome = self._on_message(data)
+            outcome = handler(data)
         except Exception:
             log.exception("Shared state: handling %s failed", data.get("t"))
             return

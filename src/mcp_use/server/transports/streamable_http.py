@@ -641,6 +641,9 @@ class StreamableHTTPTransport:
         uris = requested.get("resourceSubscriptions")
         if isinstance(uris, list) and "resources" in caps:
             agreed["resourceSubscriptions"] = [u for u in uris if isinstance(u, str)]
+        task_ids = requested.get("taskIds")
+        if isinstance(task_ids, list):  # SEP-2663: notifications/tasks for these tasks
+            agreed["taskIds"] = [t for t in task_ids if isinstance(t, str)]
         stream = ResponseStream(send)
         lock = asyncio.Lock()
 

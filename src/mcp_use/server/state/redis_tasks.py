@@ -1,0 +1,60 @@
+"""Task records on Redis, so any process answers `tasks/get` for any task.
+
+Keys (under the `RedisState` prefix): `{p}:t:{id}` one record as JSON, expiring with
+its TTL. A record names its owner process; `{p}:proc:{owner}` is that process's
+heartbeat key (refreshed by `RedisState`), so its absence means the owner died.
+Cancellations and input answers for a task run elsewhere travel to the owner on its
+own channel `{p}:p:{owner}` as `{"t": "task", ...}` messages.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..tasks.records import TaskRecord
+
+if TYPE_CHECKING:
+    from .redis import RedisState
+
+
+class RedisTaskStore:
+    def __init__(self, state: RedisState) -> None:
+        self.state = state
+
+    @property
+    def token(self) -> str:
+        return self.state.token
+
+    async def save(self, record: TaskRecord) -> None:
+        ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
+        await self.state.client.set(self._key(record.id), orjson.dumps(record.to_dict()), px=ttl_ms)
+
+    async def get(self, task_id: str) -> TaskRecord | None:
+        raw = await self.state.client.get(self._key(task_id))
+        return TaskRecord.from_dict(orjson.loads(raw)) if raw else None
+
+    async def list(self, scope: str) -> list[TaskRecord]:
+        client = self.state.client
+        keys = [k async for k in client.scan_iter(match=self._key("*"), count=500)]
+        records = []
+        for raw in await client.mget(keys) if keys else []:
+            if raw:
+                record = TaskRecord.from_dict(orjson.loads(raw))
+                if record.scope == scope:
+                    records.append(record)
+        return sorted(records, key=lambda r: r.created)
+
+    async def alive(self, owner: str) -> bool:
+        if owner == self.state.token:
+            return True
+        return bool(await self.state.client.exists(self.state._k("proc", owner)))
+
+    async def signal(self, owner: str, message: dict[str, Any]) -> None:
+        data = {**message, "t": "task", "o": self.state.token}
+        await self.state.client.publish(self.state._k("p", owner), orjson.dumps(data))
+
+    def _key(self, task_id: str) -> str:
+        return self.state._k("t", task_id)
