@@ -631,7 +631,9 @@ async def greet(name: str):
     return f"Hello, {name}!"
 
 
-@server.tool(name="slow_compute", description="Sleeps `seconds`, then answers (may run as a task).", task=True)
+@server.tool(
+    name="slow_compute", description="Sleeps `seconds`, then answers (may run as a task).", task=True
+)
 async def slow_compute(ctx: Context, seconds: float = 1, label: str = ""):
     await ctx.report_progress(0, seconds, f"computing {label}".strip())
     await asyncio.sleep(seconds)
