@@ -173,7 +173,13 @@ class TaskHandlers:
 
     # ---- 2025-11-25 -----------------------------------------------------------------
     async def _legacy_get(self, req: ServerRequest) -> dict[str, Any]:
-        return (await self._record(req, "tasks/get")).legacy_wire()
+        record = await self._record(req, "tasks/get")
+        live = self.runner.live.get(record.id)
+        if live is not None and live.session is not None:
+            live.polled = True
+            if live.session.stream is not None:
+                self._relay_input(live, live.session, live.session.stream)
+        return record.legacy_wire()
 
     async def _legacy_list(self, req: ServerRequest) -> dict[str, Any]:
         return {"tasks": [r.legacy_wire() for r in await self.runner.list(_scope(req))]}
@@ -188,30 +194,37 @@ class TaskHandlers:
     async def _legacy_result(self, req: ServerRequest) -> dict[str, Any]:
         """Wait for the end; meanwhile carry the task's input requests to the client."""
         record = await self._record(req, "tasks/result")
-        relays: set[asyncio.Task[None]] = set()
-        sent: set[str] = set()
-        try:
-            while not record.terminal:
-                live = self.runner.live.get(record.id)
-                if live is None:  # runs in another process: poll the store
-                    await asyncio.sleep(record.poll_ms / 1000)
-                    record = await self.runner.get(record.id, record.scope)
-                    continue
-                changed = live.changed
-                for key, request in list(record.input_requests.items()):
-                    if key not in sent and req.session is not None:
-                        sent.add(key)
-                        relays.add(asyncio.ensure_future(self._relay(req, record, key, request)))
-                await changed.wait()
-                record = live.record
-        finally:
-            for relay in relays:
-                relay.cancel()
+        while not record.terminal:
+            live = self.runner.live.get(record.id)
+            if live is None:  # runs in another process: poll the store
+                await asyncio.sleep(record.poll_ms / 1000)
+                record = await self.runner.get(record.id, record.scope)
+                continue
+            changed = live.changed
+            if req.session is not None:
+                self._relay_input(live, req.session, req.sink)
+            await changed.wait()
+            record = live.record
         return _final(record)
 
-    async def _relay(self, req: ServerRequest, record: TaskRecord, key: str, request: dict[str, Any]) -> None:
+    def _relay_input(self, live: LiveTask, session: Any, sink: Any) -> None:
+        """Send the task's new input requests to the client as server-to-client requests
+        (tagged with the task), on `sink`: the `tasks/result` stream or the session's own
+        stream; the answers go to the task as `tasks/update` answers would."""
+        record = live.record
+        for key, request in list(record.input_requests.items()):
+            if key in live.relayed:
+                continue
+            live.relayed.add(key)
+            relay = asyncio.ensure_future(self._relay(session, sink, record, key, request))
+            live.relays.add(relay)
+            relay.add_done_callback(live.relays.discard)
+
+    async def _relay(
+        self, session: Any, sink: Any, record: TaskRecord, key: str, request: dict[str, Any]
+    ) -> None:
         params = {**request.get("params", {}), "_meta": {RELATED_TASK_META: {"taskId": record.id}}}
-        answer = await req.session.requests().request(req.sink, request["method"], params, timeout=None)  # type: ignore[union-attr]
+        answer = await session.requests().request(sink, request["method"], params, timeout=None)
         await self.runner.update(record, {key: answer})
 
     # ---- status notifications -------------------------------------------------------
@@ -221,9 +234,15 @@ class TaskHandlers:
             if self.listeners is not None:
                 await self.listeners(record.id, record.modern_wire(detailed=True))
         elif live.session is not None:
-            await live.session.notify(
-                jsonrpc.notification("notifications/tasks/status", record.legacy_wire())
-            )
+            session = live.session
+            await session.notify(jsonrpc.notification("notifications/tasks/status", record.legacy_wire()))
+            if record.terminal:
+                for relay in list(live.relays):
+                    relay.cancel()
+            elif session.stream is not None and live.polled:
+                # A client that listens (and knows this task: it polled it) needs no
+                # tasks/result call to see the task's input requests.
+                self._relay_input(live, session, session.stream)
 
 
 def _final(record: TaskRecord) -> dict[str, Any]:

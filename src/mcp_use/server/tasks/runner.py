@@ -50,6 +50,10 @@ class LiveTask:
         self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.counter = 0
         self.changed = asyncio.Event()  # set on every change, for `tasks/result` waiters
+        # 2025-11-25: input requests already sent to the client, and the sends in flight.
+        self.relayed: set[str] = set()
+        self.relays: set[asyncio.Future[None]] = set()
+        self.polled = False  # the client has asked about it, so it knows the id
 
     @property
     def id(self) -> str:
@@ -146,6 +150,8 @@ class TaskRunner:
                 "message": f"Task result too large to keep: {size} bytes (limit {limit})",
             }
             return
+        if record.modern:  # inlined in tasks/get as the 2026-07-28 result it would have been
+            result = {**result, "resultType": "complete"}
         record.move(COMPLETED)
         record.result = result
 
