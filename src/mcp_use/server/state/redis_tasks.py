@@ -10,19 +10,22 @@ own channel `{p}:p:{owner}` as `{"t": "task", ...}` messages.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..tasks.records import TaskRecord
-
 if TYPE_CHECKING:
+    from ..tasks.records import TaskRecord
     from .redis import RedisState
 
 
 class RedisTaskStore:
     def __init__(self, state: RedisState) -> None:
         self.state = state
+        # How a stored dict becomes a record again: set by the task runner that uses it
+        # (the record type lives in the task layer, above this one).
+        self.decode: Callable[[dict[str, Any]], TaskRecord] | None = None
 
     @property
     def token(self) -> str:
@@ -34,7 +37,7 @@ class RedisTaskStore:
 
     async def get(self, task_id: str) -> TaskRecord | None:
         raw = await self.state.client.get(self._key(task_id))
-        return TaskRecord.from_dict(orjson.loads(raw)) if raw else None
+        return self._decode(orjson.loads(raw)) if raw else None
 
     async def list(self, scope: str) -> list[TaskRecord]:
         client = self.state.client
@@ -42,7 +45,7 @@ class RedisTaskStore:
         records = []
         for raw in await client.mget(keys) if keys else []:
             if raw:
-                record = TaskRecord.from_dict(orjson.loads(raw))
+                record = self._decode(orjson.loads(raw))
                 if record.scope == scope:
                     records.append(record)
         return sorted(records, key=lambda r: r.created)
@@ -55,6 +58,11 @@ class RedisTaskStore:
     async def signal(self, owner: str, message: dict[str, Any]) -> None:
         data = {**message, "t": "task", "o": self.state.token}
         await self.state.client.publish(self.state._k("p", owner), orjson.dumps(data))
+
+    def _decode(self, data: dict[str, Any]) -> TaskRecord:
+        if self.decode is None:
+            raise RuntimeError("RedisTaskStore.decode is not set: no task runner uses this store")
+        return self.decode(data)
 
     def _key(self, task_id: str) -> str:
         return self.state._k("t", task_id)

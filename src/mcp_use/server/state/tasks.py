@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..tasks.records import TaskRecord
+if TYPE_CHECKING:  # the record type belongs to the task layer above; stores only keep it
+    from ..tasks.records import TaskRecord
 
 
 class TaskStore(Protocol):

@@ -77,6 +77,9 @@ class TaskRunner:
         self.memory = MemoryTaskStore()
         self.live: dict[str, LiveTask] = {}
         self.notify: Notify | None = None
+        shared = getattr(state, "tasks", None)
+        if shared is not None:
+            shared.decode = TaskRecord.from_dict
 
     @property
     def store(self) -> TaskStore:
