@@ -37,7 +37,7 @@ def test_constructors(tmp_path: Path) -> None:
         assert isinstance(local, StdioServerConfig) and local.args == ("s.py", "1") and local.cwd == "/tmp"
         assert local.full_env()["K"] == "v"
         assert isinstance(remote, HttpServerConfig) and remote.transport == "sse" and remote.timeout == 5
-        assert remote.all_headers() == {"X-A": "1", "Authorization": "Bearer tok"}
+        assert dict(remote.headers) == {"X-A": "1"} and remote.auth == "tok"
     url_client = MCPClient("http://127.0.0.1:9/mcp")
     assert url_client.get_server_names() == ["default"]
 

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
 
 from mcp_use import MCPClient
 from mcp_use.client import (
@@ -23,10 +23,10 @@ from mcp_use.client import (
     ServerDisconnected,
     TransportError,
 )
-from mcp_use.client.transports import StreamableHTTPTransport
 from mcp_use.protocol.errors import MCPError
 
 from .conftest import CLIENT_SERVER, start_http, stdio_entry
+from .scripted import MODERN_DISCOVER, rpc_result, scripted_server, scripted_session
 
 
 async def _error_after_kill(session: ClientSession, kill: Any) -> tuple[BaseException, float]:
@@ -119,118 +119,85 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-# ---- a scripted HTTP server (httpx.MockTransport) ------------------------------------------
-def _mock_session(handler: Any, mode: str = "auto") -> ClientSession:
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return ClientSession(
-        StreamableHTTPTransport("fake", "http://fake/mcp", client=client), mode=mode, timeout=5
-    )
-
-
+# ---- a scripted HTTP server (aiohttp.web on 127.0.0.1) --------------------------------------
 def _legacy_server(calls: list[dict[str, Any]]) -> Any:
     """Behaves like a 2025-11-25-only server; tools misbehave on purpose."""
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: web.Request) -> web.StreamResponse:
         if request.method != "POST":
-            return httpx.Response(405)
-        body = json.loads(request.content)
-        calls.append({"body": body, "headers": dict(request.headers)})
+            return web.Response(status=405)
+        body = json.loads(await request.read())
+        calls.append({"body": body, "headers": {k.lower(): v for k, v in request.headers.items()}})
         method, rid = body.get("method"), body.get("id")
         if method == "server/discover":
-            return httpx.Response(
-                400,
-                json={
-                    "jsonrpc": "2.0",
-                    "id": None,
-                    "error": {"code": -32000, "message": "Bad Request: No valid session ID"},
-                },
-            )
+            error = {"code": -32000, "message": "Bad Request: No valid session ID"}
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": error}, status=400)
         if method == "initialize":
             result = {
                 "protocolVersion": "2025-06-18",
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "fake", "version": "1"},
             }
-            return httpx.Response(
-                200, json={"jsonrpc": "2.0", "id": rid, "result": result}, headers={"mcp-session-id": "abc"}
-            )
+            return rpc_result(rid, result, headers={"mcp-session-id": "abc"})
         if rid is None:
-            return httpx.Response(202)
+            return web.Response(status=202)
         name = (body.get("params") or {}).get("name")
         if name == "boom":
-            return httpx.Response(502, text="Bad Gateway")
+            return web.Response(status=502, text="Bad Gateway")
         if name == "garbage":
-            return httpx.Response(
-                200, content=b'{"jsonrpc": "2.0", "id": ', headers={"content-type": "application/json"}
-            )
+            return web.Response(body=b'{"jsonrpc": "2.0", "id": ', content_type="application/json")
         if name == "cut":
-            return httpx.Response(
-                200, content=b"event: message\ndata: \n\n", headers={"content-type": "text/event-stream"}
-            )
+            return web.Response(body=b"event: message\ndata: \n\n", content_type="text/event-stream")
         if name == "bad_sse":
-            return httpx.Response(
-                200, content=b"data: {nope\n\n", headers={"content-type": "text/event-stream"}
-            )
+            return web.Response(body=b"data: {nope\n\n", content_type="text/event-stream")
         if method == "tools/list":
-            return httpx.Response(
-                200,
-                json={
-                    "jsonrpc": "2.0",
-                    "id": rid,
-                    "result": {"tools": [{"name": "ok", "inputSchema": {"type": "object"}}]},
-                },
-            )
-        return httpx.Response(
-            200, json={"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": "fine"}]}}
-        )
+            return rpc_result(rid, {"tools": [{"name": "ok", "inputSchema": {"type": "object"}}]})
+        return rpc_result(rid, {"content": [{"type": "text", "text": "fine"}]})
 
     return handler
 
 
 async def test_http_failures_are_typed_and_immediate() -> None:
     calls: list[dict[str, Any]] = []
-    session = _mock_session(_legacy_server(calls))
-    await session.connect()
-    try:
-        # auto fell back from server/discover (HTTP 400, no modern error) to initialize
-        assert [c["body"]["method"] for c in calls[:3]] == [
-            "server/discover",
-            "initialize",
-            "notifications/initialized",
-        ]
-        assert session.protocol_version == "2025-06-18" and session.era == "legacy"
-        assert calls[2]["headers"]["mcp-session-id"] == "abc"
-        assert calls[2]["headers"]["mcp-protocol-version"] == "2025-06-18"
-        started = time.monotonic()
-        with pytest.raises(HTTPStatusError) as info:
-            await session.call_tool("boom", {})
-        assert info.value.status == 502 and info.value.server == "fake"
-        with pytest.raises(TransportError, match="malformed JSON"):
-            await session.call_tool("garbage", {})
-        with pytest.raises(TransportError, match="malformed JSON"):
-            await session.call_tool("bad_sse", {})
-        with pytest.raises(TransportError, match="ended before its answer"):
-            await session.call_tool("cut", {})
-        assert time.monotonic() - started < 1.0
-        assert (await session.call_tool("fine", {})).content[0].text == "fine"
-    finally:
-        await session.close()
+    async with scripted_server(_legacy_server(calls)) as fake:
+        session = scripted_session(fake.url())
+        await session.connect()
+        try:
+            # auto fell back from server/discover (HTTP 400, no modern error) to initialize
+            assert [c["body"]["method"] for c in calls[:3]] == [
+                "server/discover",
+                "initialize",
+                "notifications/initialized",
+            ]
+            assert session.protocol_version == "2025-06-18" and session.era == "legacy"
+            assert calls[2]["headers"]["mcp-session-id"] == "abc"
+            assert calls[2]["headers"]["mcp-protocol-version"] == "2025-06-18"
+            started = time.monotonic()
+            with pytest.raises(HTTPStatusError) as info:
+                await session.call_tool("boom", {})
+            assert info.value.status == 502 and info.value.server == "fake"
+            with pytest.raises(TransportError, match="malformed JSON"):
+                await session.call_tool("garbage", {})
+            with pytest.raises(TransportError, match="malformed JSON"):
+                await session.call_tool("bad_sse", {})
+            with pytest.raises(TransportError, match="ended before its answer"):
+                await session.call_tool("cut", {})
+            assert time.monotonic() - started < 1.0
+            assert (await session.call_tool("fine", {})).content[0].text == "fine"
+        finally:
+            await session.close()
 
 
 async def test_modern_request_shape() -> None:
     """2026-07-28: `_meta` on every request, version/method/name/param headers."""
     calls: list[dict[str, Any]] = []
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        calls.append({"body": body, "headers": dict(request.headers)})
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        calls.append({"body": body, "headers": {k.lower(): v for k, v in request.headers.items()}})
         rid, method = body["id"], body["method"]
         if method == "server/discover":
-            result = {
-                "supportedVersions": ["2026-07-28"],
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "modern", "version": "9"},
-            }
+            result = MODERN_DISCOVER
         elif method == "tools/list":
             schema = {
                 "type": "object",
@@ -247,16 +214,17 @@ async def test_modern_request_shape() -> None:
                 result = {"tools": [{"name": "bad", "inputSchema": bad}, {"name": "plain"}]}
         else:
             result = {"content": [{"type": "text", "text": "ok"}]}
-        return httpx.Response(200, json={"jsonrpc": "2.0", "id": rid, "result": result})
+        return rpc_result(rid, result)
 
-    session = _mock_session(handler)
-    async with session:
-        assert session.server_info.name == "modern" and session.protocol_version == "2026-07-28"
-        tools = await session.list_tools()
-        assert [t.name for t in tools] == ["geo", "plain"]  # paged; `bad` left out
-        await session.call_tool("geo", {"region": " us-west1", "n": 7})
-        with pytest.raises(MCPError, match="x-mcp-header"):
-            await session.call_tool("bad", {"o": {}})
+    async with scripted_server(handler) as fake:
+        session = scripted_session(fake.url())
+        async with session:
+            assert session.server_info.name == "modern" and session.protocol_version == "2026-07-28"
+            tools = await session.list_tools()
+            assert [t.name for t in tools] == ["geo", "plain"]  # paged; `bad` left out
+            await session.call_tool("geo", {"region": " us-west1", "n": 7})
+            with pytest.raises(MCPError, match="x-mcp-header"):
+                await session.call_tool("bad", {"o": {}})
     for call in calls:
         meta = call["body"]["params"]["_meta"]
         assert meta["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"

@@ -111,7 +111,7 @@ async def test_sse_transport(server_process: Any) -> None:
         async with MCPClient({"mcpServers": {"s": entry}}) as client:
             session = client.get_session("s")
             assert session.era == "legacy"
-            assert type(session.transport).__name__ == "SSETransport"
+            assert type(session.transport).__name__ == "SSEClientTransport"
             result = await session.call_tool("echo", {"text": "over sse"})
             assert result.content[0].text == "over sse"
 

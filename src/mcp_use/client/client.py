@@ -11,12 +11,16 @@ import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import config as cfg
 from .errors import ConfigError, SessionNotFound
 from .session import ClientSession
-from .transports.base import Transport
+from .transports.base import ClientTransport
+
+if TYPE_CHECKING:
+    from .transports.http import HTTPPool
+    from .transports.http_auth import HTTPAuth
 
 CALLBACK_NAMES = (
     "sampling_callback",
@@ -89,7 +93,7 @@ class MCPClient:
             if bad:
                 raise ConfigError(f"server_callbacks.{name}: unknown callback(s) {', '.join(bad)}")
         self.sessions: dict[str, ClientSession] = {}
-        self._lock = asyncio.Lock()
+        self._http: HTTPPool | None = None  # one connection pool for every HTTP server
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> MCPClient:
@@ -113,23 +117,40 @@ class MCPClient:
         self.servers.pop(name, None)
         self.config.get("mcpServers", {}).pop(name, None)
 
-    def _transports(self, server: cfg.ServerConfig) -> tuple[Transport, Any]:
-        from .transports.sse import SSETransport
-        from .transports.stdio import StdioTransport
-        from .transports.streamable_http import StreamableHTTPTransport
+    @property
+    def http(self) -> HTTPPool:
+        """The client's shared HTTP connection pool (also for OAuth and metadata fetches)."""
+        if self._http is None:
+            from .transports.http import HTTPPool
+
+            self._http = HTTPPool()
+        return self._http
+
+    def _auth(self, server: cfg.HttpServerConfig) -> HTTPAuth | None:
+        """The config's bearer string; an explicit `Authorization` header wins over it."""
+        from .transports.http_auth import BearerAuth
+
+        if not server.auth or any(k.lower() == "authorization" for k in server.headers):
+            return None
+        return BearerAuth(server.auth)
+
+    def _transports(self, server: cfg.ServerConfig) -> tuple[ClientTransport, Any]:
+        from .transports.sse import SSEClientTransport
+        from .transports.stdio import StdioClientTransport
+        from .transports.streamable_http import StreamableHTTPClientTransport
 
         if isinstance(server, cfg.StdioServerConfig):
-            transport: Transport = StdioTransport(
+            transport: ClientTransport = StdioClientTransport(
                 server.name, server.command, server.args, env=server.full_env(), cwd=server.cwd
             )
             return transport, None
         assert isinstance(server, cfg.HttpServerConfig)
-        headers = server.all_headers()
+        kw: dict[str, Any] = {"headers": server.headers, "auth": self._auth(server), "pool": self.http}
         if server.transport == "sse":
-            return SSETransport(server.name, server.url, headers=headers), None
-        transport = StreamableHTTPTransport(server.name, server.url, headers=headers)
+            return SSEClientTransport(server.name, server.url, **kw), None
+        transport = StreamableHTTPClientTransport(server.name, server.url, **kw)
         if server.transport is None:
-            return transport, lambda: SSETransport(server.name, server.url, headers=headers)
+            return transport, lambda: SSEClientTransport(server.name, server.url, **kw)
         return transport, None
 
     # ---- sessions -----------------------------------------------------------------------
@@ -195,6 +216,8 @@ class MCPClient:
         sessions = list(self.sessions.values())
         self.sessions.clear()
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
 
     async def __aenter__(self) -> MCPClient:
         await self.create_all_sessions()

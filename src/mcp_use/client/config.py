@@ -94,13 +94,6 @@ class HttpServerConfig(ServerConfig):
     auth: str | None = None
     transport: str | None = None  # None: streamable HTTP, falling back to SSE
 
-    def all_headers(self) -> dict[str, str]:
-        headers = dict(self.headers)
-        if self.auth and not any(k.lower() == "authorization" for k in headers):
-            token = self.auth
-            headers["Authorization"] = token if token.lower().startswith("bearer ") else f"Bearer {token}"
-        return headers
-
 
 def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(path)

@@ -1,14 +1,23 @@
-"""Client transports: stdio (a child process), Streamable HTTP, and legacy HTTP+SSE."""
+"""Client transports: stdio (a child process), Streamable HTTP, and legacy HTTP+SSE.
 
-from .base import Receiver, Transport
-from .sse import SSETransport
-from .stdio import StdioTransport
-from .streamable_http import StreamableHTTPTransport
+HTTP goes through `http.py` (one pooled aiohttp session per owner, the one table that
+translates aiohttp's errors) with credentials from an `HTTPAuth` (`http_auth.py`).
+"""
+
+from .base import ClientTransport, Receiver
+from .http import HTTPPool
+from .http_auth import BearerAuth, HTTPAuth
+from .sse import SSEClientTransport
+from .stdio import StdioClientTransport
+from .streamable_http import StreamableHTTPClientTransport
 
 __all__ = [
+    "BearerAuth",
+    "ClientTransport",
+    "HTTPAuth",
+    "HTTPPool",
     "Receiver",
-    "SSETransport",
-    "StdioTransport",
-    "StreamableHTTPTransport",
-    "Transport",
+    "SSEClientTransport",
+    "StdioClientTransport",
+    "StreamableHTTPClientTransport",
 ]

@@ -4,6 +4,9 @@ A transport never interprets a message beyond finding its id. The session binds 
 `Receiver`: `feed()` gets every message from the server, `fail()` settles one request
 the transport knows cannot be answered (an HTTP error, a broken stream), `closed()`
 says the whole connection is gone so every pending call fails at once.
+
+The session asks a transport only what it declares here (`uses_headers`,
+`modern_capable`, `cancel`, `on_initialized`), never which class it is.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ class Receiver(Protocol):
     def closed(self, error: MCPError) -> None: ...
 
 
-class Transport(abc.ABC):
+class ClientTransport(abc.ABC):
     """One connection to one server."""
 
-    #: HTTP transports send `Mcp-*` headers; stdio has none.
+    #: HTTP transports send `Mcp-*` headers, and on 2026-07-28 one response stream per
+    #: request (closing it is the cancellation); stdio has neither.
     uses_headers = False
+    #: False for a transport that can only carry the handshake era (legacy HTTP+SSE).
+    modern_capable = True
 
     def __init__(self, server: str) -> None:
         self.server = server

@@ -2,6 +2,7 @@
 
 The GET stream's first `endpoint` event says where to POST; every answer comes back
 on the stream. When the stream ends, the connection is over: pending calls fail.
+This transport carries only the handshake era (`modern_capable = False`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
-import httpx
-from httpx_sse import EventSource
-
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
+from ...protocol.sse import SSEParser
 from ..errors import ClientError, ConnectError, HTTPStatusError, ServerDisconnected
-from .base import Transport
+from . import http
+from .base import ClientTransport
+from .http_auth import HTTPAuth
 
 log = logging.getLogger("mcp_use.client.sse")
 
 
-class SSETransport(Transport):
+class SSEClientTransport(ClientTransport):
     uses_headers = True
+    modern_capable = False
 
     def __init__(
         self,
@@ -32,14 +34,18 @@ class SSETransport(Transport):
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
+        auth: HTTPAuth | None = None,
+        pool: http.HTTPPool | None = None,
         connect_timeout: float = 10.0,
     ) -> None:
         super().__init__(server)
         self.url = url
         self.headers = dict(headers or {})
+        self.auth = auth
         self.connect_timeout = connect_timeout
         self.endpoint: str | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else http.HTTPPool(connect_timeout=connect_timeout)
         self._reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[str] | None = None
         self._closed = False
@@ -49,9 +55,6 @@ class SSETransport(Transport):
         return f"{self.url} (SSE)"
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            headers=self.headers, timeout=httpx.Timeout(30.0, connect=self.connect_timeout, read=None)
-        )
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         self._reader = loop.create_task(self._read())
@@ -67,68 +70,85 @@ class SSETransport(Transport):
             raise
 
     async def _read(self) -> None:
-        assert self._client is not None and self._ready is not None
+        assert self._ready is not None
         error: MCPError | None = None
+        what = f"the SSE stream from {self.url}"
         try:
-            async with self._client.stream(
-                "GET", self.url, headers={"accept": "text/event-stream"}
-            ) as response:
-                if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
-                    "text/event-stream"
-                ):
-                    raw = await response.aread()
+            response = await http.request(
+                self._pool,
+                "GET",
+                self.url,
+                headers={**self.headers, "accept": "text/event-stream"},
+                auth=self.auth,
+                server=self.server,
+                what=what,
+            )
+            try:
+                if response.status != 200 or not http.is_event_stream(response):
+                    raw = await http.read_body(response, self.server, what)
                     raise HTTPStatusError(
-                        self.server, response.status_code, raw.decode("utf-8", "replace"), f"GET {self.url}"
+                        self.server, response.status, raw.decode("utf-8", "replace"), f"GET {self.url}"
                     )
-                async for event in EventSource(response).aiter_sse():
-                    if event.event == "endpoint":
-                        if not self._ready.done():
-                            self._ready.set_result(urljoin(self.url, event.data.strip()))
-                        continue
-                    if not event.data or event.event not in ("message", ""):
-                        continue
-                    try:
-                        message = jsonrpc.loads(event.data)
-                    except MCPError:
-                        log.warning("[%s] malformed JSON on the SSE stream: %.200r", self.server, event.data)
-                        continue
-                    if isinstance(message, dict) and self.receiver is not None:
-                        await self.receiver.feed(message)
-            error = ServerDisconnected(self.server, f"the SSE stream from {self.url} ended")
+                async for event in http.sse_events(response, SSEParser(), self.server, what):
+                    await self._event(event.event, event.data)
+            finally:
+                response.release()
+            error = ServerDisconnected(self.server, f"{what} ended")
         except asyncio.CancelledError:
             raise
         except MCPError as exc:
             error = exc
-        except httpx.HTTPError as exc:
-            error = ServerDisconnected(self.server, f"the SSE stream from {self.url} broke: {exc!r}")
         if not self._ready.done():
             detail = error.detail if isinstance(error, ClientError) else str(error)
             self._ready.set_exception(ConnectError(self.server, detail))
             return
-        if not self._closed and self.receiver is not None and error is not None:
+        if not self._closed and self.receiver is not None:
             self.receiver.closed(error)
 
+    async def _event(self, kind: str, data: str) -> None:
+        assert self._ready is not None
+        if kind == "endpoint":
+            if not self._ready.done():
+                self._ready.set_result(urljoin(self.url, data.strip()))
+            return
+        if not data or kind != "message":
+            return
+        try:
+            message = jsonrpc.loads(data)
+        except MCPError:
+            log.warning("[%s] malformed JSON on the SSE stream: %.200r", self.server, data)
+            return
+        if isinstance(message, dict) and self.receiver is not None:
+            await self.receiver.feed(message)
+
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
-        if self._closed or self._client is None or self.endpoint is None:
+        if self._closed or self.endpoint is None:
             raise ServerDisconnected(self.server, "the SSE transport is closed")
-        h = {"content-type": "application/json"}
+        h = {**self.headers, "content-type": "application/json"}
         if headers:
             h.update(headers)
+        what = f"{message.get('method', 'message')} at {self.endpoint}"
+        response = await http.request(
+            self._pool,
+            "POST",
+            self.endpoint,
+            headers=h,
+            body=jsonrpc.dumps(message),
+            auth=self.auth,
+            server=self.server,
+            what=what,
+        )
         try:
-            response = await self._client.post(self.endpoint, content=jsonrpc.dumps(message), headers=h)
-        except httpx.HTTPError as exc:
-            raise ServerDisconnected(self.server, f"POST to {self.endpoint} failed: {exc!r}") from None
-        if response.status_code >= 400:
-            error = HTTPStatusError(
-                self.server,
-                response.status_code,
-                response.text,
-                f"{message.get('method', 'message')} at {self.endpoint}",
-            )
-            if "id" in message and "method" in message and self.receiver is not None:
-                self.receiver.fail(message["id"], error)
+            if response.status < 400:
                 return
-            raise error
+            raw = await http.read_body(response, self.server, what)
+        finally:
+            response.release()
+        error = HTTPStatusError(self.server, response.status, raw.decode("utf-8", "replace"), what)
+        if "id" in message and "method" in message and self.receiver is not None:
+            self.receiver.fail(message["id"], error)
+            return
+        raise error
 
     async def close(self) -> None:
         if self._closed:
@@ -140,6 +160,5 @@ class SSETransport(Transport):
                 await self._reader
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                await self._client.aclose()
+        if self._own_pool:
+            await self._pool.close()

@@ -21,14 +21,14 @@ from collections.abc import Mapping, Sequence
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
 from ..errors import ConnectError, ServerDisconnected
-from .base import Transport
+from .base import ClientTransport
 
 log = logging.getLogger("mcp_use.client.stdio")
 CHUNK = 1 << 16
 CLOSE_GRACE = 1.0
 
 
-class StdioTransport(Transport):
+class StdioClientTransport(ClientTransport):
     def __init__(
         self,
         server: str,

@@ -1,11 +1,11 @@
-"""Streamable HTTP on httpx: one POST per message, answered as JSON or an SSE stream.
+"""Streamable HTTP: one POST per message, answered as JSON or an SSE stream.
 
 A request's POST runs in its own task so the caller's deadline (kept by the
 correlator) covers the whole wait, and an HTTP error, malformed body or dropped
 connection settles that request at once through `Receiver.fail()`. On the legacy era
 the transport keeps the session id, opens the standalone GET stream, resumes a broken
 response stream with `Last-Event-ID` after the server's `retry` delay, and sends
-DELETE on close.
+DELETE on close. HTTP itself (pooling, auth, error translation) is `http.py`'s.
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-from httpx_sse import EventSource
+import aiohttp
 
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
 from ...protocol.headers import encode_value
+from ...protocol.sse import SSEParser
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
-from .base import Transport
+from . import http
+from .base import ClientTransport
+from .http_auth import HTTPAuth
 
 log = logging.getLogger("mcp_use.client.http")
 ACCEPT = "application/json, text/event-stream"
@@ -32,7 +34,7 @@ MAX_RESUMES = 5
 DEFAULT_RETRY_S = 1.0
 
 
-class StreamableHTTPTransport(Transport):
+class StreamableHTTPClientTransport(ClientTransport):
     uses_headers = True
 
     def __init__(
@@ -41,16 +43,17 @@ class StreamableHTTPTransport(Transport):
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
+        auth: HTTPAuth | None = None,
+        pool: http.HTTPPool | None = None,
         connect_timeout: float = 10.0,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(server)
         self.url = url
         self.headers = dict(headers or {})
+        self.auth = auth
         self.session_id: str | None = None
-        self.connect_timeout = connect_timeout
-        self._client = client
-        self._own_client = client is None
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else http.HTTPPool(connect_timeout=connect_timeout)
         self._inflight: dict[jsonrpc.RequestId, asyncio.Task[None]] = {}
         self._get_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -60,16 +63,12 @@ class StreamableHTTPTransport(Transport):
         return self.url
 
     async def start(self) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                headers=self.headers,
-                timeout=httpx.Timeout(30.0, connect=self.connect_timeout, read=None),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            )
+        """Make sure the pool's aiohttp session exists, bound to the running loop."""
+        self._pool.session()
 
     # ---- sending ----------------------------------------------------------------------
     def _headers(self, message: jsonrpc.Message, extra: Mapping[str, str] | None) -> dict[str, str]:
-        h = {"content-type": "application/json", "accept": ACCEPT}
+        h = {**self.headers, "content-type": "application/json", "accept": ACCEPT}
         if self.protocol_version:
             h["mcp-protocol-version"] = self.protocol_version
         if self.session_id:
@@ -87,8 +86,20 @@ class StreamableHTTPTransport(Transport):
             h.update(extra)
         return h
 
+    async def _post(self, body: bytes, headers: Mapping[str, str], what: str) -> aiohttp.ClientResponse:
+        return await http.request(
+            self._pool,
+            "POST",
+            self.url,
+            headers=headers,
+            body=body,
+            auth=self.auth,
+            server=self.server,
+            what=what,
+        )
+
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
-        if self._closed or self._client is None:
+        if self._closed:
             raise ServerDisconnected(self.server, "the HTTP transport is closed")
         body = jsonrpc.dumps(message)
         h = self._headers(message, headers)
@@ -102,62 +113,56 @@ class StreamableHTTPTransport(Transport):
 
     async def _post_other(self, message: jsonrpc.Message, body: bytes, headers: dict[str, str]) -> None:
         """A notification or our answer to a server request: expect 202 Accepted."""
-        what = message.get("method") or f"response to {message.get('id')!r}"
+        kind = message.get("method") or f"response to {message.get('id')!r}"
+        what = f"POST {kind} to {self.url}"
+        response = await self._post(body, headers, what)
         try:
-            response = await self._client.post(self.url, content=body, headers=headers)  # type: ignore[union-attr]
-        except httpx.HTTPError as exc:
-            raise ServerDisconnected(self.server, f"POST {what} to {self.url} failed: {exc!r}") from None
-        if response.status_code >= 400:
-            log.warning(
-                "[%s] %s answered HTTP %s: %.200s", self.server, what, response.status_code, response.text
-            )
-            return
-        # A server may answer a response with a stream of further messages; read them.
-        if response.headers.get("content-type", "").startswith("application/json") and response.content:
-            with contextlib.suppress(MCPError):
-                await self._deliver(jsonrpc.loads(response.content))
+            raw = await http.read_body(response, self.server, what)
+            if response.status >= 400:
+                log.warning("[%s] %s answered HTTP %s: %.200r", self.server, what, response.status, raw)
+                return
+            # A server may answer a response with further messages; read them.
+            if raw and response.headers.get("content-type", "").startswith("application/json"):
+                with contextlib.suppress(MCPError):
+                    await self._deliver(jsonrpc.loads(raw))
+        finally:
+            response.release()
 
     async def _post_request(
         self, rid: jsonrpc.RequestId, method: str, body: bytes, headers: dict[str, str]
     ) -> None:
         receiver = self.receiver
-        assert receiver is not None and self._client is not None
+        assert receiver is not None
         try:
-            async with self._client.stream("POST", self.url, content=body, headers=headers) as response:
+            response = await self._post(body, headers, f"{method} at {self.url}")
+            try:
                 await self._response(rid, method, response)
+            finally:
+                response.release()
         except asyncio.CancelledError:
             raise
         except MCPError as exc:
             receiver.fail(rid, exc)
-        except httpx.TimeoutException as exc:
-            receiver.fail(
-                rid, TransportError(self.server, f"{method}: HTTP timeout talking to {self.url} ({exc!r})")
-            )
-        except httpx.HTTPError as exc:
-            receiver.fail(
-                rid,
-                ServerDisconnected(self.server, f"connection to {self.url} lost during {method}: {exc!r}"),
-            )
         except Exception as exc:  # never leave a caller waiting on a bug
             log.exception("[%s] unexpected error in %s", self.server, method)
             receiver.fail(rid, TransportError(self.server, f"{method} failed: {exc!r}"))
 
-    async def _response(self, rid: jsonrpc.RequestId, method: str, response: httpx.Response) -> None:
+    async def _response(self, rid: jsonrpc.RequestId, method: str, response: aiohttp.ClientResponse) -> None:
         receiver = self.receiver
         assert receiver is not None
         session_id = response.headers.get("mcp-session-id")
         if session_id and method == "initialize":
             self.session_id = session_id
-        status = response.status_code
-        ctype = response.headers.get("content-type", "")
+        status = response.status
+        what = f"{method} at {self.url}"
         if status >= 400 or status == 202 or status == 204:
-            raw = await response.aread()
-            receiver.fail(rid, self._http_error(rid, method, status, raw))
+            raw = await http.read_body(response, self.server, what)
+            receiver.fail(rid, self._http_error(method, status, raw))
             return
-        if ctype.startswith("text/event-stream"):
+        if http.is_event_stream(response):
             await self._stream(rid, method, response)
             return
-        raw = await response.aread()
+        raw = await http.read_body(response, self.server, what)
         try:
             message = jsonrpc.loads(raw)
         except MCPError:
@@ -169,7 +174,7 @@ class StreamableHTTPTransport(Transport):
                 self.server, f"the HTTP answer to {method} held no response to request {rid!r}"
             )
 
-    def _http_error(self, rid: jsonrpc.RequestId, method: str, status: int, raw: bytes) -> MCPError:
+    def _http_error(self, method: str, status: int, raw: bytes) -> MCPError:
         """A JSON-RPC error body becomes a `ServerError` (with the status); anything else an HTTP error."""
         try:
             message = jsonrpc.loads(raw) if raw else None
@@ -198,47 +203,54 @@ class StreamableHTTPTransport(Transport):
             await receiver.feed(item)
         return answered
 
-    async def _stream(self, rid: jsonrpc.RequestId, method: str, response: httpx.Response) -> None:
+    async def _stream(self, rid: jsonrpc.RequestId, method: str, response: aiohttp.ClientResponse) -> None:
         """Read a POST's SSE answer; resume with GET + Last-Event-ID if it ends early."""
-        state = _StreamState()
-        if await self._read_events(rid, method, response, state):
+        parser = SSEParser()
+        if await self._read_events(rid, method, response, parser):
             return
         for _ in range(MAX_RESUMES):
-            if state.last_id is None or self.session_id is None:
+            if not parser.last_event_id or self.session_id is None:
                 break
-            await asyncio.sleep(state.retry_s)
-            headers = self._get_headers(state.last_id)
-            async with self._client.stream("GET", self.url, headers=headers) as resumed:  # type: ignore[union-attr]
-                if resumed.status_code != 200:
-                    raw = await resumed.aread()
-                    raise self._http_error(rid, f"{method} (resuming)", resumed.status_code, raw)
-                if await self._read_events(rid, method, resumed, state):
+            await asyncio.sleep(_retry_s(parser))
+            parser = _continue(parser)
+            what = f"{method} (resuming) at {self.url}"
+            resumed = await http.request(
+                self._pool,
+                "GET",
+                self.url,
+                headers=self._get_headers(parser.last_event_id),
+                auth=self.auth,
+                server=self.server,
+                what=what,
+            )
+            try:
+                if resumed.status != 200:
+                    raw = await http.read_body(resumed, self.server, what)
+                    raise self._http_error(f"{method} (resuming)", resumed.status, raw)
+                if await self._read_events(rid, method, resumed, parser):
                     return
+            finally:
+                resumed.release()
         raise TransportError(self.server, f"the response stream for {method} ended before its answer")
 
     async def _read_events(
-        self, rid: jsonrpc.RequestId, method: str, response: httpx.Response, state: _StreamState
+        self, rid: jsonrpc.RequestId, method: str, response: aiohttp.ClientResponse, parser: SSEParser
     ) -> bool:
-        async for event in EventSource(response).aiter_sse():
-            if event.id:
-                state.last_id = event.id
-            if event.retry is not None:
-                state.retry_s = event.retry / 1000.0
+        what = f"the event stream answering {method}"
+        async for event in http.sse_events(response, parser, self.server, what):
             data = event.data
             if not data:
                 continue
             try:
                 message = jsonrpc.loads(data)
             except MCPError:
-                raise TransportError(
-                    self.server, f"malformed JSON in the event stream answering {method}: {data[:200]!r}"
-                ) from None
+                raise TransportError(self.server, f"malformed JSON in {what}: {data[:200]!r}") from None
             if await self._deliver(message, rid):
                 return True
         return False
 
     def _get_headers(self, last_event_id: str | None = None) -> dict[str, str]:
-        h = {"accept": "text/event-stream"}
+        h = {**self.headers, "accept": "text/event-stream"}
         if self.protocol_version:
             h["mcp-protocol-version"] = self.protocol_version
         if self.session_id:
@@ -259,30 +271,37 @@ class StreamableHTTPTransport(Transport):
 
     async def _get_stream(self) -> None:
         """Server-initiated messages outside any request; reconnects honouring `retry`."""
-        state = _StreamState()
+        parser = SSEParser()
         failures = 0
+        what = f"the GET stream of {self.url}"
         while not self._closed and failures < 3:
             try:
-                async with self._client.stream(  # type: ignore[union-attr]
-                    "GET", self.url, headers=self._get_headers(state.last_id)
-                ) as response:
-                    if response.status_code != 200:
+                response = await http.request(
+                    self._pool,
+                    "GET",
+                    self.url,
+                    headers=self._get_headers(parser.last_event_id),
+                    auth=self.auth,
+                    server=self.server,
+                    what=what,
+                )
+                try:
+                    if response.status != 200:
                         return  # 405: the server has no GET stream; that is allowed
                     failures = 0
-                    async for event in EventSource(response).aiter_sse():
-                        if event.id:
-                            state.last_id = event.id
-                        if event.retry is not None:
-                            state.retry_s = event.retry / 1000.0
+                    async for event in http.sse_events(response, parser, self.server, what):
                         if event.data:
                             with contextlib.suppress(MCPError):
                                 await self._deliver(jsonrpc.loads(event.data))
+                finally:
+                    response.release()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 failures += 1
                 log.debug("[%s] GET stream dropped: %r", self.server, exc)
-            await asyncio.sleep(state.retry_s)
+            parser = _continue(parser)
+            await asyncio.sleep(_retry_s(parser))
 
     # ---- closing ----------------------------------------------------------------------
     async def close(self) -> None:
@@ -296,18 +315,29 @@ class StreamableHTTPTransport(Transport):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._inflight.clear()
-        client = self._client
-        if client is not None and self.session_id:
+        if self.session_id and not self._pool.closed:
             with contextlib.suppress(Exception):
-                await client.delete(self.url, headers=self._get_headers(), timeout=2.0)
-        if client is not None and self._own_client:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+                response = await http.request(
+                    self._pool,
+                    "DELETE",
+                    self.url,
+                    headers=self._get_headers(),
+                    auth=self.auth,
+                    server=self.server,
+                    timeout=2.0,
+                )
+                response.release()
+        if self._own_pool:
+            await self._pool.close()
 
 
-class _StreamState:
-    __slots__ = ("last_id", "retry_s")
+def _retry_s(parser: SSEParser) -> float:
+    return parser.retry / 1000.0 if parser.retry is not None else DEFAULT_RETRY_S
 
-    def __init__(self) -> None:
-        self.last_id: str | None = None
-        self.retry_s = DEFAULT_RETRY_S
+
+def _continue(parser: SSEParser) -> SSEParser:
+    """A fresh parser for the next connection that keeps the stream's id and retry."""
+    fresh = SSEParser()
+    fresh.last_event_id = parser.last_event_id
+    fresh.retry = parser.retry
+    return fresh

@@ -1,0 +1,183 @@
+"""The client's one HTTP edge: the pooled aiohttp session, requests with auth, and errors.
+
+Everything aiohttp-specific the client does goes through this module, so aiohttp's
+exceptions are translated into ours in exactly one table (`_TRANSLATIONS`) and nowhere
+else. An `HTTPPool` owns one `aiohttp.ClientSession` (keep-alive connections reused
+across requests and across servers): `MCPClient` makes one and hands it to every HTTP
+transport it builds; a transport made alone makes its own and closes it with itself.
+
+TLS uses the system trust store through `ssl.create_default_context()`, built when the
+first https request goes out, so `SSL_CERT_FILE` / `SSL_CERT_DIR` set before then are
+honoured. Redirects are followed (307/308 keep the method and body; aiohttp drops
+`Authorization` when a redirect leaves the origin), at most `MAX_REDIRECTS` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+
+from ...protocol.sse import SSEEvent, SSEParser
+from ..errors import ClientError, ConnectError, ServerDisconnected, TransportError
+from .http_auth import MAX_AUTH_RETRIES, HTTPAuth
+
+MAX_REDIRECTS = 10
+READ_CHUNK = 1 << 16
+
+# First match wins: subclasses come before the classes they extend.
+_TRANSLATIONS: tuple[tuple[type[BaseException], type[ClientError], str], ...] = (
+    (aiohttp.ClientConnectorCertificateError, ConnectError, "the TLS certificate is not trusted"),
+    (aiohttp.ClientSSLError, ConnectError, "the TLS handshake failed"),
+    (aiohttp.TooManyRedirects, TransportError, f"more than {MAX_REDIRECTS} redirects"),
+    (aiohttp.RedirectClientError, TransportError, "a redirect to an unusable URL"),
+    (aiohttp.NonHttpUrlClientError, ConnectError, "not an http(s) URL"),
+    (aiohttp.InvalidURL, ConnectError, "an invalid URL"),
+    (aiohttp.ClientConnectorError, ServerDisconnected, "cannot connect"),
+    (TimeoutError, TransportError, "HTTP timeout"),
+    (aiohttp.ClientPayloadError, ServerDisconnected, "the response broke off"),
+    (aiohttp.ClientConnectionError, ServerDisconnected, "the connection was lost"),
+    (aiohttp.ClientError, TransportError, "HTTP error"),
+    (OSError, ServerDisconnected, "the connection failed"),
+)
+
+
+def translate(exc: BaseException, server: str | None, what: str) -> ClientError:
+    """Our typed error for a foreign (aiohttp or socket) one; `what` says which request."""
+    if isinstance(exc, ClientError):
+        return exc
+    for foreign, ours, phrase in _TRANSLATIONS:
+        if isinstance(exc, foreign):
+            detail = str(exc) or type(exc).__name__
+            return ours(server, f"{what}: {phrase} ({detail})")
+    return TransportError(server, f"{what} failed: {exc!r}")
+
+
+class HTTPPool:
+    """One aiohttp session (connection pool) shared by the HTTP transports of an owner.
+
+    Created lazily inside the running loop; `close()` closes it only when this pool made
+    it (a session passed in belongs to whoever passed it).
+    """
+
+    def __init__(
+        self, session: aiohttp.ClientSession | None = None, *, connect_timeout: float = 10.0
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self._session = session
+        self._owned = session is None
+        self._ssl: ssl.SSLContext | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session, made on first use (it must be made inside the running loop)."""
+        session = self._session
+        if session is None or (self._owned and session.closed):
+            connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, keepalive_timeout=30)
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=self.connect_timeout, sock_connect=self.connect_timeout
+            )
+            session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+            self._session = session
+        return session
+
+    def ssl_for(self, url: str) -> ssl.SSLContext | bool:
+        """The TLS context for an https URL (system trust store, env honoured); True otherwise."""
+        if not url.startswith("https:"):
+            return True
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    @property
+    def closed(self) -> bool:
+        return self._session is None or self._session.closed
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and self._owned and not session.closed:
+            await session.close()
+
+
+async def request(
+    pool: HTTPPool,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes | None = None,
+    auth: HTTPAuth | None = None,
+    server: str | None = None,
+    what: str = "",
+    timeout: float | None = None,
+) -> aiohttp.ClientResponse:
+    """Send one request (with `auth`'s headers, resent when it says so); the caller releases it."""
+    what = what or f"{method} {url}"
+    session = pool.session()
+    ssl_ctx = pool.ssl_for(url)
+    # Only a short request (DELETE on close) gets its own total; others keep the session's.
+    extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
+    retries = 0
+    while True:
+        h = headers if auth is None else {**headers, **await auth.headers(method, url)}
+        try:
+            response = await session.request(
+                method,
+                url,
+                data=body,
+                headers=h,
+                ssl=ssl_ctx,
+                max_redirects=MAX_REDIRECTS,
+                **extra,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise translate(exc, server, what) from None
+        if auth is None:
+            return response
+        try:
+            again = await auth.on_response(response.status, response.headers, method, url)
+        except BaseException:
+            response.release()
+            raise
+        if not again or retries >= MAX_AUTH_RETRIES:
+            return response
+        retries += 1
+        response.release()
+
+
+async def read_body(response: aiohttp.ClientResponse, server: str | None, what: str) -> bytes:
+    """The whole body, or our typed error when the connection breaks while reading it."""
+    try:
+        return await response.read()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        raise translate(exc, server, what) from None
+
+
+async def sse_events(
+    response: aiohttp.ClientResponse, parser: SSEParser, server: str | None, what: str
+) -> AsyncIterator[SSEEvent]:
+    """The events of an SSE response as they arrive; ends when the server ends the stream."""
+    content = response.content
+    while True:
+        try:
+            chunk = await content.readany()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise translate(exc, server, what) from None
+        if not chunk:
+            return
+        for event in parser.feed(chunk):
+            yield event
+
+
+def is_event_stream(response: aiohttp.ClientResponse) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+__all__ = ["HTTPPool", "is_event_stream", "read_body", "request", "sse_events", "translate"]
