@@ -14,6 +14,7 @@ from .errors import (
     TransportError,
 )
 from .session import ClientSession
+from .tasks import TaskCancelled, TaskHandle, TaskStatus
 
 __all__ = [
     "ClientError",
@@ -29,5 +30,8 @@ __all__ = [
     "ServerError",
     "SessionNotFound",
     "StdioServerConfig",
+    "TaskCancelled",
+    "TaskHandle",
+    "TaskStatus",
     "TransportError",
 ]

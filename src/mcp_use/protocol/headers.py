@@ -16,6 +16,15 @@ SENTINEL_PREFIX, SENTINEL_SUFFIX = "=?base64?", "?="
 HEADER_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 HeaderParam = tuple[str, tuple[str, ...], Any]  # header name, property path, JSON type
+# The body field each named method mirrors into `Mcp-Name` (SEP-2243; SEP-2663 adds tasks).
+NAMED_FIELDS = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    "tasks/get": "taskId",
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
 
 
 def _is_plain(text: str) -> bool:

@@ -7,14 +7,7 @@ from typing import Any
 from ...protocol import headers as mirrored
 from ...protocol.errors import HEADER_MISMATCH, MCPError
 
-NAMED_METHODS = {
-    "tools/call": "name",
-    "prompts/get": "name",
-    "resources/read": "uri",
-    "tasks/get": "taskId",  # SEP-2663: the task methods route by task id
-    "tasks/update": "taskId",
-    "tasks/cancel": "taskId",
-}
+NAMED_METHODS = mirrored.NAMED_FIELDS
 _SAFE = {chr(c) for c in range(0x20, 0x7F)} | {"\t"}
 
 
