@@ -30,7 +30,7 @@ async def test_readme_tasks_snippet_runs_on_both_eras() -> None:
     serving = uvicorn.Server(uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning"))
     runner = asyncio.create_task(serving.serve())
     try:
-        await asyncio.to_thread(wait_for_port, port)
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", port)
 
         async def accept(params: Any) -> dict[str, Any]:
             return {"action": "accept", "content": {}}

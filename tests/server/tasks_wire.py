@@ -12,6 +12,7 @@ import httpx
 import orjson
 
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+from tests.server.test_redis_state import open_session
 
 EXT = "io.modelcontextprotocol/tasks"
 MODERN = "2026-07-28"
@@ -86,31 +87,11 @@ class LegacySession:
         self.headers: dict[str, str] = {}
         self.next_id = 1
 
-    async def open(self, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
-        init = await self.client.post(
-            self.url,
-            headers={"accept": ACCEPT},
-            json={
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": LEGACY,
-                    "capabilities": capabilities or {},
-                    "clientInfo": {"name": "tasks-test", "version": "1"},
-                },
-            },
-        )
-        assert init.status_code == 200, init.text
-        self.headers = {
-            "mcp-session-id": init.headers["mcp-session-id"],
-            "mcp-protocol-version": LEGACY,
-            "accept": ACCEPT,
-        }
+    async def open(self, capabilities: dict[str, Any] | None = None) -> None:
+        self.headers = await open_session(self.client, self.url, capabilities)
         await self.client.post(
             self.url, headers=self.headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
         )
-        return _decode(init)["result"]  # type: ignore[no-any-return]
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         self.next_id += 1

@@ -15,7 +15,15 @@ import orjson
 import pytest
 
 from tests.helpers import ServerProcess
-from tests.server.tasks_wire import EXT, TERMINAL, LegacySession, modern, start_tasks_server, wait_status
+from tests.server.tasks_wire import (
+    ACCEPT,
+    EXT,
+    TERMINAL,
+    LegacySession,
+    modern,
+    start_tasks_server,
+    wait_status,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -237,9 +245,16 @@ async def test_notifications_tasks_on_subscriptions_listen(tasks_server: ServerP
 
 async def test_legacy_tasks(tasks_server: ServerProcess, http: Any) -> None:
     url = tasks_server.url("/mcp")
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    init = await http.post(
+        url,
+        headers={"accept": ACCEPT},
+        json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello},
+    )
+    tasks_caps = init.json()["result"]["capabilities"]["tasks"]
+    assert tasks_caps == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
     session = LegacySession(http, url)
-    init = await session.open({"elicitation": {}})
-    assert init["capabilities"]["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    await session.open({"elicitation": {}})
     plain = await session.request("tools/call", {"name": "sleepy", "arguments": {"seconds": 0}})
     assert "task" not in plain["result"] and plain["result"]["content"]
     required = await session.request("tools/call", {"name": "blocking_sum", "arguments": {"a": 1, "b": 1}})
