@@ -78,6 +78,37 @@ async def wait_status(
         await asyncio.sleep(0.1)
 
 
+async def listen_for_task(client: httpx.AsyncClient, url: str, task_id: str) -> list[dict[str, Any]]:
+    """Open `subscriptions/listen` for one task; its `notifications/tasks` params until terminal."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": f"listen-{task_id}",
+        "method": "subscriptions/listen",
+        "params": {
+            "notifications": {"taskIds": [task_id]},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": TASK_CAPS,
+            },
+        },
+    }
+    headers = {"accept": ACCEPT, "mcp-protocol-version": MODERN, "mcp-method": "subscriptions/listen"}
+    seen: list[dict[str, Any]] = []
+    async with client.stream("POST", url, headers=headers, json=body) as stream:
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:") or not line[5:].strip():
+                continue
+            message = orjson.loads(line[5:].strip())
+            if message.get("method") == "notifications/subscriptions/acknowledged":
+                assert message["params"]["notifications"]["taskIds"] == [task_id]
+            elif message.get("method") == "notifications/tasks":
+                assert message["params"]["taskId"] == task_id
+                seen.append(message["params"])
+                if message["params"]["status"] in TERMINAL:
+                    break
+    return seen
+
+
 class LegacySession:
     """A 2025-11-25 session over raw HTTP."""
 

@@ -20,6 +20,7 @@ from tests.server.tasks_wire import (
     EXT,
     TERMINAL,
     LegacySession,
+    listen_for_task,
     modern,
     start_tasks_server,
     wait_status,
@@ -209,38 +210,28 @@ async def test_manual_start_asks_in_the_call_then_becomes_a_task(
 
 async def test_notifications_tasks_on_subscriptions_listen(tasks_server: ServerProcess, http: Any) -> None:
     url = tasks_server.url("/mcp")
-    task_id = (
-        await modern(http, url, "tools/call", {"name": "sleepy", "arguments": {"seconds": 0.6, "steps": 2}})
-    )["result"]["taskId"]
-    body = {
-        "jsonrpc": "2.0",
-        "id": "listen-1",
-        "method": "subscriptions/listen",
-        "params": {
-            "notifications": {"taskIds": [task_id]},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {"extensions": {EXT: {}}},
-            },
-        },
-    }
-    headers = {"accept": "text/event-stream, application/json", "mcp-protocol-version": "2026-07-28"}
-    headers["mcp-method"] = "subscriptions/listen"
-    seen: list[dict[str, Any]] = []
-    async with http.stream("POST", url, headers=headers, json=body) as stream:
-        async for line in stream.aiter_lines():
-            if not line.startswith("data:") or not line[5:].strip():
-                continue
-            message = orjson.loads(line[5:].strip())
-            if message.get("method") == "notifications/subscriptions/acknowledged":
-                assert message["params"]["notifications"]["taskIds"] == [task_id]
-            elif message.get("method") == "notifications/tasks":
-                seen.append(message["params"])
-                if message["params"]["status"] in TERMINAL:
-                    break
-    assert all(p["taskId"] == task_id for p in seen)
+    created = await modern(
+        http, url, "tools/call", {"name": "sleepy", "arguments": {"seconds": 0.6, "steps": 2}}
+    )
+    seen = await asyncio.wait_for(listen_for_task(http, url, created["result"]["taskId"]), 15)
     assert seen[-1]["status"] == "completed" and seen[-1]["result"]["content"]
     assert any(p.get("statusMessage", "").startswith("step 2") for p in seen)
+
+
+async def test_records_expire_after_their_ttl(tmp_path: Any, http: Any) -> None:
+    server = start_tasks_server(tmp_path, TTL_MS="1500")
+    try:
+        url = server.url("/mcp")
+        created = (await modern(http, url, "tools/call", {"name": "sleepy", "arguments": {"seconds": 0}}))[
+            "result"
+        ]
+        assert created["ttlMs"] == 1500
+        assert (await wait_status(http, url, created["taskId"], TERMINAL))["status"] == "completed"
+        await asyncio.sleep(1.7)
+        gone = await modern(http, url, "tasks/get", {"taskId": created["taskId"]})
+        assert gone["error"]["code"] == -32602
+    finally:
+        server.stop()
 
 
 async def test_legacy_tasks(tasks_server: ServerProcess, http: Any) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers import ServerProcess
 from tests.helpers.redis import redis_available, redis_server
-from tests.server.tasks_wire import TERMINAL, modern, start_tasks_server, wait_status
+from tests.server.tasks_wire import TERMINAL, listen_for_task, modern, start_tasks_server, wait_status
 
 pytestmark = pytest.mark.timeout(120)
 HEARTBEAT = 0.5  # the process key lives max(2, 3 * heartbeat) seconds: the window
@@ -127,3 +127,13 @@ async def test_killed_process_task_becomes_failed_within_the_heartbeat_window(
         assert (await modern(http, trio[2].url("/mcp"), "tasks/get", {"taskId": task_id}))["result"][
             "status"
         ] == "failed"
+
+
+async def test_notifications_tasks_reach_a_listener_on_another_process(trio: list[ServerProcess]) -> None:
+    a, b, _ = (s.url("/mcp") for s in trio)
+    async with httpx.AsyncClient(timeout=20.0) as http:
+        task_id = (await modern(http, a, "tools/call", {"name": "sleepy", "arguments": {"seconds": 1.0}}))[
+            "result"
+        ]["taskId"]
+        seen = await asyncio.wait_for(listen_for_task(http, b, task_id), 15)
+        assert seen[-1]["status"] == "completed" and seen[-1]["result"]["content"]

@@ -12,6 +12,8 @@ import collections
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 if TYPE_CHECKING:  # the record type belongs to the task layer above; stores only keep it
     from ..tasks.records import TaskRecord
 
@@ -27,23 +29,33 @@ class TaskStore(Protocol):
 
 
 class MemoryTaskStore:
-    """Records in a dict, bounded in count (expired ones go first, then the oldest)."""
+    """Records in a dict, bounded in count and in stored result bytes (expired records go
+    first, then the oldest finished ones)."""
 
     token = "local"
 
-    def __init__(self, *, max_records: int = 10_000) -> None:
+    def __init__(self, *, max_records: int = 10_000, max_bytes: int = 256 << 20) -> None:
         self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._records: collections.OrderedDict[str, TaskRecord] = collections.OrderedDict()
+        self._sizes: dict[str, int] = {}
 
     async def save(self, record: TaskRecord) -> None:
         if record.id not in self._records:
             self._evict()
         self._records[record.id] = record
+        if record.result is not None and record.id not in self._sizes:
+            size = len(orjson.dumps(record.result))
+            self._sizes[record.id] = size
+            self.bytes += size
+            while self.bytes > self.max_bytes and self._drop_oldest_finished(keep=record.id):
+                pass
 
     async def get(self, task_id: str) -> TaskRecord | None:
         record = self._records.get(task_id)
         if record is not None and record.expires_at < time.time():
-            del self._records[task_id]
+            self._drop(task_id)
             return None
         return record
 
@@ -63,7 +75,18 @@ class MemoryTaskStore:
     def _evict(self) -> None:
         now = time.time()
         for task_id in [k for k, r in self._records.items() if r.expires_at < now]:
-            del self._records[task_id]
+            self._drop(task_id)
         while len(self._records) >= self.max_records:
-            oldest = next((k for k, r in self._records.items() if r.terminal), None)
-            self._records.pop(oldest if oldest is not None else next(iter(self._records)))
+            if not self._drop_oldest_finished():
+                self._drop(next(iter(self._records)))
+
+    def _drop_oldest_finished(self, keep: str | None = None) -> bool:
+        oldest = next((k for k, r in self._records.items() if r.terminal and k != keep), None)
+        if oldest is None:
+            return False
+        self._drop(oldest)
+        return True
+
+    def _drop(self, task_id: str) -> None:
+        self._records.pop(task_id, None)
+        self.bytes -= self._sizes.pop(task_id, 0)

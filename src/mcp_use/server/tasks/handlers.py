@@ -61,7 +61,16 @@ class TaskHandlers:
         self.runner.notify = self._notify
         self.listeners: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
         if state is not None and hasattr(state, "on_task"):
-            state.on_task = self.runner.on_signal
+            state.on_task = self._on_signal
+
+    async def _on_signal(self, data: dict[str, Any]) -> None:
+        """From another process: a task's new status (for our listeners), or a
+        cancellation or answers for a task we run."""
+        if data.get("op") == "status":
+            if self.listeners is not None and isinstance(data.get("p"), dict):
+                await self.listeners(str(data.get("id")), data["p"])
+            return
+        await self.runner.on_signal(data)
 
     def methods(self, *, modern: bool) -> dict[str, Handler]:
         if modern:  # tasks/result and tasks/list are gone on this era: -32601
@@ -231,8 +240,12 @@ class TaskHandlers:
     async def _notify(self, live: LiveTask) -> None:
         record = live.record
         if record.modern:
+            params = record.modern_wire(detailed=True)
             if self.listeners is not None:
-                await self.listeners(record.id, record.modern_wire(detailed=True))
+                await self.listeners(record.id, params)
+            state = self.runner.state
+            if state is not None and getattr(state, "ready", False):  # listeners on other processes
+                await state.broadcast({"t": "task", "op": "status", "id": record.id, "p": params})
         elif live.session is not None:
             session = live.session
             await session.notify(jsonrpc.notification("notifications/tasks/status", record.legacy_wire()))
