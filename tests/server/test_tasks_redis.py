@@ -137,3 +137,27 @@ async def test_notifications_tasks_reach_a_listener_on_another_process(trio: lis
         ]["taskId"]
         seen = await asyncio.wait_for(listen_for_task(http, b, task_id), 15)
         assert seen[-1]["status"] == "completed" and seen[-1]["result"]["content"]
+
+
+async def test_a_cancel_from_elsewhere_is_final_despite_the_owners_updates(trio: list[ServerProcess]) -> None:
+    """The owner writes a new status message every 50 ms; once C cancels, no later write
+    of A's may bring the task back to `working` (the store refuses to overwrite a
+    terminal record, and A then stops the function)."""
+    a, b, c = (s.url("/mcp") for s in trio)
+    async with httpx.AsyncClient(timeout=20.0) as http:
+        arguments = {"seconds": 30, "steps": 600}
+        task_id = (await modern(http, a, "tools/call", {"name": "sleepy", "arguments": arguments}))["result"][
+            "taskId"
+        ]
+        await asyncio.sleep(0.5)
+        await modern(http, c, "tasks/cancel", {"taskId": task_id})
+        statuses = []
+        for _ in range(20):
+            statuses.append((await modern(http, b, "tasks/get", {"taskId": task_id}))["result"]["status"])
+            await asyncio.sleep(0.1)
+        assert set(statuses) == {"cancelled"}, statuses
+
+        async def stopped() -> bool:
+            return f"cancelled {task_id}" in await _events(http, a)
+
+        assert await _until(stopped)

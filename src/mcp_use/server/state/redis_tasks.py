@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from .redis import RedisState
 
 
+# Write a record unless the stored one is already terminal: a terminal status is final
+# for every process (a late "working" from the owner cannot undo another's cancel).
+_SAVE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local status = cjson.decode(current)['status']
+  if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
 class RedisTaskStore:
     def __init__(self, state: RedisState) -> None:
         self.state = state
@@ -31,9 +44,11 @@ class RedisTaskStore:
     def token(self) -> str:
         return self.state.token
 
-    async def save(self, record: TaskRecord) -> None:
+    async def save(self, record: TaskRecord) -> bool:
+        """Store it; False (nothing written) when the stored record is already terminal."""
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
-        await self.state.client.set(self._key(record.id), orjson.dumps(record.to_dict()), px=ttl_ms)
+        body = orjson.dumps(record.to_dict())
+        return bool(await self.state.client.eval(_SAVE, 1, self._key(record.id), body, ttl_ms))
 
     async def get(self, task_id: str) -> TaskRecord | None:
         raw = await self.state.client.get(self._key(task_id))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the record type belongs to the task layer above; stores onl
 class TaskStore(Protocol):
     token: str  # the owner id this process writes into the records it creates
 
-    async def save(self, record: TaskRecord) -> None: ...
+    async def save(self, record: TaskRecord) -> bool: ...  # False: the stored one is terminal
     async def get(self, task_id: str) -> TaskRecord | None: ...
     async def list(self, scope: str) -> list[TaskRecord]: ...
     async def alive(self, owner: str) -> bool: ...
@@ -41,7 +41,7 @@ class MemoryTaskStore:
         self._records: collections.OrderedDict[str, TaskRecord] = collections.OrderedDict()
         self._sizes: dict[str, int] = {}
 
-    async def save(self, record: TaskRecord) -> None:
+    async def save(self, record: TaskRecord) -> bool:
         if record.id not in self._records:
             self._evict()
         self._records[record.id] = record
@@ -51,6 +51,7 @@ class MemoryTaskStore:
             self.bytes += size
             while self.bytes > self.max_bytes and self._drop_oldest_finished(keep=record.id):
                 pass
+        return True  # one process holds the one copy: there is no other writer to lose to
 
     async def get(self, task_id: str) -> TaskRecord | None:
         record = self._records.get(task_id)

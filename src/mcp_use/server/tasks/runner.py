@@ -160,7 +160,9 @@ class TaskRunner:
 
     async def _changed(self, live: LiveTask) -> None:
         try:
-            await self.store.save(live.record)
+            stored = await self.store.save(live.record)
+            if not stored:  # another process ended it (cancel, or a dead-owner verdict)
+                await self._adopt_final(live)
         finally:
             live.touch()
         if self.notify is not None:
@@ -168,6 +170,13 @@ class TaskRunner:
                 await self.notify(live)
             except Exception as exc:  # a dead listener must not break the task
                 log.debug("Task status notification failed: %s", exc)
+
+    async def _adopt_final(self, live: LiveTask) -> None:
+        final = await self.store.get(live.id)
+        if final is not None:
+            live.record = final
+        if live.body is not None and not live.body.done():
+            live.body.cancel()
 
     # ---- reading --------------------------------------------------------------------
     async def get(self, task_id: Any, scope: str) -> TaskRecord:
@@ -185,7 +194,8 @@ class TaskRunner:
                 "message": f"The process running this task ({record.owner}) stopped: no heartbeat "
                 "within its window, so its work is lost",
             }
-            await self.store.save(record)
+            if not await self.store.save(record):  # it ended meanwhile: that ending stands
+                record = await self.store.get(task_id) or record
         return record
 
     async def list(self, scope: str) -> list[TaskRecord]:
