@@ -7,6 +7,7 @@ bodies did, so a cancellation is seen to stop the function, not only the record.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,9 +16,11 @@ import orjson
 import pytest
 
 from tests.helpers import ServerProcess
+from tests.server.conftest import StdioPeer
 from tests.server.tasks_wire import (
     ACCEPT,
     EXT,
+    SERVER,
     TERMINAL,
     LegacySession,
     listen_for_task,
@@ -299,3 +302,47 @@ async def test_legacy_input_travels_on_tasks_result(tasks_server: ServerProcess,
                 final = message
                 break
     assert final is not None and _text(final["result"]) == "accept: hello Lin"
+
+
+def test_tasks_over_stdio_both_eras(tmp_path: Any) -> None:
+    peer = StdioPeer(SERVER, tmp_path)
+    try:
+        peer.initialize()
+
+        def answer(message: dict[str, Any]) -> dict[str, Any]:
+            peer.send(message)
+            while True:  # status notifications may come first
+                reply = peer.read()
+                if reply.get("id") == message["id"]:
+                    return reply
+
+        created = answer(call_msg(1, {"name": "sleepy", "arguments": {"seconds": 0.3}, "task": {}}))
+        task_id = created["result"]["task"]["taskId"]
+        final = answer({"jsonrpc": "2.0", "id": 2, "method": "tasks/result", "params": {"taskId": task_id}})
+        assert final["result"]["content"][0]["text"].startswith("slept 0.3s")
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"extensions": {EXT: {}}},
+        }
+        modern_call = call_msg(3, {"name": "sleepy", "arguments": {"seconds": 0.2}, "_meta": meta})
+        task = answer(modern_call)["result"]
+        assert task["resultType"] == "task"
+        for n in range(4, 60):
+            got = answer(
+                {
+                    "jsonrpc": "2.0",
+                    "id": n,
+                    "method": "tasks/get",
+                    "params": {"taskId": task["taskId"], "_meta": meta},
+                }
+            )
+            if got["result"]["status"] in TERMINAL:
+                break
+            time.sleep(0.05)
+        assert got["result"]["status"] == "completed" and got["result"]["result"]["content"]
+    finally:
+        peer.stop()
+
+
+def call_msg(id_: int, params: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": id_, "method": "tools/call", "params": params}

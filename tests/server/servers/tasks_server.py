@@ -1,4 +1,4 @@
-"""A server with task tools: `python tasks_server.py PORT`.
+"""A server with task tools: `python tasks_server.py PORT` (HTTP), or no argument for stdio.
 
 Env: REDIS_URL (none: memory), REDIS_PREFIX, HEARTBEAT, MAX_LIVE, MAX_RESULT_BYTES, TTL_MS.
 `events` lists what the task bodies of this process did (started, finished, cancelled),
@@ -94,4 +94,7 @@ async def task_events() -> list[str]:
 
 
 if __name__ == "__main__":
-    server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    if len(sys.argv) > 1:
+        server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    else:
+        server.run(transport="stdio")
