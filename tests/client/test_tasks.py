@@ -45,8 +45,16 @@ async def test_task_api_both_eras(tasks_http: str, mode: str) -> None:
         session = client.get_session("tasks")
         assert session.protocol_version == ERAS[mode]
 
-        result = await session.call_tool("sleepy", {"seconds": 0.3}, task=True)
-        assert result.content[0].text.startswith("slept 0.3s") and not result.isError
+        messages: list[tuple[float, str | None]] = []
+        result = await session.call_tool(
+            "sleepy",
+            {"seconds": 1.2, "steps": 3},
+            task=True,
+            progress_callback=lambda n, _total, message: messages.append((n, message)),
+        )
+        assert result.content[0].text.startswith("slept 1.2s") and not result.isError
+        assert [m for _, m in messages][-1].startswith("step 3 of 3"), messages
+        assert [n for n, _ in messages] == list(range(1, len(messages) + 1))
 
         handle = await session.start_task("sleepy", {"seconds": 1.0, "steps": 2})
         assert handle.id

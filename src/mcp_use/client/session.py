@@ -211,11 +211,12 @@ class ClientSession:
         """Call a tool; a tool's own failure comes back as `isError: true`, not an exception.
 
         `task=True` runs it as a task (when the server and tool take one) and waits for
-        the result, polling at the server's interval; see `start_task` for a handle."""
+        the result, polling at the server's interval (`progress_callback` then hears the
+        task's status messages); see `start_task` for a handle."""
         params, headers = await self._tool_call(name, arguments, meta)
         if task:
             handle = await start_task(self._wire, params, headers=headers, timeout=timeout)
-            return await handle.result()
+            return await handle.result(progress_callback)
         result = await self._wire.rounds(
             "tools/call", params, timeout=timeout, progress_callback=progress_callback, headers=headers
         )

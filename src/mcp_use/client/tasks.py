@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from ..protocol.correlator import ProgressCallback
 from ..protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, MCPError
 from ..protocol.types import CallToolResult
 from ..protocol.versions import META_CLIENT_CAPABILITIES
@@ -99,23 +100,27 @@ class TaskHandle:
             if self._wire.modern or exc.code != -32602:
                 raise
 
-    async def result(self) -> CallToolResult:
+    async def result(self, on_status: ProgressCallback | None = None) -> CallToolResult:
         """Wait for the end (answering input on the way); the tool's result.
 
+        `on_status(n, None, message)` hears each new status message (a task's progress).
         A `failed` task raises `ServerError` with its error; a `cancelled` one
         `TaskCancelled`.
         """
         if self._immediate is not None:
             return CallToolResult.model_validate(self._immediate)
+        watch = _StatusWatch(on_status)
         if not self._wire.modern:
-            return await self._legacy_result()
+            return await self._legacy_result(watch)
         status = self._last
+        await watch.see(status)
         while not status.terminal:
             if status.status == "input_required":
                 await self._answer(status.raw.get("inputRequests"))
             else:
                 await asyncio.sleep(status.poll_interval_ms / 1000)
             status = await self.status()
+            await watch.see(status)
         if status.status == "completed":
             return CallToolResult.model_validate(status.raw.get("result") or {"content": []})
         if status.status == "failed":
@@ -134,7 +139,8 @@ class TaskHandle:
             "tasks/update", self._params(inputResponses=dict(zip(keys, answers, strict=True)))
         )
 
-    async def _legacy_result(self) -> CallToolResult:
+    async def _legacy_result(self, watch: _StatusWatch) -> CallToolResult:
+        poller = asyncio.ensure_future(self._poll(watch)) if watch.callback is not None else None
         try:
             raw = await self._wire.request("tasks/result", self._params(), timeout=None)
         except ServerError:
@@ -142,11 +148,40 @@ class TaskHandle:
             if status.status == "cancelled":
                 raise TaskCancelled(self._wire.name, f"task {self.id} ({self.tool}) was cancelled") from None
             raise
+        finally:
+            if poller is not None:
+                poller.cancel()
         self._last = _status({**self._last.raw, "status": "completed"})
         return CallToolResult.model_validate(raw)
 
+    async def _poll(self, watch: _StatusWatch) -> None:
+        """2025-11-25: `tasks/result` only answers at the end; poll for the messages."""
+        status = self._last
+        while not status.terminal:
+            await asyncio.sleep(status.poll_interval_ms / 1000)
+            status = await self.status()
+            await watch.see(status)
+
     def __repr__(self) -> str:
         return f"TaskHandle({self.tool!r}, id={self.id!r}, last={self._last.status!r})"
+
+
+class _StatusWatch:
+    """Calls back once per new status message."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.last: str | None = None
+        self.count = 0
+
+    async def see(self, status: TaskStatus) -> None:
+        if self.callback is None or status.message is None or status.message == self.last:
+            return
+        self.last = status.message
+        self.count += 1
+        outcome = self.callback(self.count, None, status.message)
+        if asyncio.iscoroutine(outcome):
+            await outcome
 
 
 def with_extension(wire: Requester) -> dict[str, Any]:

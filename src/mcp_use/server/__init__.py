@@ -3,6 +3,7 @@
 from .context import Context, ElicitationResult
 from .router import MCPRouter
 from .server import MCPServer
+from .tasks import TaskSettings
 from .tools import ToolError
 
-__all__ = ["Context", "ElicitationResult", "MCPRouter", "MCPServer", "ToolError"]
+__all__ = ["Context", "ElicitationResult", "MCPRouter", "MCPServer", "TaskSettings", "ToolError"]
