@@ -102,7 +102,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CLIError("--reload and --workers need an HTTP transport (--transport http)")
     if args.debug and server.debug_level < args.debug:
         server.debug_level = args.debug
-        server.debug = True
     server.run(
         transport=transport,
         host=args.host,
@@ -119,7 +118,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
     _set_debug_env(2 if args.verbose else 1)
     server = load_server(args.target)
     server.debug_level = max(server.debug_level, 1)
-    server.debug = True
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base = f"http://{host}:{args.port}"
     print(

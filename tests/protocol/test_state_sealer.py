@@ -1,4 +1,4 @@
-"""`mcp_use.server.mrtr.StateSealer`: requestState is sealed, bound to its request, and expires."""
+"""`mcp_use.server.input_rounds.StateSealer`: requestState is sealed, bound to its request, and expires."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from mcp_use.protocol.errors import INVALID_PARAMS, MCPError
-from mcp_use.server import mrtr
-from mcp_use.server.mrtr import StateSealer
+from mcp_use.server import input_rounds
+from mcp_use.server.input_rounds import StateSealer
 
 ARGS = {"city": "Paris", "days": 3}
 ANSWERS = {"elicitation-0": {"action": "accept", "content": {"name": "Ada"}}}
@@ -102,11 +102,11 @@ def test_state_of_another_request_is_refused(request_: tuple) -> None:
 def test_expired_state_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     sealer = StateSealer("secret")
     now = 1_900_000_000.0
-    monkeypatch.setattr(mrtr.time, "time", lambda: now)
+    monkeypatch.setattr(input_rounds.time, "time", lambda: now)
     state = sealer.seal("tools/call", "t", ARGS, ANSWERS)
-    monkeypatch.setattr(mrtr.time, "time", lambda: now + mrtr.STATE_TTL_SECONDS - 1)
+    monkeypatch.setattr(input_rounds.time, "time", lambda: now + input_rounds.STATE_TTL_SECONDS - 1)
     assert sealer.open(state, "tools/call", "t", ARGS) == ANSWERS
-    monkeypatch.setattr(mrtr.time, "time", lambda: now + mrtr.STATE_TTL_SECONDS + 1)
+    monkeypatch.setattr(input_rounds.time, "time", lambda: now + input_rounds.STATE_TTL_SECONDS + 1)
     refused(sealer, state, "tools/call", "t", ARGS, why="expired")
 
 

@@ -23,8 +23,8 @@ class Point(BaseModel):
     y: float = Field(0.0, description="vertical")
 
 
-def make_server(**options: Any) -> MCPServer:
-    server = MCPServer(name="pages", version="2.1.0", instructions="Server <b>notes</b>", **options)
+def make_server(name: str = "pages", **options: Any) -> MCPServer:
+    server = MCPServer(name=name, version="2.1.0", instructions="Server <b>notes</b>", **options)
 
     @server.tool(annotations={"readOnlyHint": True})
     def area(width: float, height: float = 1.0, unit: str = "cm") -> Point:
@@ -167,8 +167,12 @@ def test_type_labels() -> None:
 
 
 async def test_inspector_page_and_assets() -> None:
-    server = make_server(debug=True, mcp_path="/api/mcp", inspector_path="/tools/inspect")
-    server.name = "x</script><script>alert(1)</script>"
+    server = make_server(
+        "x</script><script>alert(1)</script>",
+        debug=True,
+        mcp_path="/api/mcp",
+        inspector_path="/tools/inspect",
+    )
     async with asgi_client(server) as client:
         page = await client.get("/tools/inspect")
         assert page.status_code == 200

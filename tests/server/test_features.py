@@ -674,7 +674,7 @@ async def test_tools_list_changed_reaches_the_legacy_get_stream() -> None:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
             # Wait until the server has attached the stream to the session.
-            session = server.http_transport().sessions[p.headers["mcp-session-id"]]
+            session = server.core.sessions.get(p.headers["mcp-session-id"])
             await wait_until(lambda: session.stream is not None)
 
             @server.tool()
@@ -714,3 +714,18 @@ async def test_capabilities_advertise_list_changed(era: str) -> None:
     assert caps["tools"]["listChanged"] is True
     assert caps["prompts"]["listChanged"] is True
     assert caps["resources"]["listChanged"] is True
+
+
+# ------------------------------------------------------------------- request context
+async def test_request_context_on_an_unprotected_server(era: str) -> None:
+    """`ctx.access_token` is None without authorization; the HTTP headers reach the tool."""
+    server = MCPServer(name="context")
+
+    @server.tool()
+    def whoami(ctx: Context) -> dict[str, Any]:
+        return {"token": ctx.access_token, "agent": ctx.request_headers.get("user-agent")}
+
+    async with peer(server, era) as p:
+        p.headers["user-agent"] = "context-test/1"
+        result = await p.call("whoami")
+    assert result["structuredContent"] == {"token": None, "agent": "context-test/1"}

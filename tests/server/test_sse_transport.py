@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -69,3 +70,56 @@ async def test_unknown_session_id_is_refused(sse_url: str) -> None:
         )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == -32600
+
+
+async def test_foreign_host_and_origin_get_the_same_statuses_as_streamable_http(sse_url: str) -> None:
+    """A host refusal is framed once: 421 for a foreign Host, 403 for a foreign Origin,
+    with a JSON-RPC error body saying why, on the legacy SSE endpoints too."""
+    import httpx
+
+    base = sse_url.rsplit("/", 1)[0]
+    async with httpx.AsyncClient() as client:
+        bad_host = await client.get(sse_url, headers={"host": "evil.example"})
+        bad_origin = await client.post(
+            f"{base}/messages/?session_id=x",
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={"origin": "http://evil.example"},
+        )
+    assert bad_host.status_code == 421
+    assert "Invalid Host header" in bad_host.json()["error"]["message"]
+    assert bad_origin.status_code == 403
+    assert "Invalid Origin header" in bad_origin.json()["error"]["message"]
+
+
+async def test_a_2026_request_on_the_legacy_sse_transport_is_refused(sse_url: str) -> None:
+    """The one inbound-era rule runs here too: `_meta` naming 2026-07-28 (or `server/discover`)
+    gets an unsupported-version error on the stream, not a legacy answer."""
+    import httpx
+
+    base = sse_url.rsplit("/", 1)[0]
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", sse_url) as stream:
+        lines = stream.aiter_lines()
+        async for line in lines:
+            if line.startswith("data:"):
+                endpoint = line[5:].strip()
+                break
+        for request_id, params in ((1, {"_meta": meta}), (2, None)):
+            message: dict = {"jsonrpc": "2.0", "id": request_id, "method": "server/discover"}
+            if params is not None:
+                message["params"] = params
+            accepted = await client.post(f"{base}{endpoint}", json=message)
+            assert accepted.status_code == 202
+        answers = []
+        async for line in lines:
+            if line.startswith("data:"):
+                answers.append(json.loads(line[5:]))
+                if len(answers) == 2:
+                    break
+    assert sorted(a["id"] for a in answers) == [1, 2]
+    for answer in answers:
+        assert answer["error"]["code"] == -32022
+        assert "2025-11-25" in answer["error"]["data"]["supported"]

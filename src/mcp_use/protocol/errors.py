@@ -16,6 +16,8 @@ URL_ELICITATION_REQUIRED = -32042
 # Implementation-defined range (-32000..-32019), used for transport-level refusals.
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001
+# An unknown or ended `Mcp-Session-Id` (HTTP 404), as the TypeScript SDK answers it.
+SESSION_NOT_FOUND = -32001
 # Modern era (2026-07-28) codes, allocated by the specification.
 HEADER_MISMATCH = -32020
 MISSING_REQUIRED_CLIENT_CAPABILITY = -32021

@@ -1,4 +1,9 @@
-"""The MCP server: `MCPServer`, `Context` and the pieces under them."""
+"""The MCP server: `MCPServer`, `Context` and the pieces under them.
+
+`MCPServer` (server.py) is a facade over one `ServerCore` (core.py): registries, the
+engine, the session table, the lifecycle. Transports (`transports/`) and the HTTP app
+(`http/`) receive the core, never the facade; import-linter contracts keep it so.
+"""
 
 from .context import Context, ElicitationResult
 from .router import MCPRouter

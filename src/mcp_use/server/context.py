@@ -1,7 +1,7 @@
 """`Context`: what a tool, resource or prompt function can do while it runs.
 
 Every method works on both protocol eras. Asking the client for input is a
-server-to-client request on the legacy era and an input-required round trip on the
+server-to-client request on the legacy era and an input-required round on the
 modern one; the function is written once.
 """
 
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
 from ..protocol.jsonrpc import notification
-from .mrtr import InputRequired
+from ..protocol.log_levels import at_least
+from .input_rounds import InputRequired
+from .json_refs import inline_refs
 from .request import ServerRequest
-from .session import LOG_RANK
 
 if TYPE_CHECKING:
     from ..protocol.types import CreateMessageResult, Root
-    from .server import MCPServer
 
 T = TypeVar("T")
 
@@ -35,12 +35,20 @@ class ElicitationResult(Generic[T]):
     content: dict[str, Any] | None = None
 
 
+class ResourceReader(Protocol):
+    """What a `Context` reads resources through (the engine's feature methods)."""
+
+    features: Any
+
+    async def read_resource(self, uri: str, req: ServerRequest) -> dict[str, Any]: ...
+
+
 class Context:
     """Injected into any parameter annotated `Context`."""
 
-    def __init__(self, request: ServerRequest, server: MCPServer) -> None:
+    def __init__(self, request: ServerRequest, reader: ResourceReader) -> None:
         self._request = request
-        self._server = server
+        self._reader = reader
 
     # What the client told us
     @property
@@ -79,8 +87,14 @@ class Context:
             await start()
 
     @property
-    def server(self) -> MCPServer:
-        return self._server
+    def server(self) -> Any:
+        """The `MCPServer` serving this request."""
+        return self._reader.features.owner
+
+    @property
+    def access_token(self) -> Any:
+        """The verified `AccessToken` of this request; None on an unprotected server."""
+        return self._request.access_token
 
     @property
     def request_headers(self) -> Any:
@@ -91,7 +105,7 @@ class Context:
     async def log(self, level: str, message: Any, *, logger: str | None = None) -> None:
         req = self._request
         if req.modern:
-            if req.log_level is None or LOG_RANK.get(level, 0) < LOG_RANK.get(req.log_level, 0):
+            if req.log_level is None or not at_least(level, req.log_level):
                 return
         elif req.session is not None and not req.session.wants_log(level):
             return
@@ -255,7 +269,7 @@ class Context:
     # Resources and streams
     async def read_resource(self, uri: str) -> list[dict[str, Any]]:
         """Read one of this server's resources, as `resources/read` would."""
-        result = await self._server._engine.read_resource(uri, self._request)
+        result = await self._reader.read_resource(uri, self._request)
         return result["contents"]
 
     async def close_sse_stream(self) -> None:
@@ -290,8 +304,6 @@ def _sampling_message(message: Any) -> dict[str, Any]:
 
 
 def _flat_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    from .schema import inline_refs
-
     flat = inline_refs(schema)
     flat.pop("title", None)
     return flat

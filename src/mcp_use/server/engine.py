@@ -1,18 +1,24 @@
 """The server's protocol engine: one dispatcher for both eras and every transport.
 
 Transports turn bytes into message dicts and a `ServerRequest`; the engine answers it
-with a response dict. Nothing here knows about HTTP or stdio.
+with a response dict. Every protocol method is implemented here once (`initialize`,
+`server/discover`, `subscriptions/listen`, client notifications, the feature methods in
+`methods.py`), and so are the input-required rounds and the sealing of `requestState`.
+Nothing here knows about HTTP or stdio.
+
+Seams: the one dispatch table per era (the `tasks/*` methods of `tasks/` are entries
+in it, and `tools/call` hands task-capable tools to them); `handle` is the one place a request passes, where MCP-level
+middleware and an authorization decision go (today: no extra layer, no extra cost).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..protocol import jsonrpc
 from ..protocol.errors import (
@@ -20,10 +26,11 @@ from ..protocol.errors import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
-    RESOURCE_NOT_FOUND_LEGACY,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
 )
+from ..protocol.headers import NAMED_METHODS
+from ..protocol.log_levels import LOG_RANK
 from ..protocol.versions import (
     LEGACY_VERSIONS,
     META_CLIENT_CAPABILITIES,
@@ -31,19 +38,20 @@ from ..protocol.versions import (
     META_LOG_LEVEL,
     META_PROTOCOL_VERSION,
     META_SERVER_INFO,
+    META_SUBSCRIPTION_ID,
     MODERN_VERSIONS,
     SUPPORTED_VERSIONS,
     negotiate_legacy,
 )
-from .context import Context
-from .mrtr import InputRequired, RoundState
-from .request import ServerRequest, Sink
-from .session import LOG_RANK, ServerSession
-from .tasks import TaskHandlers, TaskSettings
-from .tools import Tool, ToolError, error_result
-
-if TYPE_CHECKING:
-    from .server import MCPServer
+from .input_rounds import InputRequired, InputRound, StateSealer
+from .methods import FeatureMethods
+from .notifications import Hub, Listener
+from .registry import Features
+from .request import ServerRequest
+from .session import MessageSink, ServerSession
+from .settings import ServerSettings
+from .state import bus
+from .tasks import TaskHandlers
 
 log = logging.getLogger("mcp_use.server")
 request_log = logging.getLogger("mcp_use.server.requests")
@@ -59,75 +67,107 @@ CACHEABLE = frozenset(
         "server/discover",
     }
 )
-ROUND_TRIP_METHODS = frozenset({"tools/call", "prompts/get", "resources/read"})
+# Methods whose handler may ask the client for input (an input-required round on 2026-07-28).
+INPUT_ROUND_METHODS = frozenset(NAMED_METHODS)
+LISTEN_FLAGS = (
+    ("toolsListChanged", "tools"),
+    ("promptsListChanged", "prompts"),
+    ("resourcesListChanged", "resources"),
+)
 
 
 class Engine:
-    def __init__(self, server: MCPServer) -> None:
-        self.server = server
+    def __init__(
+        self,
+        settings: ServerSettings,
+        features: Features,
+        hub: Hub,
+        sealer: StateSealer,
+        state: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.identity = settings.identity
+        self.caching = settings.caching
+        self.features = features
+        self.hub = hub
+        self.sealer = sealer
+        self.state = state
+        self.tasks = TaskHandlers(settings.tasks, state, hub.task_status)
+        self.methods = m = FeatureMethods(features, settings.limits, hub, self.tasks)
         common: dict[str, Handler] = {
-            "tools/list": self._tools_list,
-            "tools/call": self._tools_call,
-            "resources/list": self._resources_list,
-            "resources/templates/list": self._templates_list,
-            "resources/read": self._resources_read,
-            "prompts/list": self._prompts_list,
-            "prompts/get": self._prompts_get,
-            "completion/complete": self._complete,
+            "tools/list": m.tools_list,
+            "tools/call": m.tools_call,
+            "resources/list": m.resources_list,
+            "resources/templates/list": m.templates_list,
+            "resources/read": m.resources_read,
+            "prompts/list": m.prompts_list,
+            "prompts/get": m.prompts_get,
+            "completion/complete": m.complete,
         }
         self.legacy_handlers: dict[str, Handler] = {
             **common,
-            "ping": self._ping,
-            "logging/setLevel": self._set_level,
-            "resources/subscribe": self._subscribe,
-            "resources/unsubscribe": self._unsubscribe,
+            "ping": m.ping,
+            "logging/setLevel": m.set_level,
+            "resources/subscribe": m.subscribe,
+            "resources/unsubscribe": m.unsubscribe,
         }
         self.modern_handlers: dict[str, Handler] = {**common, "server/discover": self._discover}
-        self.tasks = TaskHandlers(getattr(server, "task_settings", None) or TaskSettings(), server.state)
         self.legacy_handlers.update(self.tasks.methods(modern=False))
         self.modern_handlers.update(self.tasks.methods(modern=True))
+        # Answered by the transport holding a stream open, negotiated here (`listen`).
+        self.streaming_methods = frozenset({"subscriptions/listen"})
 
     # ---- identity -------------------------------------------------------------------
     def capabilities(self, *, modern: bool) -> dict[str, Any]:
-        server = self.server
+        """What this server offers; the same on both eras but for tasks (the spec's
+        `tasks` capability on 2025-11-25, an extension on 2026-07-28)."""
         caps: dict[str, Any] = {
             "tools": {"listChanged": True},
             "resources": {"subscribe": True, "listChanged": True},
             "prompts": {"listChanged": True},
             "logging": {},
         }
-        if server._completion is not None:
+        if self.features.completion is not None:
             caps["completions"] = {}
         self.tasks.advertise(caps, modern=modern)
-        if server.extra_capabilities:
-            caps.update(server.extra_capabilities)
+        if self.identity.extra_capabilities:
+            caps.update(self.identity.extra_capabilities)
         return caps
 
     def initialize(
-        self, params: dict[str, Any], session_id: str | None
+        self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None = None
     ) -> tuple[ServerSession, dict[str, Any]]:
-        """Answer a legacy `initialize`: the session it opens and the result to send."""
+        """Answer a legacy `initialize`: the session it opens (notified from now on, on
+        `stream` when the transport has a standalone channel) and the result to send."""
         requested = params.get("protocolVersion")
         if not isinstance(requested, str):
             raise MCPError(INVALID_PARAMS, "initialize: protocolVersion is required")
         version = negotiate_legacy(requested)
         session = ServerSession(session_id, version, params)
+        session.stream = stream
         result: dict[str, Any] = {
             "protocolVersion": version,
             "capabilities": self.capabilities(modern=False),
-            "serverInfo": self.server.info,
+            "serverInfo": self.identity.info,
         }
-        if self.server.instructions:
-            result["instructions"] = self.server.instructions
+        if self.identity.instructions:
+            result["instructions"] = self.identity.instructions
+        self.hub.watch(session)
         return session, result
+
+    async def _discover(self, req: ServerRequest) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "supportedVersions": list(MODERN_VERSIONS + LEGACY_VERSIONS),
+            "capabilities": self.capabilities(modern=True),
+            "serverInfo": self.identity.info,
+        }
+        if self.identity.instructions:
+            result["instructions"] = self.identity.instructions
+        return result
 
     # ---- building requests ----------------------------------------------------------
     def modern_request(
-        self,
-        message: jsonrpc.Message,
-        *,
-        sink: Sink | None = None,
-        headers: Any = None,
+        self, message: jsonrpc.Message, *, sink: MessageSink | None = None, headers: Any = None
     ) -> ServerRequest:
         """Check a 2026-07-28 request's `_meta` and make its `ServerRequest`."""
         params = message.get("params")
@@ -180,7 +220,7 @@ class Engine:
         message: jsonrpc.Message,
         session: ServerSession,
         *,
-        sink: Sink | None = None,
+        sink: MessageSink | None = None,
         headers: Any = None,
     ) -> ServerRequest:
         return ServerRequest(
@@ -198,6 +238,8 @@ class Engine:
 
     # ---- dispatch -------------------------------------------------------------------
     def knows(self, method: str, *, modern: bool) -> bool:
+        if modern and method in self.streaming_methods:
+            return True
         return method in (self.modern_handlers if modern else self.legacy_handlers)
 
     async def handle(self, req: ServerRequest) -> jsonrpc.Message:
@@ -208,8 +250,8 @@ class Engine:
         try:
             if handler is None:
                 raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}")
-            if req.modern and req.method in ROUND_TRIP_METHODS:
-                result = await self._with_rounds(req, handler)
+            if req.modern and req.method in INPUT_ROUND_METHODS:
+                result = await self._input_round(req, handler)
             else:
                 result = await handler(req)
             if req.modern:
@@ -231,8 +273,8 @@ class Engine:
         return response
 
     def _log_request(self, req: ServerRequest, status: str, started: float) -> None:
-        params = req.params
-        name = params.get("name") or params.get("uri") or ""
+        field = NAMED_METHODS.get(req.method)
+        name = req.params.get(field) or "" if field else ""
         session = req.session.id[:8] if req.session is not None and req.session.id else "-"
         era = "modern" if req.modern else "legacy"
         request_log.info(
@@ -248,24 +290,25 @@ class Engine:
     def _modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
         result.setdefault("resultType", "complete")
         if method in CACHEABLE and result["resultType"] == "complete":
-            result.setdefault("ttlMs", self.server.cache_ttl_ms)
-            result.setdefault("cacheScope", self.server.cache_scope)
+            result.setdefault("ttlMs", self.caching.ttl_ms)
+            result.setdefault("cacheScope", self.caching.scope)
         meta = result.get("_meta")
         if meta is None:
-            result["_meta"] = {META_SERVER_INFO: self.server.info}
+            result["_meta"] = {META_SERVER_INFO: self.identity.info}
         elif isinstance(meta, dict) and META_SERVER_INFO not in meta:
-            meta[META_SERVER_INFO] = self.server.info
+            meta[META_SERVER_INFO] = self.identity.info
         return result
 
-    async def _with_rounds(self, req: ServerRequest, handler: Handler) -> dict[str, Any]:
+    async def _input_round(self, req: ServerRequest, handler: Handler) -> dict[str, Any]:
+        """Run `handler` with the answers of earlier rounds; when it asks for more, end
+        this round with an `InputRequiredResult` and a sealed `requestState`."""
         params = req.params
-        target = params.get("name") or params.get("uri") or ""
+        target = str(params.get(NAMED_METHODS[req.method]) or "")
         arguments = params.get("arguments")
-        sealer = self.server._sealer
         answers: dict[str, Any] = {}
         state = params.get("requestState")
         if state is not None:
-            answers = sealer.open(state, req.method, str(target), arguments)
+            answers = self.sealer.open(state, req.method, target, arguments)
         responses = params.get("inputResponses")
         if responses is None and "inputResponses" in params:
             raise MCPError(INVALID_PARAMS, "inputResponses must be an object, not null")
@@ -273,7 +316,7 @@ class Engine:
             if not isinstance(responses, dict) or not all(isinstance(v, dict) for v in responses.values()):
                 raise MCPError(INVALID_PARAMS, "inputResponses must map request keys to result objects")
             answers = {**answers, **responses}
-        req.round = RoundState(answers)
+        req.round = InputRound(answers)
         try:
             return await handler(req)
         except InputRequired:
@@ -286,205 +329,61 @@ class Engine:
             return {
                 "resultType": "input_required",
                 "inputRequests": round_.requests,
-                "requestState": sealer.seal(req.method, str(target), arguments, kept),
+                "requestState": self.sealer.seal(req.method, target, arguments, kept),
             }
 
-    # ---- legacy-only methods --------------------------------------------------------
-    async def _ping(self, req: ServerRequest) -> dict[str, Any]:
-        return {}
+    # ---- subscriptions/listen (2026-07-28) ----------------------------------------------
+    def agree_subscriptions(self, requested: Any) -> dict[str, Any]:
+        """The notifications a listen asked for that this server can send, as acknowledged."""
+        if not isinstance(requested, dict):
+            return {}
+        caps = self.capabilities(modern=True)
+        agreed: dict[str, Any] = {}
+        for flag, cap in LISTEN_FLAGS:
+            if requested.get(flag) and cap in caps:
+                agreed[flag] = True
+        uris = requested.get("resourceSubscriptions")
+        if isinstance(uris, list) and "resources" in caps:
+            agreed["resourceSubscriptions"] = [u for u in uris if isinstance(u, str)]
+        task_ids = requested.get("taskIds")
+        if isinstance(task_ids, list):  # SEP-2663: notifications/tasks for these tasks
+            agreed["taskIds"] = [t for t in task_ids if isinstance(t, str)]
+        return agreed
 
-    async def _set_level(self, req: ServerRequest) -> dict[str, Any]:
-        level = req.params.get("level")
-        if level not in LOG_RANK:
-            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}")
-        if req.session is not None:
-            req.session.log_level = level
-        return {}
-
-    async def _subscribe(self, req: ServerRequest) -> dict[str, Any]:
-        uri = req.params.get("uri")
-        if not isinstance(uri, str):
-            raise MCPError(INVALID_PARAMS, "resources/subscribe: uri must be a string")
-        if req.session is not None:
-            if req.session.subscriptions is None:
-                req.session.subscriptions = set()
-            req.session.subscriptions.add(uri)
-            self.server._hub.watch(req.session)
-        return {}
-
-    async def _unsubscribe(self, req: ServerRequest) -> dict[str, Any]:
-        uri = req.params.get("uri")
-        if not isinstance(uri, str):
-            raise MCPError(INVALID_PARAMS, "resources/unsubscribe: uri must be a string")
-        if req.session is not None and req.session.subscriptions:
-            req.session.subscriptions.discard(uri)
-        return {}
-
-    # ---- modern-only methods --------------------------------------------------------
-    async def _discover(self, req: ServerRequest) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "supportedVersions": list(MODERN_VERSIONS + LEGACY_VERSIONS),
-            "capabilities": self.capabilities(modern=True),
-            "serverInfo": self.server.info,
-        }
-        if self.server.instructions:
-            result["instructions"] = self.server.instructions
-        return result
-
-    # ---- tools ----------------------------------------------------------------------
-    async def _tools_list(self, req: ServerRequest) -> dict[str, Any]:
-        tools = self.server._tools
-        return self._page(req, "tools", [t.wire for t in tools.values()])
-
-    async def _tools_call(self, req: ServerRequest) -> dict[str, Any]:
-        params = req.params
-        name = params.get("name")
-        if not isinstance(name, str):
-            raise MCPError(INVALID_PARAMS, "tools/call: params.name must be a string")
-        tool = self.server._tools.get(name)
-        if tool is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
-        arguments = params.get("arguments")
-        if arguments is None:
-            arguments = {}
-        elif not isinstance(arguments, dict):
-            raise MCPError(INVALID_PARAMS, "tools/call: params.arguments must be an object")
-        try:
-            kwargs = tool.bind(arguments)
-        except ToolError as exc:
-            return error_result(str(exc))
-        if tool.context_param is not None:
-            kwargs[tool.context_param] = Context(req, self.server)
-        if tool.task:
-            return await self.tasks.call(req, tool, kwargs, lambda kw: self._run_tool(tool, kw))
-        return await self._run_tool(tool, kwargs)
-
-    async def _run_tool(self, tool: Tool, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
-        try:
-            value = await tool.run(kwargs)
-        except ToolError as exc:
-            return error_result(str(exc))
-        except MCPError:
-            raise
-        except Exception as exc:
-            if self.server.mask_errors:
-                log.exception("Tool %s failed", tool.name)
-                return error_result(f"Error executing tool {tool.name}")
-            log.debug("Tool %s failed", tool.name, exc_info=True)
-            return error_result(f"Error executing tool {tool.name}: {exc}")
-        return tool.to_result(value)
-
-    # ---- resources ------------------------------------------------------------------
-    async def _resources_list(self, req: ServerRequest) -> dict[str, Any]:
-        return self._page(req, "resources", [r.wire for r in self.server._resources.values()])
-
-    async def _templates_list(self, req: ServerRequest) -> dict[str, Any]:
-        return self._page(req, "resourceTemplates", [t.wire for t in self.server._templates.values()])
-
-    async def _resources_read(self, req: ServerRequest) -> dict[str, Any]:
-        uri = req.params.get("uri")
-        if not isinstance(uri, str):
-            raise MCPError(INVALID_PARAMS, "resources/read: params.uri must be a string")
-        return await self.read_resource(uri, req)
-
-    async def read_resource(self, uri: str, req: ServerRequest) -> dict[str, Any]:
-        server = self.server
-        resource = server._resources.get(uri)
-        values: dict[str, str] | None = {} if resource is not None else None
-        if resource is None:
-            for template in server._templates.values():
-                values = template.match(uri)
-                if values is not None:
-                    resource = template
-                    break
-        if resource is None or values is None:
-            code = INVALID_PARAMS if req.modern else RESOURCE_NOT_FOUND_LEGACY
-            raise MCPError(code, f"Resource not found: {uri}", {"uri": uri})
-        kwargs = resource.bind(values) if resource.is_template else {}
-        if resource.signature.context_param is not None:
-            kwargs[resource.signature.context_param] = Context(req, server)
-        value = resource.fn(**kwargs)
-        if inspect.isawaitable(value):
-            value = await value
-        return {"contents": resource.contents(uri, value)}
-
-    # ---- prompts --------------------------------------------------------------------
-    async def _prompts_list(self, req: ServerRequest) -> dict[str, Any]:
-        return self._page(req, "prompts", [p.wire for p in self.server._prompts.values()])
-
-    async def _prompts_get(self, req: ServerRequest) -> dict[str, Any]:
-        name = req.params.get("name")
-        if not isinstance(name, str):
-            raise MCPError(INVALID_PARAMS, "prompts/get: params.name must be a string")
-        prompt = self.server._prompts.get(name)
-        if prompt is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name}")
-        arguments = req.params.get("arguments") or {}
-        if not isinstance(arguments, dict):
-            raise MCPError(INVALID_PARAMS, "prompts/get: params.arguments must be an object")
-        kwargs = prompt.bind(arguments)
-        if prompt.signature.context_param is not None:
-            kwargs[prompt.signature.context_param] = Context(req, self.server)
-        value = prompt.fn(**kwargs)
-        if inspect.isawaitable(value):
-            value = await value
-        return prompt.to_result(value)
-
-    # ---- completion -----------------------------------------------------------------
-    async def _complete(self, req: ServerRequest) -> dict[str, Any]:
-        handler = self.server._completion
-        params = req.params
-        ref = params.get("ref")
-        argument = params.get("argument")
-        if not isinstance(ref, dict) or not isinstance(argument, dict):
-            raise MCPError(INVALID_PARAMS, "completion/complete: ref and argument are required")
-        if handler is None:
-            return {"completion": {"values": [], "total": 0, "hasMore": False}}
-        from ..protocol.types import (
-            Completion,
-            CompletionArgument,
-            CompletionContext,
-            PromptReference,
-            ResourceReference,
+    async def listen(self, req: ServerRequest, sink: MessageSink) -> Listener:
+        """Open a `subscriptions/listen`: acknowledge the agreed notifications on `sink`,
+        then deliver them there until `unlisten`."""
+        listener = Listener(req.id, self.agree_subscriptions(req.params.get("notifications")), sink)
+        await sink(
+            jsonrpc.notification(
+                "notifications/subscriptions/acknowledged",
+                {"notifications": listener.filter, "_meta": {META_SUBSCRIPTION_ID: req.id}},
+            )
         )
+        self.hub.listen(listener)
+        return listener
 
-        ref_model: Any = (
-            PromptReference.model_validate(ref)
-            if ref.get("type") == "ref/prompt"
-            else ResourceReference.model_validate(ref)
-        )
-        context = CompletionContext.model_validate(params.get("context") or {})
-        value = handler(ref_model, CompletionArgument.model_validate(argument), context)
-        if inspect.isawaitable(value):
-            value = await value
-        if value is None:
-            values: dict[str, Any] = {"values": []}
-        elif isinstance(value, Completion):
-            values = value.to_wire()
-        elif isinstance(value, dict):
-            values = value
-        else:
-            items = [str(v) for v in value]
-            values = {"values": items[:100], "total": len(items), "hasMore": len(items) > 100}
-        return {"completion": values}
+    def unlisten(self, listener: Listener) -> jsonrpc.Message:
+        """End a listen; the final response, for a transport that sends one (stdio)."""
+        self.hub.unlisten(listener)
+        sid = listener.subscription_id
+        return jsonrpc.result(sid, {"resultType": "complete", "_meta": {META_SUBSCRIPTION_ID: sid}})
 
-    # ---- pagination -----------------------------------------------------------------
-    def _page(self, req: ServerRequest, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-        cursor = req.params.get("cursor")
-        size = self.server.page_size
-        start = 0
-        if cursor is not None:
-            try:
-                start = int(base64.urlsafe_b64decode(str(cursor).encode()).decode())
-                if start < 0 or start > len(items):
-                    raise ValueError
-            except (ValueError, UnicodeDecodeError):
-                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {cursor!r}") from None
-        if size is None or size <= 0:
-            return {key: items[start:] if start else items}
-        end = start + size
-        result: dict[str, Any] = {key: items[start:end]}
-        if end < len(items):
-            result["nextCursor"] = base64.urlsafe_b64encode(str(end).encode()).decode()
-        return result
+    # ---- client notifications (legacy era) ----------------------------------------------
+    async def notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
+        method = message["method"]
+        params = message.get("params") or {}
+        if method == "notifications/initialized":
+            session.initialized = True
+        elif method == "notifications/cancelled":
+            state = self.state
+            if not session.cancel(params.get("requestId")) and state is not None and state.ready:
+                # The request may run in another process.
+                await state.broadcast(bus.cancel(session.id, params.get("requestId")))
+        elif method == "notifications/progress" and session.correlator is not None:
+            await session.correlator.progress(params)
+        handler = self.features.notification_handlers.get(method)
+        if handler is not None:
+            outcome = handler(params)
+            if inspect.isawaitable(outcome):
+                await outcome

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..protocol import jsonrpc
 from ..protocol.versions import META_SUBSCRIPTION_ID
-from .request import Sink
-from .session import ServerSession
+from .session import MessageSink, ServerSession
+from .state import bus
 
 LIST_CHANGED = {
     "tools": ("notifications/tools/list_changed", "toolsListChanged"),
@@ -27,7 +27,7 @@ class Listener:
 
     subscription_id: jsonrpc.RequestId
     filter: dict[str, Any]
-    sink: Sink
+    sink: MessageSink
     closed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
     def wants(self, flag: str) -> bool:
@@ -63,7 +63,7 @@ class Hub:
 
     async def list_changed(self, kind: str, *, relayed: bool = False) -> None:
         if self.relay is not None and not relayed:
-            await _quietly(self.relay({"t": "changed", "kind": kind}))
+            await _quietly(self.relay(bus.list_changed(kind)))
         method, flag = LIST_CHANGED[kind]
         message = jsonrpc.notification(method)
         await self._fan_out(
@@ -73,7 +73,7 @@ class Hub:
 
     async def resource_updated(self, uri: str, *, relayed: bool = False) -> None:
         if self.relay is not None and not relayed:
-            await _quietly(self.relay({"t": "updated", "uri": uri}))
+            await _quietly(self.relay(bus.resource_updated(uri)))
         params = {"uri": uri}
         message = jsonrpc.notification("notifications/resources/updated", params)
         await self._fan_out(

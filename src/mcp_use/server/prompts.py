@@ -13,6 +13,7 @@ from ..protocol.errors import INVALID_PARAMS, MCPError
 from . import schema as schemas
 from .schema import spec_types
 from .tools import content_block
+from .wire import icons_wire, with_fields
 
 
 @dataclasses.dataclass(slots=True, eq=False)
@@ -24,15 +25,9 @@ class Prompt:
     icons: list[dict[str, Any]] | None
     meta: dict[str, Any] | None
     signature: schemas.Signature
-    is_async: bool
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        wire: dict[str, Any] = {"name": self.name}
-        if self.title:
-            wire["title"] = self.title
-        if self.description:
-            wire["description"] = self.description
         props = self.signature.input_schema.get("properties", {})
         required = set(self.signature.input_schema.get("required", []))
         arguments = []
@@ -45,12 +40,14 @@ class Prompt:
                 entry["description"] = prop["description"]
             entry["required"] = arg in required
             arguments.append(entry)
-        wire["arguments"] = arguments
-        if self.icons:
-            wire["icons"] = self.icons
-        if self.meta:
-            wire["_meta"] = self.meta
-        self.wire = wire
+        self.wire = with_fields(
+            {"name": self.name},
+            ("title", self.title),
+            ("description", self.description),
+            ("icons", self.icons),
+            ("_meta", self.meta),
+        )
+        self.wire["arguments"] = arguments
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -112,8 +109,7 @@ def make_prompt(
         name=name or fn.__name__,
         title=title,
         description=description if description is not None else inspect.getdoc(fn),
-        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
+        icons=icons_wire(icons),
         meta=meta,
         signature=schemas.analyse(fn),
-        is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
     )

@@ -6,10 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..protocol import jsonrpc
-from .mrtr import RoundState
-from .session import ServerSession
-
-Sink = Callable[[jsonrpc.Message], Awaitable[None]]
+from .input_rounds import InputRound
+from .session import MessageSink, ServerSession
 
 
 async def _discard(message: jsonrpc.Message) -> None:
@@ -21,10 +19,13 @@ class ServerRequest:
 
     `sink` carries messages related to this request (progress, logs and, on the legacy
     era, server-to-client requests) to the client: the POST's SSE stream on HTTP, stdout
-    on stdio.
+    on stdio. The request context a transport knows (`headers`, `client_address`) and
+    what authorization decides (`access_token`, None on an unprotected server) travel here too.
     """
 
     __slots__ = (
+        "access_token",
+        "client_address",
         "client_capabilities",
         "client_info",
         "close_stream",
@@ -54,7 +55,7 @@ class ServerRequest:
         client_capabilities: dict[str, Any],
         client_info: dict[str, Any] | None = None,
         session: ServerSession | None = None,
-        sink: Sink | None = None,
+        sink: MessageSink | None = None,
         log_level: str | None = None,
         headers: Any = None,
     ) -> None:
@@ -66,13 +67,15 @@ class ServerRequest:
         self.client_capabilities = client_capabilities
         self.client_info = client_info
         self.session = session
-        self.sink: Sink = sink or _discard
+        self.sink: MessageSink = sink or _discard
         self.log_level = log_level
         meta = params.get("_meta")
         self.progress_token = meta.get("progressToken") if isinstance(meta, dict) else None
-        self.round: RoundState | None = None
+        self.round: InputRound | None = None
         self.close_stream: Callable[[], Awaitable[None]] | None = None
         self.headers = headers
+        self.client_address: Any = None  # (host, port) of the peer, on HTTP
+        self.access_token: Any = None  # the verified `AccessToken`, on a protected server
         # Set while this call runs as a task (a `tasks.LiveTask`), or may become one
         # (`task_start="manual"`: what `ctx.start_task()` awaits).
         self.task: Any = None

@@ -15,6 +15,7 @@ from ..protocol.errors import INVALID_PARAMS, MCPError
 from . import schema as schemas
 from .schema import spec_types
 from .tools import to_json_text
+from .wire import icons_wire, with_fields
 
 _VAR = re.compile(r"\{([+#./;?&]?)([A-Za-z0-9_,*]+)\}")
 
@@ -64,14 +65,12 @@ class Resource:
     meta: dict[str, Any] | None
     size: int | None
     signature: schemas.Signature
-    is_async: bool
     pattern: re.Pattern[str] | None = None
-    variables: tuple[str, ...] = ()
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        wire: dict[str, Any] = {"uriTemplate" if self.pattern else "uri": self.uri, "name": self.name}
-        for key, value in (
+        self.wire = with_fields(
+            {"uriTemplate" if self.pattern else "uri": self.uri, "name": self.name},
             ("title", self.title),
             ("description", self.description),
             ("mimeType", self.mime_type),
@@ -79,10 +78,7 @@ class Resource:
             ("annotations", self.annotations),
             ("icons", self.icons),
             ("_meta", self.meta),
-        ):
-            if value is not None:
-                wire[key] = value
-        self.wire = wire
+        )
 
     @property
     def is_template(self) -> bool:
@@ -147,10 +143,8 @@ def make_resource(
 ) -> Resource:
     signature = schemas.analyse(fn)
     pattern = None
-    variables: tuple[str, ...] = ()
     if is_template(uri):
         pattern, names = compile_template(uri)
-        variables = tuple(names)
         missing = [p for p in signature.params if p not in names and _required(signature, p)]
         if missing:
             raise ValueError(f"Resource template {uri!r} lacks parameters {missing} of {fn.__name__}")
@@ -166,13 +160,11 @@ def make_resource(
         description=description if description is not None else inspect.getdoc(fn),
         mime_type=mime_type,
         annotations=annotations,
-        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
+        icons=icons_wire(icons),
         meta=meta,
         size=size,
         signature=signature,
-        is_async=inspect.iscoroutinefunction(inspect.unwrap(fn)),
         pattern=pattern,
-        variables=variables,
     )
 
 

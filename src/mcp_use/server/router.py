@@ -7,10 +7,7 @@ each module importing the server object.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from .server import MCPServer
+from typing import Any, Protocol, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +23,16 @@ def named_decorator(add: Callable[[Any, dict[str, Any]], Any], fn: Any, options:
         return f
 
     return register(fn) if callable(fn) else register
+
+
+class Registrar(Protocol):
+    """What a router is applied to: an `MCPServer` (typed here without importing it)."""
+
+    def add_tool(self, fn: Callable[..., Any], **options: Any) -> Any: ...
+
+    def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any) -> Any: ...
+
+    def add_prompt(self, fn: Callable[..., Any], **options: Any) -> Any: ...
 
 
 class MCPRouter:
@@ -58,7 +65,7 @@ class MCPRouter:
         for fn, options in router.prompts:
             self.prompts.append((fn, _prefixed(fn, options, prefix + router.prefix)))
 
-    def apply(self, server: MCPServer, prefix: str = "") -> None:
+    def apply(self, server: Registrar, prefix: str = "") -> None:
         full = prefix + self.prefix
         for fn, options in self.tools:
             server.add_tool(fn, **_prefixed(fn, options, full))

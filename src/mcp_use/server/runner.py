@@ -1,4 +1,9 @@
-"""`server.run()`: pick the transport, set up logging, hand HTTP to uvicorn."""
+"""`server.run()`: pick the transport, set up logging, hand HTTP to uvicorn.
+
+Works on the `ServerCore`; the facade hands over the app to serve, the attribute
+naming it (for the import string reload and workers need) and the object owning it.
+Shutdown and signals are the core's `Lifecycle`, not this module's.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import MCPServer
+    from .core import ServerCore
 
 TRANSPORTS = {"stdio": "stdio", "streamable-http": "http", "http": "http", "sse": "sse"}
 log = logging.getLogger("mcp_use.server")
@@ -45,15 +51,7 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
 BIND_HOST_ENV = "MCP_USE_BIND_HOST"
 
 
-def apply_bind_host(server: MCPServer, host: str) -> None:
-    """`dns_rebinding_protection=None` means: on when bound to a loopback address."""
-    if server._guard.enabled is None:
-        from .http.security import is_loopback
-
-        server._guard.enabled = is_loopback(host)
-
-
-def configure_from_env(server: MCPServer) -> None:
+def configure_from_env(core: ServerCore) -> None:
     """In a process uvicorn or gunicorn started (reload, workers), log as `server.run()` would.
 
     `server.run()` leaves `MCP_USE_LOGGING` (and the host it binds) for the processes it
@@ -62,19 +60,31 @@ def configure_from_env(server: MCPServer) -> None:
     """
     host = os.environ.get(BIND_HOST_ENV)
     if host:
-        apply_bind_host(server, host)
+        core.guard.bind(host)
     level = os.environ.get(LOGGING_ENV)
     if level is None:
         served = any(logging.getLogger(name).handlers for name in ("uvicorn.error", "gunicorn.error"))
         if not served:
             return
-    configure_logging(level or None, server.debug_level)
+    configure_logging(level or None, core.settings.debug_level)
+
+
+def transport_kind(transport: str) -> str:
+    """`stdio`, `http` or `sse` for a `run(transport=...)` name."""
+    kind = TRANSPORTS.get(transport)
+    if kind is None:
+        raise ValueError(f"Unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
+    return kind
 
 
 def run(
-    server: MCPServer,
-    transport: str,
+    core: ServerCore,
+    kind: str,
     *,
+    app: Callable[[], Any],
+    app_attr: str,
+    owner: object,
+    stdio: Callable[[], Coroutine[Any, Any, None]],
     host: str,
     port: int,
     reload: bool,
@@ -82,21 +92,21 @@ def run(
     log_level: str | None,
     **uvicorn_options: Any,
 ) -> None:
-    kind = TRANSPORTS.get(transport)
-    if kind is None:
-        raise ValueError(f"Unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
-    configured = configure_logging(log_level, server.debug_level)
+    """Serve `kind`: `stdio()` on stdio, else `app()` on uvicorn (or, with reload or
+    workers, the import string naming `owner`'s `app_attr`)."""
+    settings = core.settings
+    configured = configure_logging(log_level, settings.debug_level)
     if kind == "stdio":
-        _run_stdio(server)
+        _run_stdio(stdio)
         return
     import uvicorn
 
-    if server.state is not None:
-        _preflight(server)
+    if core.state is not None:
+        _preflight(core)
     elif workers > 1 and not reload:
-        _warn_unshared(server, workers)
-    server._sealer.warn_if_generated(workers)
-    apply_bind_host(server, host)
+        _warn_unshared(core, workers)
+    core.sealer.warn_if_generated(workers)
+    core.guard.bind(host)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -118,12 +128,12 @@ def run(
     except ImportError:
         pass
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    path = server.mcp_path if kind == "http" else server.sse_path
-    log.info("%s serving MCP at http://%s:%s%s", server.name, url_host, port, path)
-    if server.debug:
-        log.info("Inspector: http://%s:%s%s", url_host, port, server.inspector_path)
+    path = settings.paths.mcp if kind == "http" else settings.paths.sse
+    log.info("%s serving MCP at http://%s:%s%s", settings.identity.name, url_host, port, path)
+    if settings.debug:
+        log.info("Inspector: http://%s:%s%s", url_host, port, settings.paths.inspector)
     if reload or workers > 1:
-        target, app_dir = _import_string(server, kind)
+        target, app_dir = _import_string(owner, app_attr)
         # The processes uvicorn starts import the server again; they log and guard the same way.
         os.environ[BIND_HOST_ENV] = host
         if configured:
@@ -136,18 +146,18 @@ def run(
             options.setdefault("factory", True)  # `server.streamable_http_app` / `server.sse_app`
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
-    _serve(server, uvicorn.Config(_served_app(server, kind), **options))
+    uvicorn.Server(uvicorn.Config(app(), **options)).run()
 
 
 SECRET_ENV = "MCP_USE_STATE_SECRET"
 
 
-def _warn_unshared(server: MCPServer, workers: int) -> None:
+def _warn_unshared(core: ServerCore, workers: int) -> None:
     """Several processes, no shared state: say loudly what breaks; share the secret at least."""
-    if server._sealer.generated and not os.environ.get(SECRET_ENV):
+    if core.sealer.generated and not os.environ.get(SECRET_ENV):
         # The workers import the server again and read it, so modern-era retries work anywhere.
         os.environ[SECRET_ENV] = secrets.token_hex(32)
-        server._sealer.use_secret(os.environ[SECRET_ENV])
+        core.sealer.use_secret(os.environ[SECRET_ENV])
     log.warning(
         "mcp_use: %d worker processes and no shared state: legacy-era (2025-11-25 and older) "
         "sessions break across processes -- a request that lands on another process than the "
@@ -159,12 +169,12 @@ def _warn_unshared(server: MCPServer, workers: int) -> None:
     )
 
 
-def _preflight(server: MCPServer) -> None:
+def _preflight(core: ServerCore) -> None:
     """Refuse to start when the shared state disagrees (name or secret) or is unreachable."""
     from .state.redis import StateConflict
 
     try:
-        asyncio.run(server.state.preflight(server))
+        asyncio.run(core.state.preflight(core.settings.identity.name, core.sealer))
     except StateConflict as exc:
         log.error("%s", exc)
         raise SystemExit(str(exc)) from None
@@ -174,39 +184,18 @@ def _preflight(server: MCPServer) -> None:
         raise SystemExit(message) from None
 
 
-def _serve(server: MCPServer, config: Any) -> None:
-    """uvicorn, but open SSE streams end as soon as shutdown starts, not after its timeout."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            super().handle_exit(sig, frame)
-            transport = server._http
-            if transport is not None:
-                asyncio.get_event_loop().call_soon_threadsafe(transport.begin_shutdown)
-
-    Server(config).run()
-
-
-def _served_app(server: MCPServer, kind: str) -> Any:
-    """The app `run()` serves: the one the user customized (middleware) if any, else all routes."""
-    if kind == "sse":
-        return server.sse_app()
-    return server._streamable_app if server._streamable_app is not None else server.app
-
-
-def _run_stdio(server: MCPServer) -> None:
+def _run_stdio(stdio: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
         import uvloop
 
-        uvloop.run(server.run_stdio_async())
+        uvloop.run(stdio())
     except ImportError:
-        asyncio.run(server.run_stdio_async())
+        asyncio.run(stdio())
     except KeyboardInterrupt:
         pass
 
 
-def _import_string(server: MCPServer, kind: str) -> tuple[str, str]:
+def _import_string(owner: object, app_attr: str) -> tuple[str, str]:
     """`module:attr.app` for uvicorn to import in each worker or reloaded process."""
     main = sys.modules.get("__main__")
     env_target = os.environ.get("MCP_USE_APP")
@@ -216,7 +205,7 @@ def _import_string(server: MCPServer, kind: str) -> tuple[str, str]:
         if module is None or (module_name == "__main__" and module is not main):
             continue
         for attr, value in list(vars(module).items()):
-            if value is server:
+            if value is owner:
                 file = getattr(module, "__file__", None)
                 if file is None:
                     continue
@@ -227,13 +216,7 @@ def _import_string(server: MCPServer, kind: str) -> tuple[str, str]:
                 if path.name == "__init__.py":
                     depth += 1
                 app_dir = str(path.parents[depth])
-                if kind == "sse":
-                    suffix = "sse_app"
-                elif server._streamable_app is not None:
-                    suffix = "streamable_http_app"
-                else:
-                    suffix = "app"
-                return f"{name}:{attr}.{suffix}", app_dir
+                return f"{name}:{attr}.{app_attr}", app_dir
     raise RuntimeError(
         "reload/workers need to import the server again: run it from a file "
         "(python server.py) or pass an import string to uvicorn"

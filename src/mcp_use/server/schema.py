@@ -17,6 +17,8 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
+from .json_refs import inline_refs
+
 _PRIMITIVES = (int, float, bool, str)
 
 
@@ -82,36 +84,6 @@ def analyse(fn: Callable[..., Any], *, skip: tuple[str, ...] = ()) -> Signature:
     schema.pop("title", None)
     schema.setdefault("properties", {})
     return Signature(model, schema, context_param, tuple(names), hints)
-
-
-def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Replace local `#/$defs/...` references by their definitions (recursive ones stay)."""
-    defs = schema.get("$defs") or {}
-    if not defs:
-        return schema
-
-    recursive: set[str] = set()
-
-    def resolve(node: Any, stack: tuple[str, ...]) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                name = ref[len("#/$defs/") :]
-                if name in stack or name not in defs:
-                    recursive.add(name)
-                    return node
-                target = resolve(defs[name], (*stack, name))
-                extra = {k: v for k, v in node.items() if k != "$ref"}
-                return {**target, **extra} if extra else target
-            return {k: resolve(v, stack) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [resolve(v, stack) for v in node]
-        return node
-
-    out = resolve(schema, ())
-    if recursive:
-        out["$defs"] = {name: resolve(defs[name], (name,)) for name in recursive if name in defs}
-    return out
 
 
 @dataclasses.dataclass(slots=True)

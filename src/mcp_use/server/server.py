@@ -1,38 +1,37 @@
-"""`MCPServer`: the friendly facade over the engine, the registries and the transports."""
+"""`MCPServer`: the thin facade. It packs its arguments into settings, builds the
+`ServerCore` once, hands what its decorators make to the registries, and builds the
+apps and runs them. Everything below it receives the core, never this object.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import logging
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..protocol import jsonrpc
 from ..protocol.versions import LEGACY_VERSIONS
-from .engine import Engine
+from .core import ServerCore
 from .http.security import HostGuard
-from .mrtr import StateSealer
-from .notifications import Hub
+from .input_rounds import StateSealer
 from .prompts import Prompt, make_prompt
 from .resources import Resource, make_resource
 from .router import named_decorator
-from .session import ServerSession
-from .state.memory import MemoryEventStore
+from .settings import (
+    DEFAULT_MAX_BODY,
+    Caching,
+    Identity,
+    Limits,
+    Paths,
+    ServerSettings,
+    TaskSettings,
+    debug_level_from_env,
+    server_info,
+)
 from .tools import Tool, make_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("mcp_use.server")
-
-DEFAULT_MAX_BODY = 4 * 1024 * 1024
-
-
-def _debug_level() -> int:
-    try:
-        return int(os.environ.get("DEBUG", "0") or 0)
-    except ValueError:
-        return 1 if os.environ.get("DEBUG", "").lower() in ("true", "yes", "on") else 0
 
 
 class MCPServer:
@@ -61,7 +60,6 @@ class MCPServer:
         pretty_print_jsonrpc: bool = False,
         state: Any = None,
         state_secret: str | bytes | None = None,
-        auth: Any = None,
         mask_errors: bool = False,
         page_size: int | None = None,
         cache_ttl_ms: int = 0,
@@ -72,71 +70,104 @@ class MCPServer:
         max_sessions: int = 10_000,
         session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
-        tasks: Any = None,
+        tasks: TaskSettings | None = None,
     ) -> None:
-        self.name = name
-        self.version = version
-        self.instructions = instructions
-        info: dict[str, Any] = {"name": name, "version": version}
-        if title:
-            info["title"] = title
-        if description:
-            info["description"] = description
-        if website_url:
-            info["websiteUrl"] = website_url
-        if icons:
-            info["icons"] = [getattr(i, "to_wire", lambda i=i: i)() for i in icons]
-        self.info = info
-        env_debug = _debug_level()
-        self.debug_level = max(env_debug, 1 if debug else 0)
-        self.debug = self.debug_level >= 1
-        self.mcp_path = mcp_path
-        self.docs_path = docs_path
-        self.inspector_path = inspector_path
-        self.openmcp_path = openmcp_path
-        self.sse_path = sse_path
-        self.messages_path = messages_path
-        self.pretty_print_jsonrpc = pretty_print_jsonrpc
         if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
             from .state.redis import state_from
 
             state = state_from(state)
-        self.state = state
-        self.auth = auth
-        self.mask_errors = mask_errors
-        self.page_size = page_size
-        self.cache_ttl_ms = cache_ttl_ms
-        self.cache_scope = cache_scope
-        self.max_body_size = max_body_size
-        self.extra_capabilities = capabilities or {}
-        self.sse_retry_ms = sse_retry_ms
-        self.task_settings = tasks  # a `TaskSettings`, or None for the defaults
-        self.max_sessions = max_sessions
-        self.session_idle_timeout = session_idle_timeout
-        if event_store is None:
-            event_store = getattr(state, "events", None)  # not `or`: an empty store is falsy
-        if event_store is None:
-            event_store = MemoryEventStore()
-        self._events = event_store
-        self._guard = HostGuard(dns_rebinding_protection, allowed_hosts, allowed_origins)
-        self._sealer = StateSealer(state_secret)
-        self._tools: dict[str, Tool] = {}
-        self._resources: dict[str, Resource] = {}
-        self._templates: dict[str, Resource] = {}
-        self._prompts: dict[str, Prompt] = {}
-        self._completion: Callable[..., Any] | None = None
+        info = server_info(
+            name, version, title=title, description=description, website_url=website_url, icons=icons
+        )
+        self.settings = ServerSettings(
+            identity=Identity(name, version, instructions, info, capabilities or {}),
+            limits=Limits(
+                max_body_size, max_sessions, session_idle_timeout, page_size, mask_errors, sse_retry_ms
+            ),
+            caching=Caching(cache_ttl_ms, cache_scope),
+            paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
+            debug_level=debug_level_from_env(debug),
+            pretty_print_jsonrpc=pretty_print_jsonrpc,
+            tasks=tasks if tasks is not None else TaskSettings(),
+        )
+        self.core = ServerCore(
+            self.settings,
+            guard=HostGuard(dns_rebinding_protection, allowed_hosts, allowed_origins),
+            sealer=StateSealer(state_secret),
+            state=state,
+            event_store=event_store,
+        )
+        self.core.features.owner = self
+        self._features = self.core.features
         self._custom_routes: list[Any] = []
-        self._notification_handlers: dict[str, Callable[..., Any]] = {}
-        self._hub = Hub()
-        self._engine = Engine(self)
-        self._engine.tasks.listeners = self._hub.task_status
-        self._running = False
-        self._background: set[asyncio.Task[Any]] = set()
         self._http: Any = None
         self._sse: Any = None
         self._app: Any = None
         self._streamable_app: Any = None
         self._sse_app: Any = None
+
+    # ---- identity (read-only views of the settings) -----------------------------------
+    @property
+    def name(self) -> str:
+        return self.settings.identity.name
+
+    @property
+    def version(self) -> str:
+        return self.settings.identity.version
+
+    @property
+    def instructions(self) -> str | None:
+        return self.settings.identity.instructions
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.settings.identity.info
+
+    @property
+    def state(self) -> Any:
+        return self.core.state
+
+    @property
+    def debug(self) -> bool:
+        return self.settings.debug
+
+    @debug.setter
+    def debug(self, on: bool) -> None:
+        self.debug_level = max(self.debug_level, 1) if on else 0
+
+    @property
+    def debug_level(self) -> int:
+        return self.settings.debug_level
+
+    @debug_level.setter
+    def debug_level(self, level: int) -> None:
+        """Change the debug level (as `mcp-use dev` does): takes effect in apps built after."""
+        self.settings = dataclasses.replace(self.settings, debug_level=level)
+        self.core.settings = self.settings
+
+    @property
+    def mcp_path(self) -> str:
+        return self.settings.paths.mcp
+
+    @property
+    def sse_path(self) -> str:
+        return self.settings.paths.sse
+
+    @property
+    def messages_path(self) -> str:
+        return self.settings.paths.messages
+
+    @property
+    def docs_path(self) -> str:
+        return self.settings.paths.docs
+
+    @property
+    def inspector_path(self) -> str:
+        return self.settings.paths.inspector
+
+    @property
+    def openmcp_path(self) -> str:
+        return self.settings.paths.openmcp
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
@@ -145,13 +176,10 @@ class MCPServer:
 
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> Tool:
         tool = make_tool(fn, **options)
-        self._tools[tool.name] = tool
-        self._changed("tools")
-        return tool
+        return self._features.tools.add(tool.name, tool)
 
     def remove_tool(self, name: str) -> None:
-        if self._tools.pop(name, None) is not None:
-            self._changed("tools")
+        self._features.tools.remove(name)
 
     def resource(self, uri: str, /, **options: Any) -> Callable[[F], F]:
         """Register a resource at `uri`; `{placeholders}` make it a template."""
@@ -168,16 +196,12 @@ class MCPServer:
         if "mimeType" in options:
             options["mime_type"] = options.pop("mimeType")
         resource = make_resource(fn, uri, **options)
-        if resource.is_template:
-            self._templates[uri] = resource
-        else:
-            self._resources[uri] = resource
-        self._changed("resources")
-        return resource
+        registry = self._features.templates if resource.is_template else self._features.resources
+        return registry.add(uri, resource)
 
     def remove_resource(self, uri: str) -> None:
-        if self._resources.pop(uri, None) or self._templates.pop(uri, None):
-            self._changed("resources")
+        if self._features.resources.remove(uri) is None:
+            self._features.templates.remove(uri)
 
     def prompt(self, fn: Any = None, /, **options: Any) -> Any:
         """Register a prompt: `@server.prompt`, `@server.prompt()`, `@server.prompt(name=...)`."""
@@ -185,13 +209,10 @@ class MCPServer:
 
     def add_prompt(self, fn: Callable[..., Any], **options: Any) -> Prompt:
         prompt = make_prompt(fn, **options)
-        self._prompts[prompt.name] = prompt
-        self._changed("prompts")
-        return prompt
+        return self._features.prompts.add(prompt.name, prompt)
 
     def remove_prompt(self, name: str) -> None:
-        if self._prompts.pop(name, None) is not None:
-            self._changed("prompts")
+        self._features.prompts.remove(name)
 
     def include_router(self, router: Any, prefix: str = "") -> None:
         """Add the tools, resources and prompts of an `MCPRouter`; names get `prefix`."""
@@ -201,7 +222,7 @@ class MCPServer:
         """Register the `completion/complete` handler: `handler(ref, argument, context)`."""
 
         def register(f: F) -> F:
-            self._completion = f
+            self._features.completion = f
             return f
 
         return register(fn) if callable(fn) else register
@@ -210,7 +231,7 @@ class MCPServer:
         """Handle a client notification, e.g. `notifications/roots/list_changed`."""
 
         def register(f: F) -> F:
-            self._notification_handlers[method] = f
+            self._features.notification_handlers[method] = f
             return f
 
         return register
@@ -233,54 +254,20 @@ class MCPServer:
         return register
 
     # ---- change notifications -------------------------------------------------------
-    def _changed(self, kind: str) -> None:
-        if not (self._hub.sessions or self._hub.listeners or self._hub.relay):
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        task = loop.create_task(self._hub.list_changed(kind))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     def notify_resource_updated(self, uri: str) -> asyncio.Future[None] | None:
         """Tell every client subscribed to `uri` that it changed (await it, or not)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return None
-        return loop.create_task(self._hub.resource_updated(uri))
+        return self.core.resource_updated(uri)
 
     async def notify_list_changed(self, kind: str) -> None:
         """Announce a change to the `tools`, `resources` or `prompts` list."""
-        await self._hub.list_changed(kind)
-
-    async def _on_notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
-        method = message["method"]
-        params = message.get("params") or {}
-        if method == "notifications/initialized":
-            session.initialized = True
-        elif method == "notifications/cancelled":
-            if not session.cancel(params.get("requestId")) and self.state is not None and self.state.ready:
-                # The request may run in another process.
-                await self.state.broadcast({"t": "cancel", "sid": session.id, "rid": params.get("requestId")})
-        elif method == "notifications/progress" and session.correlator is not None:
-            await session.correlator.progress(params)
-        handler = self._notification_handlers.get(method)
-        if handler is not None:
-            outcome = handler(params)
-            if inspect.isawaitable(outcome):
-                await outcome
+        await self.core.hub.list_changed(kind)
 
     # ---- operations: health and metrics ----------------------------------------------
     async def ready(self) -> bool:
         """Readiness: this process can serve (its shared state, when configured, answers)."""
-        if self.state is None:
-            return True
-        if not self.state.ready and await self.http_transport()._start_shared() is not None:
-            return False
-        return bool(await self.state.healthy())
+        from .ops import ready
+
+        return await ready(self.core)
 
     def add_health_routes(self, live_path: str = "/healthz", ready_path: str = "/readyz") -> None:
         """Liveness and readiness routes for load balancers and orchestrators.
@@ -311,43 +298,16 @@ class MCPServer:
 
     async def metrics_text(self) -> str:
         """The Prometheus text exposition of this process's counters."""
-        transport = self.http_transport()
-        rows = [
-            ("sessions_open", "gauge", "Legacy-era sessions held by this process.", len(transport.sessions)),
-            ("sessions_evicted_total", "counter", "Sessions dropped for idleness.", transport.evicted),
-            ("sessions_rejected_total", "counter", "initialize refused at max_sessions.", transport.rejected),
-        ]
-        if self.state is not None:
-            rows.append(
-                ("sessions_loaded_total", "counter", "Sessions loaded from shared state.", transport.loaded)
-            )
-            rows.append(
-                (
-                    "responses_routed_total",
-                    "counter",
-                    "Client answers forwarded to the process whose request waits for them.",
-                    transport.routed,
-                )
-            )
-            up = 1 if self.state.ready and await self.state.healthy() else 0
-            rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))
-        lines = []
-        for name, kind, help_text, value in rows:
-            lines += [
-                f"# HELP mcp_use_{name} {help_text}",
-                f"# TYPE mcp_use_{name} {kind}",
-                f"mcp_use_{name} {value}",
-            ]
-        return "\n".join(lines) + "\n"
+        from .ops import metrics_text
+
+        return await metrics_text(self.core)
 
     # ---- apps and running -----------------------------------------------------------
     @property
     def app(self) -> Any:
         """The ASGI application with every route: MCP, legacy SSE, custom and debug routes."""
         if self._app is None:
-            from .http.app import build_app
-
-            self._app = build_app(self, mcp=True, sse=True)
+            self._app = self._build_app(mcp=True, sse=True)
         return self._app
 
     def streamable_http_app(self) -> Any:
@@ -357,9 +317,7 @@ class MCPServer:
         `run(transport="streamable-http")` serves this app once it exists.
         """
         if self._streamable_app is None:
-            from .http.app import build_app
-
-            self._streamable_app = build_app(self, mcp=True, sse=False)
+            self._streamable_app = self._build_app(mcp=True, sse=False)
         return self._streamable_app
 
     def sse_app(self) -> Any:
@@ -368,17 +326,35 @@ class MCPServer:
         Built once, like `streamable_http_app()`; `run(transport="sse")` serves it.
         """
         if self._sse_app is None:
-            from .http.app import build_app
-
-            self._sse_app = build_app(self, mcp=False, sse=True)
+            self._sse_app = self._build_app(mcp=False, sse=True)
         return self._sse_app
 
     def http_transport(self) -> Any:
+        """The raw ASGI endpoint serving Streamable HTTP (one per server, shared by its apps)."""
         if self._http is None:
-            from .transports.streamable_http import StreamableHTTPTransport
+            from .transports.streamable_http import StreamableHTTPServerTransport
 
-            self._http = StreamableHTTPTransport(self)
+            self._http = StreamableHTTPServerTransport(self.core)
         return self._http
+
+    def _sse_transport(self) -> Any:
+        if self._sse is None:
+            from .transports.sse import SSEServerTransport
+
+            self._sse = SSEServerTransport(self.core)
+        return self._sse
+
+    def _build_app(self, *, mcp: bool, sse: bool) -> Any:
+        from .http.app import build_app
+        from .runner import configure_from_env
+
+        configure_from_env(self.core)
+        return build_app(
+            self.core,
+            mcp_endpoint=self.http_transport() if mcp else None,
+            sse_transport=self._sse_transport() if sse else None,
+            custom_routes=self._custom_routes,
+        )
 
     def run(
         self,
@@ -391,11 +367,22 @@ class MCPServer:
         **uvicorn_options: Any,
     ) -> None:
         """Serve on `stdio`, `streamable-http` (alias `http`) or legacy `sse`."""
-        from .runner import run
+        from .runner import run, transport_kind
 
+        kind = transport_kind(transport)
+        if kind == "sse":
+            app, attr = self.sse_app, "sse_app"
+        elif self._streamable_app is not None:  # the one the user customized (middleware)
+            app, attr = self.streamable_http_app, "streamable_http_app"
+        else:
+            app, attr = (lambda: self.app), "app"
         run(
-            self,
-            transport,
+            self.core,
+            kind,
+            app=app,
+            app_attr=attr,
+            owner=self,
+            stdio=self.run_stdio_async,
             host=host,
             port=port,
             reload=reload,
@@ -407,10 +394,10 @@ class MCPServer:
     async def run_stdio_async(self) -> None:
         from .transports.stdio import serve_stdio
 
-        await serve_stdio(self)
+        await serve_stdio(self.core)
 
     def __repr__(self) -> str:
-        return f"MCPServer(name={self.name!r}, tools={len(self._tools)})"
+        return f"MCPServer(name={self.name!r}, tools={len(self._features.tools)})"
 
 
 __all__ = ["LEGACY_VERSIONS", "MCPServer"]

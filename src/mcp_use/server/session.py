@@ -14,11 +14,9 @@ from typing import Any
 
 from ..protocol import jsonrpc
 from ..protocol.correlator import Correlator
+from ..protocol.log_levels import at_least
 
-Sink = Callable[[jsonrpc.Message], Awaitable[None]]
-
-LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-LOG_RANK = {name: rank for rank, name in enumerate(LOG_LEVELS)}
+MessageSink = Callable[[jsonrpc.Message], Awaitable[None]]
 
 
 def new_session_id() -> str:
@@ -53,13 +51,11 @@ class ServerSession:
         self.correlator: Correlator | None = None
         self.inflight: dict[jsonrpc.RequestId, asyncio.Task[Any]] | None = None
         self.cancelled: set[jsonrpc.RequestId] | None = None  # ids the client cancelled
-        self.stream: Sink | None = None  # the standalone channel: GET stream or stdio
+        self.stream: MessageSink | None = None  # the standalone channel: GET stream or stdio
         self.last_active = time.monotonic()
 
     def wants_log(self, level: str) -> bool:
-        if self.log_level is None:
-            return True
-        return LOG_RANK.get(level, 0) >= LOG_RANK.get(self.log_level, 0)
+        return at_least(level, self.log_level)
 
     def requests(self) -> Correlator:
         if self.correlator is None:

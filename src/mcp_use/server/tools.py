@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..protocol.errors import MCPError
 from . import schema as schemas
 from .schema import spec_types
+from .wire import icons_wire, with_fields
 
 
 class ToolError(Exception):
@@ -59,6 +60,10 @@ def _is_content_list(value: Any, content_types: tuple[type, ...]) -> bool:
     )
 
 
+# `execution.taskSupport` on the wire for each `task=` option that allows a task.
+TASK_SUPPORT: dict[bool | str, str] = {True: "optional", "required": "required"}
+
+
 @dataclasses.dataclass(slots=True, eq=False)
 class Tool:
     fn: Callable[..., Any]
@@ -79,23 +84,17 @@ class Tool:
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        wire: dict[str, Any] = {"name": self.name}
-        if self.title:
-            wire["title"] = self.title
-        if self.description:
-            wire["description"] = self.description
-        wire["inputSchema"] = self.input_schema
-        if self.output.schema is not None:
-            wire["outputSchema"] = self.output.schema
-        if self.annotations:
-            wire["annotations"] = self.annotations
-        if self.icons:
-            wire["icons"] = self.icons
-        if self.meta:
-            wire["_meta"] = self.meta
-        if self.task:
-            wire["execution"] = {"taskSupport": "required" if self.task == "required" else "optional"}
-        self.wire = wire
+        self.wire = with_fields(
+            {"name": self.name},
+            ("title", self.title),
+            ("description", self.description),
+            ("inputSchema", self.input_schema),  # placed here for the key order; never empty
+            ("outputSchema", self.output.schema),
+            ("annotations", self.annotations),
+            ("icons", self.icons),
+            ("_meta", self.meta),
+            ("execution", {"taskSupport": TASK_SUPPORT[self.task]} if self.task else None),
+        )
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate the arguments; a `ToolError` names the fields that are wrong."""
@@ -210,7 +209,7 @@ def make_tool(
         input_schema=schema,
         output=output,
         annotations=annotations,
-        icons=[i.to_wire() if hasattr(i, "to_wire") else i for i in icons] if icons else None,
+        icons=icons_wire(icons),
         meta=meta,
         signature=signature,
         context_param=context_param,

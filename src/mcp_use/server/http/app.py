@@ -7,7 +7,7 @@ when mounted inside another Starlette or FastAPI application.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..core import ServerCore
 
 
 def to_response(value: Any) -> Response:
@@ -83,40 +83,43 @@ class MCPApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def build_app(server: MCPServer, *, mcp: bool, sse: bool) -> Starlette:
-    from ..runner import configure_from_env
-
-    configure_from_env(server)
+def build_app(
+    core: ServerCore,
+    *,
+    mcp_endpoint: Any = None,
+    sse_transport: Any = None,
+    custom_routes: Sequence[Any] = (),
+) -> Starlette:
+    """The app serving the given endpoints (a Streamable HTTP endpoint, a legacy SSE
+    transport, or both), the custom routes and, at DEBUG>=1, the debug pages."""
+    settings = core.settings
+    paths = settings.paths
     routes: list[Any] = []
     # DEBUG>=2: every JSON-RPC message in and out is logged; below that, no wrapper at all.
-    log_messages = server.debug_level >= 2
+    log_messages = settings.debug_level >= 2
     if log_messages:
         from .debug import JsonRpcLogger
 
     def logged(app: Any, where: str) -> Any:
-        return JsonRpcLogger(app, server.pretty_print_jsonrpc, where) if log_messages else app
+        return JsonRpcLogger(app, settings.pretty_print_jsonrpc, where) if log_messages else app
 
     endpoint = None
-    if mcp:
-        endpoint = logged(server.http_transport(), "")
-        routes.append(Route(server.mcp_path, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
-    if sse:
-        from ..transports.sse import SSETransport
-
-        if server._sse is None:
-            server._sse = SSETransport(server)
+    if mcp_endpoint is not None:
+        endpoint = logged(mcp_endpoint, "")
+        routes.append(Route(paths.mcp, endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
+    if sse_transport is not None:
         if log_messages:
-            connect: Any = logged(request_response(server._sse.connect), "sse")
-            post: Any = logged(request_response(server._sse.post), "sse")
+            connect: Any = logged(request_response(sse_transport.connect), "sse")
+            post: Any = logged(request_response(sse_transport.post), "sse")
         else:
-            connect, post = server._sse.connect, server._sse.post
-        routes.append(Route(server.sse_path, endpoint=connect, methods=["GET"]))
-        routes.append(Route(server.messages_path.rstrip("/"), endpoint=post, methods=["POST"]))
-        routes.append(Route(server.messages_path, endpoint=post, methods=["POST"]))
-    for path, fn, methods, name in server._custom_routes:
+            connect, post = sse_transport.connect, sse_transport.post
+        routes.append(Route(paths.sse, endpoint=connect, methods=["GET"]))
+        routes.append(Route(paths.messages.rstrip("/"), endpoint=post, methods=["POST"]))
+        routes.append(Route(paths.messages, endpoint=post, methods=["POST"]))
+    for path, fn, methods, name in custom_routes:
         routes.append(Route(path, endpoint=custom_endpoint(fn), methods=methods, name=name))
-    if server.debug:
+    if settings.debug:
         from .debug import debug_routes
 
-        routes.extend(debug_routes(server))
-    return MCPApp(routes=routes, mcp_path=server.mcp_path if mcp else None, mcp_endpoint=endpoint)
+        routes.extend(debug_routes(core))
+    return MCPApp(routes=routes, mcp_path=paths.mcp if endpoint is not None else None, mcp_endpoint=endpoint)

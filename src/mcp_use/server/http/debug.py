@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..core import ServerCore
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 INSPECTOR_DIR = STATIC_DIR / "inspector"
@@ -31,20 +31,21 @@ jsonrpc_log = logging.getLogger("mcp_use.server.jsonrpc")
 
 
 # ---- /openmcp.json --------------------------------------------------------------------
-def describe(server: MCPServer) -> dict[str, Any]:
+def describe(core: ServerCore) -> dict[str, Any]:
     """Everything `tools/list`, `resources/list` and friends would return, in one document."""
-    info: dict[str, Any] = {"title": server.name, "version": server.version}
-    if server.instructions or server.info.get("description"):
-        info["description"] = server.info.get("description") or server.instructions
-    engine = server._engine
+    identity = core.settings.identity
+    info: dict[str, Any] = {"title": identity.name, "version": identity.version}
+    if identity.instructions or identity.info.get("description"):
+        info["description"] = identity.info.get("description") or identity.instructions
+    features = core.features
     return {
         "openmcp": "1.0",
         "info": info,
-        "capabilities": engine.capabilities(modern=False),
-        "tools": [t.wire for t in server._tools.values()],
-        "resources": [r.wire for r in server._resources.values()],
-        "resources_templates": [t.wire for t in server._templates.values()],
-        "prompts": [p.wire for p in server._prompts.values()],
+        "capabilities": core.engine.capabilities(modern=False),  # what a handshake sees
+        "tools": [t.wire for t in features.tools.values()],
+        "resources": [r.wire for r in features.resources.values()],
+        "resources_templates": [t.wire for t in features.templates.values()],
+        "prompts": [p.wire for p in features.prompts.values()],
     }
 
 
@@ -164,8 +165,66 @@ def _anchor(kind: str, name: str) -> str:
     return f"{kind}-{safe}"
 
 
-def render_docs(server: MCPServer, *, inspector_url: str | None, openmcp_url: str, mcp_url: str) -> str:
-    doc = describe(server)
+def _heading(kind: str, item: dict[str, Any], extra: str = "") -> str:
+    name = item.get("name") or ""
+    title = item.get("title")
+    sub = f' <span class="muted">{_e(title)}</span>' if title and title != name else ""
+    return (
+        f'<article class="card" id="{_e(_anchor(kind, name))}"><h3><code>{_e(name)}</code>{sub}</h3>'
+        + extra
+        + (f'<p class="desc">{_e(item["description"])}</p>' if item.get("description") else "")
+    )
+
+
+def _tool_card(item: dict[str, Any]) -> str:
+    badges = ""
+    annotations = item.get("annotations") or {}
+    for key in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+        if annotations.get(key):
+            badges += f'<span class="badge">{_e(key.removesuffix("Hint"))}</span>'
+    out = _heading("tool", item, f'<div class="badges">{badges}</div>' if badges else "")
+    out += "<h4>Parameters</h4>" + _params_table(item.get("inputSchema") or {})
+    if item.get("outputSchema"):
+        out += "<h4>Output</h4>" + _params_table(item["outputSchema"])
+        out += "<details><summary>Output schema (JSON)</summary>" + _json_block(item["outputSchema"])
+        out += "</details>"
+    out += "<details><summary>Input schema (JSON)</summary>" + _json_block(item.get("inputSchema") or {})
+    out += "</details></article>"
+    return out
+
+
+def _resource_card(item: dict[str, Any]) -> str:
+    uri = item.get("uri") or item.get("uriTemplate") or ""
+    meta = f'<p class="uri"><code>{_e(uri)}</code>'
+    if item.get("mimeType"):
+        meta += f' <span class="badge">{_e(item["mimeType"])}</span>'
+    meta += "</p>"
+    return _heading("resource" if "uri" in item else "template", item, meta) + "</article>"
+
+
+def _prompt_card(item: dict[str, Any]) -> str:
+    out = _heading("prompt", item)
+    arguments = item.get("arguments") or []
+    if arguments:
+        rows = "".join(
+            "<tr>"
+            f'<td data-label="Name"><code>{_e(a.get("name"))}</code></td>'
+            f'<td data-label="Required">{"yes" if a.get("required") else "no"}</td>'
+            f'<td data-label="Description">{_e(a.get("description") or "")}</td>'
+            "</tr>"
+            for a in arguments
+        )
+        out += (
+            '<h4>Arguments</h4><table class="params"><thead><tr><th>Name</th><th>Required</th>'
+            f"<th>Description</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    else:
+        out += '<p class="muted">No arguments.</p>'
+    return out + "</article>"
+
+
+def render_docs(core: ServerCore, *, inspector_url: str | None, openmcp_url: str, mcp_url: str) -> str:
+    doc = describe(core)
     info = doc["info"]
     parts: list[str] = []
     toc: list[str] = []
@@ -185,64 +244,10 @@ def render_docs(server: MCPServer, *, inspector_url: str | None, openmcp_url: st
             parts.append(render(item))
         parts.append("</section>")
 
-    def heading(kind: str, item: dict[str, Any], extra: str = "") -> str:
-        name = item.get("name") or ""
-        title = item.get("title")
-        sub = f' <span class="muted">{_e(title)}</span>' if title and title != name else ""
-        return (
-            f'<article class="card" id="{_e(_anchor(kind, name))}"><h3><code>{_e(name)}</code>{sub}</h3>'
-            + extra
-            + (f'<p class="desc">{_e(item["description"])}</p>' if item.get("description") else "")
-        )
-
-    def tool(item: dict[str, Any]) -> str:
-        badges = ""
-        annotations = item.get("annotations") or {}
-        for key in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
-            if annotations.get(key):
-                badges += f'<span class="badge">{_e(key.removesuffix("Hint"))}</span>'
-        out = heading("tool", item, f'<div class="badges">{badges}</div>' if badges else "")
-        out += "<h4>Parameters</h4>" + _params_table(item.get("inputSchema") or {})
-        if item.get("outputSchema"):
-            out += "<h4>Output</h4>" + _params_table(item["outputSchema"])
-            out += "<details><summary>Output schema (JSON)</summary>" + _json_block(item["outputSchema"])
-            out += "</details>"
-        out += "<details><summary>Input schema (JSON)</summary>" + _json_block(item.get("inputSchema") or {})
-        out += "</details></article>"
-        return out
-
-    def resource(item: dict[str, Any]) -> str:
-        uri = item.get("uri") or item.get("uriTemplate") or ""
-        meta = f'<p class="uri"><code>{_e(uri)}</code>'
-        if item.get("mimeType"):
-            meta += f' <span class="badge">{_e(item["mimeType"])}</span>'
-        meta += "</p>"
-        return heading("resource" if "uri" in item else "template", item, meta) + "</article>"
-
-    def prompt(item: dict[str, Any]) -> str:
-        out = heading("prompt", item)
-        arguments = item.get("arguments") or []
-        if arguments:
-            rows = "".join(
-                "<tr>"
-                f'<td data-label="Name"><code>{_e(a.get("name"))}</code></td>'
-                f'<td data-label="Required">{"yes" if a.get("required") else "no"}</td>'
-                f'<td data-label="Description">{_e(a.get("description") or "")}</td>'
-                "</tr>"
-                for a in arguments
-            )
-            out += (
-                '<h4>Arguments</h4><table class="params"><thead><tr><th>Name</th><th>Required</th>'
-                f"<th>Description</th></tr></thead><tbody>{rows}</tbody></table>"
-            )
-        else:
-            out += '<p class="muted">No arguments.</p>'
-        return out + "</article>"
-
-    section("tool", "Tools", doc["tools"], tool)
-    section("resource", "Resources", doc["resources"], resource)
-    section("template", "Resource templates", doc["resources_templates"], resource)
-    section("prompt", "Prompts", doc["prompts"], prompt)
+    section("tool", "Tools", doc["tools"], _tool_card)
+    section("resource", "Resources", doc["resources"], _resource_card)
+    section("template", "Resource templates", doc["resources_templates"], _resource_card)
+    section("prompt", "Prompts", doc["prompts"], _prompt_card)
     if not parts:
         parts.append('<p class="muted">This server registers no tools, resources or prompts yet.</p>')
 
@@ -269,42 +274,45 @@ def _prefix(request: Request) -> str:
     return str(request.scope.get("root_path") or "").rstrip("/")
 
 
-def debug_routes(server: MCPServer) -> list[BaseRoute]:
+def debug_routes(core: ServerCore) -> list[BaseRoute]:
+    paths = core.settings.paths
+    name = core.settings.identity.name
+
     async def openmcp(request: Request) -> JSONResponse:
-        return JSONResponse(describe(server))
+        return JSONResponse(describe(core))
 
     async def docs(request: Request) -> HTMLResponse:
         root = _prefix(request)
         page = render_docs(
-            server,
-            inspector_url=root + server.inspector_path,
-            openmcp_url=root + server.openmcp_path,
-            mcp_url=str(request.base_url).rstrip("/") + server.mcp_path,
+            core,
+            inspector_url=root + paths.inspector,
+            openmcp_url=root + paths.openmcp,
+            mcp_url=str(request.base_url).rstrip("/") + paths.mcp,
         )
         return HTMLResponse(page)
 
-    inspector_root = server.inspector_path.rstrip("/")
+    inspector_root = paths.inspector.rstrip("/")
     assets_path = inspector_root + "/assets"
 
     async def inspector(request: Request) -> HTMLResponse:
         root = _prefix(request)
         page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
         config = {
-            "mcpPath": root + server.mcp_path,
-            "docsPath": root + server.docs_path,
-            "openmcpPath": root + server.openmcp_path,
-            "serverName": server.name,
+            "mcpPath": root + paths.mcp,
+            "docsPath": root + paths.docs,
+            "openmcpPath": root + paths.openmcp,
+            "serverName": name,
         }
         # `</` cannot close the script: orjson leaves `/` alone, so escape `<` by hand.
         config_json = orjson.dumps(config).decode().replace("<", "\\u003c")
         page = page.replace("{{ASSETS}}", html.escape(root + assets_path, quote=True))
         page = page.replace("{{CONFIG}}", config_json)
-        page = page.replace("{{TITLE}}", html.escape(server.name))
+        page = page.replace("{{TITLE}}", html.escape(name))
         return HTMLResponse(page, headers={"cache-control": "no-store"})
 
     routes: list[BaseRoute] = [
-        Route(server.openmcp_path, endpoint=openmcp, methods=["GET"]),
-        Route(server.docs_path, endpoint=docs, methods=["GET"]),
+        Route(paths.openmcp, endpoint=openmcp, methods=["GET"]),
+        Route(paths.docs, endpoint=docs, methods=["GET"]),
         Route(inspector_root or "/", endpoint=inspector, methods=["GET"]),
         Mount(assets_path, app=StaticFiles(directory=INSPECTOR_DIR), name="mcp_use_inspector_assets"),
     ]

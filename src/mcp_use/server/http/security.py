@@ -1,10 +1,21 @@
-"""DNS rebinding protection: which Host and Origin headers the MCP endpoint accepts."""
+"""DNS rebinding protection: which Host and Origin headers the MCP endpoints accept.
+
+`HostGuard.check` returns a `Refusal` (status and reason) that every endpoint frames the
+same way: 421 Misdirected Request for a Host that is not this server's, 403 Forbidden
+for an Origin that may not call it (the spec's "MUST respond with HTTP 403"), each with
+a JSON-RPC error body saying why. Streamable HTTP and legacy SSE answer alike.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
+
+from ...protocol import jsonrpc
+from ...protocol.errors import INVALID_REQUEST
 
 LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -31,6 +42,17 @@ def _hostname(authority: str) -> str:
     return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request may not pass, and the HTTP status that says so."""
+
+    status: int
+    message: str
+
+    def body(self) -> dict[str, Any]:
+        return jsonrpc.error(None, INVALID_REQUEST, self.message)
+
+
 class HostGuard:
     """Decides per request; `enabled=None` turns on when the server listens on loopback."""
 
@@ -43,6 +65,11 @@ class HostGuard:
         self.enabled = enabled
         self.extra_hosts = {h.lower() for h in allowed_hosts or ()}
         self.extra_origins = {o.lower().rstrip("/") for o in allowed_origins or ()}
+
+    def bind(self, host: str) -> None:
+        """The address the server listens on decides an unset `enabled` (on for loopback)."""
+        if self.enabled is None:
+            self.enabled = is_loopback(host)
 
     def active(self, scope: dict) -> bool:
         if self.enabled is not None:
@@ -74,12 +101,16 @@ class HostGuard:
         host = parts.hostname
         return host in LOCAL_HOSTNAMES or f"[{host}]" in LOCAL_HOSTNAMES
 
-    def check(self, scope: dict, host: str | None, origin: str | None) -> str | None:
-        """None when the request may pass, else why it may not."""
+    def check(self, scope: dict, host: str | None, origin: str | None) -> Refusal | None:
+        """None when the request may pass, else the refusal to answer with."""
         if not self.active(scope):
             return None
         if not self.host_ok(host):
-            return f"Invalid Host header: {host!r} is not an allowed host (DNS rebinding protection)"
+            return Refusal(
+                421, f"Invalid Host header: {host!r} is not an allowed host (DNS rebinding protection)"
+            )
         if origin is not None and not self.origin_ok(origin):
-            return f"Invalid Origin header: {origin!r} is not an allowed origin (DNS rebinding protection)"
+            return Refusal(
+                403, f"Invalid Origin header: {origin!r} is not an allowed origin (DNS rebinding protection)"
+            )
         return None

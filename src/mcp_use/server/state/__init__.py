@@ -2,7 +2,8 @@
 
 `RedisState` (in `.redis`, imported on use so a plain install never needs redis-py)
 shares legacy sessions, resumable streams' events, delivery between processes and the
-`requestState` secret.
+`requestState` secret. `bus.py` is the vocabulary the processes speak: each message
+kind defined once, with its builder and its handler.
 """
 
 from typing import Any

@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ...protocol import jsonrpc
-from ..transports.asgi import sse_event
 
 Forward = Callable[[bytes], Awaitable[None]]
+# Frames one message as an SSE event with the given id (the transport's `sse_event`):
+# passed in, so the state layer needs nothing of the transports.
+Frame = Callable[[jsonrpc.Message, str], bytes]
 
 
 class StreamLog:
@@ -35,10 +37,11 @@ class StreamLog:
     def event_id(self, seq: int) -> str:
         return f"{self.key}_{seq}"
 
-    def append(self, message: jsonrpc.Message) -> bytes:
+    def append(self, message: jsonrpc.Message, frame: Frame) -> bytes:
+        """Frame `message` as the next event, keep it, and return the bytes to send."""
         seq = self.next_seq
         self.next_seq += 1
-        chunk = sse_event(message, self.event_id(seq))
+        chunk = frame(message, self.event_id(seq))
         self.events.append((seq, chunk))
         return chunk
 

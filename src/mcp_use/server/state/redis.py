@@ -13,8 +13,10 @@ What lives here (keys under `prefix`):
 - `{p}:t:{id}` task records (see `redis_tasks.py`); a record's owner is alive while its
   `{p}:proc:{token}` key is.
 - pub/sub: `{p}:all` (every process: cancellations, session ends, list changes,
-  resource updates, session field changes) and `{p}:p:{token}` (one process: the client's
-  answer to a server-to-client request; the request id carries the waiting process's token).
+  resource updates, session field changes, task statuses) and `{p}:p:{token}` (one
+  process: the client's answer to a server-to-client request, the request id carrying
+  the waiting process's token; cancellations and answers for the tasks it runs).
+  Every message kind is in `bus.py`.
 
 redis-py is imported only when a `RedisState` starts, so a plain install never needs it.
 """
@@ -33,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .events import StreamLog
+from . import bus
+from .events import Frame, StreamLog
 from .memory import MemoryEventStore
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..input_rounds import StateSealer
     from ..session import ServerSession
 
 log = logging.getLogger("mcp_use.server.state")
@@ -94,46 +97,48 @@ class RedisState:
         from .redis_tasks import RedisTaskStore
 
         self.tasks = RedisTaskStore(self)
-        self.on_task: OnMessage | None = None  # the task runner: cancellations and answers for our tasks
 
     # ---- start-up -------------------------------------------------------------------
-    async def start(self, server: MCPServer, on_message: OnMessage) -> None:
-        """Connect, agree on the secret, check the other processes, subscribe. Once."""
+    async def start(self, name: str, sealer: StateSealer, session_ttl: float, on_message: OnMessage) -> None:
+        """Connect, agree on the secret, check the other processes, subscribe. Once.
+
+        `name` and `sealer` identify this server to the other processes; `session_ttl`
+        is how long an idle session record lives.
+        """
         if self._conflict is not None:
             raise StateConflict(self._conflict)
         if self._starting is None or (self._starting.done() and self._starting.exception()):
-            self._starting = asyncio.ensure_future(self._start(server, on_message))
+            self._starting = asyncio.ensure_future(self._start(name, sealer, session_ttl, on_message))
         await asyncio.shield(self._starting)
 
-    async def _start(self, server: MCPServer, on_message: OnMessage) -> None:
+    async def _start(self, name: str, sealer: StateSealer, session_ttl: float, on_message: OnMessage) -> None:
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(self.url)
         try:
-            await self._agree(client, server)
+            await self._agree(client, name, sealer)
         except BaseException:
             with contextlib.suppress(Exception):
                 await client.aclose()
             raise
         self.client = client
         self.token = secrets.token_hex(6)
-        self.session_ttl = max(1, int(server.session_idle_timeout))
+        self.session_ttl = max(1, int(session_ttl))
         self._on_message = on_message
-        await self._register(server)
+        await self._register(name, sealer)
         self._pubsub = client.pubsub()
         await self._pubsub.subscribe(self._k("all"), self._k("p", self.token))
-        self._listener = asyncio.ensure_future(self._listen(server))
+        self._listener = asyncio.ensure_future(self._listen(name, sealer))
         self.ready = True
         log.info("Shared state on %s (process %s)", _redact(self.url), self.token)
 
-    async def _agree(self, client: Any, server: MCPServer) -> None:
+    async def _agree(self, client: Any, name: str, sealer: StateSealer) -> None:
         """Share a generated secret; refuse when a live process differs in name or secret."""
-        sealer = server._sealer
         if sealer.generated:
             await client.set(self._k("secret"), secrets.token_hex(32), nx=True)
             shared = await client.get(self._k("secret"))
             sealer.use_secret(shared)
-        mine = {"name": server.name, "fp": sealer.fingerprint()}
+        mine = {"name": name, "fp": sealer.fingerprint()}
         for peer in await self._peers(client):
             differs = []
             if peer.get("name") != mine["name"]:
@@ -157,10 +162,10 @@ class RedisState:
         values = await client.mget(keys)
         return [orjson.loads(v) for v in values if v]
 
-    async def _register(self, server: MCPServer) -> None:
+    async def _register(self, name: str, sealer: StateSealer) -> None:
         record = {
-            "name": server.name,
-            "fp": server._sealer.fingerprint(),
+            "name": name,
+            "fp": sealer.fingerprint(),
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
@@ -168,13 +173,13 @@ class RedisState:
             self._k("proc", self.token), orjson.dumps(record), ex=max(2, int(self.heartbeat * 3))
         )
 
-    async def preflight(self, server: MCPServer) -> None:
+    async def preflight(self, name: str, sealer: StateSealer) -> None:
         """The start-up check alone, on a throw-away connection (before uvicorn starts)."""
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(self.url)
         try:
-            await self._agree(client, server)
+            await self._agree(client, name, sealer)
         finally:
             self._conflict = None  # the serving process checks again, live
             with contextlib.suppress(Exception):
@@ -206,7 +211,7 @@ class RedisState:
         self.ready = False
 
     # ---- pub/sub --------------------------------------------------------------------
-    async def _listen(self, server: MCPServer) -> None:
+    async def _listen(self, name: str, sealer: StateSealer) -> None:
         next_beat = time.monotonic() + self.heartbeat
         while True:
             try:
@@ -217,7 +222,7 @@ class RedisState:
                         self._dispatch(data)
                 if time.monotonic() >= next_beat and not self.retired:
                     next_beat = time.monotonic() + self.heartbeat
-                    await self._register(server)
+                    await self._register(name, sealer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -225,11 +230,10 @@ class RedisState:
                 await asyncio.sleep(1.0)
 
     def _dispatch(self, data: dict[str, Any]) -> None:
-        handler = self.on_task if data.get("t") == "task" else self._on_message
-        if handler is None:
+        if self._on_message is None:
             return
         try:
-            outcome = handler(data)
+            outcome = self._on_message(data)
         except Exception:
             log.exception("Shared state: handling %s failed", data.get("t"))
             return
@@ -254,7 +258,7 @@ class RedisState:
         owner = request_id.rpartition("-")[0]
         if not owner or owner == self.token:
             return False
-        data = {"t": "resp", "sid": session_id, "m": message, "o": self.token}
+        data = {**bus.response(session_id, message), "o": self.token}
         return bool(await self.client.publish(self._k("p", owner), orjson.dumps(data)))
 
     # ---- sessions -------------------------------------------------------------------
@@ -291,7 +295,7 @@ class RedisState:
         """End a session everywhere; True when it existed."""
         self._touched.pop(session_id, None)
         removed = await self.client.delete(self._k("s", session_id))
-        await self.broadcast({"t": "end", "sid": session_id})
+        await self.broadcast(bus.end(session_id))
         return bool(removed)
 
     def forget(self, session_id: str | None) -> None:
@@ -336,6 +340,8 @@ class RedisState:
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
 
+    key = _k  # public, for the stores beside this module (`redis_tasks.py`)
+
 
 class RedisStreamLog(StreamLog):
     """A stream log kept in memory (fast local resume) and written through to Redis."""
@@ -346,9 +352,9 @@ class RedisStreamLog(StreamLog):
         super().__init__(key, session_id, standalone=standalone, size=size)
         self.store = store
 
-    def append(self, message: Any) -> bytes:
+    def append(self, message: Any, frame: Frame) -> bytes:
         seq = self.next_seq
-        chunk = super().append(message)
+        chunk = super().append(message, frame)
         self.store.enqueue(("ev", self.key, seq, chunk))
         return chunk
 

@@ -10,20 +10,35 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
-if TYPE_CHECKING:  # the record type belongs to the task layer above; stores only keep it
-    from ..tasks.records import TaskRecord
+
+class StoredTask(Protocol):
+    """What a store needs of a task record; the record type itself (`tasks.records`)
+    belongs to the task layer above this one, which stores only keep."""
+
+    id: str
+    scope: str
+    created: float
+    result: dict[str, Any] | None
+
+    @property
+    def expires_at(self) -> float: ...
+
+    @property
+    def terminal(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class TaskStore(Protocol):
     token: str  # the owner id this process writes into the records it creates
 
-    async def save(self, record: TaskRecord) -> bool: ...  # False: the stored one is terminal
-    async def get(self, task_id: str) -> TaskRecord | None: ...
-    async def list(self, scope: str) -> list[TaskRecord]: ...
+    async def save(self, record: StoredTask) -> bool: ...  # False: the stored one is terminal
+    async def get(self, task_id: str) -> StoredTask | None: ...
+    async def list(self, scope: str) -> list[StoredTask]: ...
     async def alive(self, owner: str) -> bool: ...
     async def signal(self, owner: str, message: dict[str, Any]) -> None: ...
 
@@ -38,10 +53,10 @@ class MemoryTaskStore:
         self.max_records = max_records
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._records: collections.OrderedDict[str, TaskRecord] = collections.OrderedDict()
+        self._records: collections.OrderedDict[str, StoredTask] = collections.OrderedDict()
         self._sizes: dict[str, int] = {}
 
-    async def save(self, record: TaskRecord) -> bool:
+    async def save(self, record: StoredTask) -> bool:
         if record.id not in self._records:
             self._evict()
         self._records[record.id] = record
@@ -53,14 +68,14 @@ class MemoryTaskStore:
                 pass
         return True  # one process holds the one copy: there is no other writer to lose to
 
-    async def get(self, task_id: str) -> TaskRecord | None:
+    async def get(self, task_id: str) -> StoredTask | None:
         record = self._records.get(task_id)
         if record is not None and record.expires_at < time.time():
             self._drop(task_id)
             return None
         return record
 
-    async def list(self, scope: str) -> list[TaskRecord]:
+    async def list(self, scope: str) -> list[StoredTask]:
         now = time.time()
         return [r for r in self._records.values() if r.scope == scope and r.expires_at >= now]
 

@@ -29,12 +29,15 @@ from ...protocol.errors import (
     MCPError,
 )
 from ..request import ServerRequest
+from ..settings import TaskSettings
+from ..state import bus
 from .records import RELATED_TASK_META, TaskRecord
-from .runner import LiveTask, TaskRunner, TaskSettings
+from .runner import LiveTask, TaskRunner
 
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 RunTool = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Listeners = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 async def _discard(message: jsonrpc.Message) -> None:
@@ -56,16 +59,17 @@ def _needs_extension(what: str) -> MCPError:
 
 
 class TaskHandlers:
-    def __init__(self, settings: TaskSettings, state: Any = None) -> None:
+    """Built once by the engine: `listeners` delivers a 2026-07-28 task's status to the
+    `subscriptions/listen` streams that asked for it (the hub's `task_status`)."""
+
+    def __init__(self, settings: TaskSettings, state: Any = None, listeners: Listeners | None = None) -> None:
         self.runner = TaskRunner(settings, state)
         self.runner.notify = self._notify
-        self.listeners: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
-        if state is not None and hasattr(state, "on_task"):
-            state.on_task = self._on_signal
+        self.listeners = listeners
 
-    async def _on_signal(self, data: dict[str, Any]) -> None:
-        """From another process: a task's new status (for our listeners), or a
-        cancellation or answers for a task we run."""
+    async def on_bus(self, data: bus.BusMessage) -> None:
+        """A `task` message from another process (`state.bus`): a task's new status (for
+        our listeners), or a cancellation or answers for a task we run."""
         if data.get("op") == "status":
             if self.listeners is not None and isinstance(data.get("p"), dict):
                 await self.listeners(str(data.get("id")), data["p"])
@@ -245,7 +249,7 @@ class TaskHandlers:
                 await self.listeners(record.id, params)
             state = self.runner.state
             if state is not None and getattr(state, "ready", False):  # listeners on other processes
-                await state.broadcast({"t": "task", "op": "status", "id": record.id, "p": params})
+                await state.broadcast(bus.task_status(record.id, params))
         elif live.session is not None:
             session = live.session
             await session.notify(jsonrpc.notification("notifications/tasks/status", record.legacy_wire()))
@@ -271,7 +275,7 @@ def _final(record: TaskRecord) -> dict[str, Any]:
 def _scope(req: ServerRequest) -> str:
     """Who may see a task: the authenticated principal; else the legacy session; else anyone
     holding its (unguessable) id."""
-    token = getattr(req, "access_token", None)
+    token = req.access_token
     principal = getattr(token, "subject", None) or getattr(token, "client_id", None)
     if principal:
         return f"p:{principal}"

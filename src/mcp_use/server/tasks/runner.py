@@ -11,7 +11,6 @@ A task whose owner stopped (its heartbeat key expired, see `RedisState`) is turn
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,24 +18,14 @@ from typing import Any
 import orjson
 
 from ...protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
-from ..mrtr import InputRequired
+from ..input_rounds import InputRequired
+from ..settings import TaskSettings
+from ..state import bus
 from ..state.tasks import MemoryTaskStore, TaskStore
 from .records import CANCELLED, COMPLETED, FAILED, INPUT_REQUIRED, WORKING, TaskRecord, new_task_id
 
 log = logging.getLogger("mcp_use.server.tasks")
 Notify = Callable[["LiveTask"], Awaitable[None]]
-
-
-@dataclasses.dataclass
-class TaskSettings:
-    """`MCPServer(tasks=TaskSettings(...))`: retention, polling and the bounds on tasks."""
-
-    ttl_ms: int = 3_600_000  # how long a record stays readable, from creation
-    max_ttl_ms: int = 86_400_000  # the most a 2025-11-25 client may ask for
-    poll_interval_ms: int = 1000
-    max_live: int = 1000  # tasks running at once in one process
-    max_result_bytes: int = 1 << 20  # a larger result fails the task instead of being stored
-    input_timeout: float = 300.0  # how long a task waits for the client's answer
 
 
 class LiveTask:
@@ -214,7 +203,7 @@ class TaskRunner:
                 live.body.cancel()
             return
         await self.store.save(record)
-        await self.store.signal(record.owner, {"op": "cancel", "id": record.id})
+        await self.store.signal(record.owner, bus.task_cancel(record.id))
 
     async def update(self, record: TaskRecord, responses: dict[str, Any]) -> None:
         """Deliver answers to pending input requests; unknown keys are ignored."""
@@ -231,7 +220,7 @@ class TaskRunner:
         if not record.input_requests:
             record.move(WORKING)
         await self.store.save(record)
-        await self.store.signal(record.owner, {"op": "input", "id": record.id, "r": known})
+        await self.store.signal(record.owner, bus.task_input(record.id, known))
 
     def _answer(self, live: LiveTask, answers: dict[str, Any]) -> None:
         record = live.record

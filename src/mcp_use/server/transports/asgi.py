@@ -90,3 +90,12 @@ def sse_event(message: jsonrpc.Message, event_id: str | None = None) -> bytes:
     if event_id is not None:
         head = b"id: " + event_id.encode() + b"\n" + head
     return head + b"data: " + orjson.dumps(message) + b"\n\n"
+
+
+def accepts(accept: str, media: str) -> bool:
+    """Whether an `Accept` header value admits `media` (exactly, by `type/*`, or `*/*`)."""
+    if not accept:
+        return False
+    if "*/*" in accept:
+        return True
+    return media in accept or (media.split("/")[0] + "/*") in accept

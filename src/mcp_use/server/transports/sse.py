@@ -1,6 +1,8 @@
 """The legacy HTTP+SSE transport (2024-11-05): `GET /sse` plus `POST /messages/?session_id=`.
 
-Every answer travels on the session's SSE stream; the POST only says 202 Accepted.
+Every answer travels on the session's SSE stream; the POST only says 202 Accepted. The
+inbound-era rule applies here too: a 2026-07-28 request is refused (unsupported version)
+rather than served as if it were legacy.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...protocol import jsonrpc
-from ...protocol.errors import INVALID_REQUEST, MCPError
+from ...protocol.era import MODERN, inbound_era
+from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
+from ...protocol.versions import LEGACY_VERSIONS
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, sse_event
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..core import ServerCore
 
 log = logging.getLogger("mcp_use.server.sse")
 
@@ -36,19 +40,23 @@ class _Channel:
         self.queue.put_nowait(sse_event(message))
 
 
-class SSETransport:
-    def __init__(self, server: MCPServer) -> None:
-        self.server = server
-        self.engine = server._engine
+class SSEServerTransport:
+    """`connect` (GET) and `post` (POST) endpoints; built with a `ServerCore` only."""
+
+    def __init__(self, core: ServerCore) -> None:
+        self.engine = core.engine
+        self.table = core.sessions
+        self.guard = core.guard
+        self.messages_path = core.settings.paths.messages
+        self.max_body_size = core.settings.limits.max_body_size
         self.channels: dict[str, _Channel] = {}
 
     def _refuse(self, request: Request) -> Response | None:
-        problem = self.server._guard.check(
-            request.scope, request.headers.get("host"), request.headers.get("origin")
-        )
-        if problem is None:
+        """The host check, answered as Streamable HTTP answers it (421 or 403)."""
+        refusal = self.guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
+        if refusal is None:
             return None
-        return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, problem), status_code=403)
+        return JSONResponse(refusal.body(), status_code=refusal.status)
 
     async def connect(self, request: Request) -> Response:
         refused = self._refuse(request)
@@ -58,7 +66,7 @@ class SSETransport:
         channel = _Channel()
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
-        endpoint = f"{base}{self.server.messages_path}?session_id={session_id}"
+        endpoint = f"{base}{self.messages_path}?session_id={session_id}"
         return _SSEResponse(self, session_id, channel, endpoint)
 
     async def post(self, request: Request) -> Response:
@@ -73,7 +81,7 @@ class SSETransport:
                 status_code=404 if session_id else 400,
             )
         body = await request.body()
-        if len(body) > self.server.max_body_size:
+        if len(body) > self.max_body_size:
             return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, "Payload Too Large"), status_code=413)
         try:
             message = jsonrpc.loads(body)
@@ -85,7 +93,7 @@ class SSETransport:
                 channel.session.correlator.resolve(message)
         elif kind == jsonrpc.NOTIFICATION:
             if channel.session is not None:
-                await self.server._on_notification(message, channel.session)
+                await self.engine.notification(message, channel.session)
         else:
             task = asyncio.ensure_future(self._request(channel, message))
             channel.tasks.add(task)
@@ -96,11 +104,21 @@ class SSETransport:
 
     async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
         try:
+            if inbound_era(message) is MODERN:
+                # This transport predates 2026-07-28; such a client belongs on Streamable HTTP.
+                await channel.send(
+                    jsonrpc.error(
+                        message["id"],
+                        UNSUPPORTED_PROTOCOL_VERSION,
+                        "The HTTP+SSE transport serves the initialize era only; send 2026-07-28 "
+                        "requests to the Streamable HTTP endpoint",
+                        {"supported": list(LEGACY_VERSIONS)},
+                    )
+                )
+                return
             if message["method"] == "initialize":
-                session, result = self.engine.initialize(message.get("params") or {}, None)
-                session.stream = channel.send
+                session, result = self.engine.initialize(message.get("params") or {}, None, channel.send)
                 channel.session = session
-                self.server._hub.watch(session)
                 await channel.send(jsonrpc.result(message["id"], result))
                 return
             if channel.session is None:
@@ -117,7 +135,7 @@ class SSETransport:
 
 
 class _SSEResponse(Response):
-    def __init__(self, transport: SSETransport, session_id: str, channel: _Channel, endpoint: str):
+    def __init__(self, transport: SSEServerTransport, session_id: str, channel: _Channel, endpoint: str):
         super().__init__()
         self.transport = transport
         self.session_id = session_id
@@ -159,7 +177,6 @@ class _SSEResponse(Response):
             for task in list(self.channel.tasks):
                 task.cancel()
             if self.channel.session is not None:
-                self.transport.server._hub.forget(self.channel.session)
-                self.channel.session.close()
+                self.transport.table.close(self.channel.session)
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})

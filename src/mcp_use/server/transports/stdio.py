@@ -14,16 +14,17 @@ import os
 import stat
 import sys
 import threading
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ...protocol import jsonrpc
+from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, MCPError
-from ...protocol.versions import declares_version
 from ..notifications import Listener
 from ..session import ServerSession
 
 if TYPE_CHECKING:
-    from ..server import MCPServer
+    from ..core import ServerCore
 
 log = logging.getLogger("mcp_use.server.stdio")
 
@@ -41,22 +42,23 @@ def claim_stdout() -> BinaryIO:
 class StdioConnection:
     """One client on the other end of stdin/stdout."""
 
-    def __init__(self, server: MCPServer, out: BinaryIO) -> None:
-        self.server = server
-        self.engine = server._engine
+    def __init__(self, core: ServerCore, out: BinaryIO) -> None:
+        self.engine = core.engine
+        self.table = core.sessions
         self.out = out
         self.session: ServerSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.listeners: dict[jsonrpc.RequestId, Listener] = {}
         self._trace: Any = None
-        if server.debug_level >= 2:  # DEBUG=2: every message in and out, on stderr
+        self._pretty = core.settings.pretty_print_jsonrpc
+        if core.settings.debug_level >= 2:  # DEBUG=2: every message in and out, on stderr
             from ..http.debug import log_message
 
             self._trace = log_message
 
     async def write(self, message: jsonrpc.Message) -> None:
         if self._trace is not None:
-            self._trace("->", message, self.server.pretty_print_jsonrpc, "stdio ")
+            self._trace("->", message, self._pretty, "stdio ")
         # One synchronous write per message: messages never interleave on the pipe.
         self._write_all(jsonrpc.dumps(message) + b"\n")
 
@@ -71,7 +73,7 @@ class StdioConnection:
         if not line:
             return
         if self._trace is not None:
-            self._trace("<-", line, self.server.pretty_print_jsonrpc, "stdio ")
+            self._trace("<-", line, self._pretty, "stdio ")
         try:
             message = jsonrpc.loads(line)
             if isinstance(message, list):
@@ -88,10 +90,12 @@ class StdioConnection:
         if kind == jsonrpc.NOTIFICATION:
             await self._notification(message)
             return
-        task = asyncio.ensure_future(self._request(message))
+        modern = inbound_era(message) is MODERN
+        answer = self._modern_response(message) if modern else self._legacy_response(message)
+        task = asyncio.ensure_future(self._answer(answer))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-        if self.session is not None and not declares_version(message):
+        if self.session is not None and not modern:
             self.session.track(message["id"], task)
 
     async def _notification(self, message: jsonrpc.Message) -> None:
@@ -99,65 +103,43 @@ class StdioConnection:
             params = message.get("params") or {}
             listener = self.listeners.pop(params.get("requestId"), None)
             if listener is not None:
-                self.server._hub.unlisten(listener)
-                await self.write(
-                    jsonrpc.result(
-                        listener.subscription_id,
-                        {
-                            "resultType": "complete",
-                            "_meta": {"io.modelcontextprotocol/subscriptionId": listener.subscription_id},
-                        },
-                    )
-                )
+                # Cancelling a listen ends it, with its final response.
+                await self.write(self.engine.unlisten(listener))
                 return
         if self.session is not None:
-            await self.server._on_notification(message, self.session)
+            await self.engine.notification(message, self.session)
 
-    async def _request(self, message: jsonrpc.Message) -> None:
+    async def _answer(self, response: Awaitable[jsonrpc.Message | None]) -> None:
         try:
-            if declares_version(message) or message["method"] == "server/discover":
-                response = await self._modern(message)
-            else:
-                response = await self._legacy(message)
+            message = await response
         except asyncio.CancelledError:
             return  # cancelled by the client: no response
-        if response is not None:
-            await self.write(response)
+        if message is not None:
+            await self.write(message)
 
-    async def _modern(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
+    async def _modern_response(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
         try:
             req = self.engine.modern_request(message, sink=self.write)
         except MCPError as exc:
             return jsonrpc.error_from(message["id"], exc)
-        if req.method == "subscriptions/listen":
-            requested = req.params.get("notifications") or {}
-            listener = Listener(req.id, dict(requested) if isinstance(requested, dict) else {}, self.write)
-            self.listeners[req.id] = listener
-            await self.write(
-                jsonrpc.notification(
-                    "notifications/subscriptions/acknowledged",
-                    {
-                        "notifications": listener.filter,
-                        "_meta": {"io.modelcontextprotocol/subscriptionId": req.id},
-                    },
-                )
-            )
-            self.server._hub.listen(listener)
+        if req.method in self.engine.streaming_methods:
+            self.listeners[req.id] = await self.engine.listen(req, self.write)
             return None
         return await self.engine.handle(req)
 
-    async def _legacy(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
+    async def _legacy_response(self, message: jsonrpc.Message) -> jsonrpc.Message | None:
         method = message["method"]
         if method == "initialize":
             try:
-                session, result = self.engine.initialize(message.get("params") or {}, None)
+                session, result = self.engine.initialize(message.get("params") or {}, None, self.write)
             except MCPError as exc:
                 return jsonrpc.error_from(message["id"], exc)
             if self.session is not None:
-                self.server._hub.forget(self.session)
-            session.stream = self.write
+                # A new initialize replaces the session: end the old one (its calls too),
+                # but not this request, which the old session tracks.
+                self.session.untrack(message["id"])
+                self.table.close(self.session)
             self.session = session
-            self.server._hub.watch(session)
             return jsonrpc.result(message["id"], result)
         if self.session is None:
             if method == "ping":
@@ -180,10 +162,9 @@ class StdioConnection:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.session is not None:
-            self.server._hub.forget(self.session)
-            self.session.close()
-        for listener in self.listeners.values():
-            self.server._hub.unlisten(listener)
+            self.table.close(self.session)
+        for listener in list(self.listeners.values()):
+            self.engine.unlisten(listener)
 
 
 async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:
@@ -257,25 +238,22 @@ async def _next_line(reader: asyncio.StreamReader) -> bytes | None:
 TOO_LONG = b"\x00too-long"
 
 
-async def serve_stdio(server: MCPServer) -> None:
+async def serve_stdio(core: ServerCore) -> None:
     out = claim_stdout()
-    connection = StdioConnection(server, out)
-    server._running = True
-    reader = await _pipe_lines(server.max_body_size)
-    queue = await _stdin_lines(server.max_body_size) if reader is None else None
+    connection = StdioConnection(core, out)
+    limit = core.settings.limits.max_body_size
+    reader = await _pipe_lines(limit)
+    queue = await _stdin_lines(limit) if reader is None else None
     try:
         while True:
             line = await (queue.get() if queue is not None else _next_line(reader))  # type: ignore[arg-type]
             if line is None:
                 break
             if line == TOO_LONG:
-                await connection.write(
-                    jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {server.max_body_size} bytes")
-                )
+                await connection.write(jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {limit} bytes"))
                 continue
             await connection.receive(line)
     finally:
         await connection.close()
-        server._running = False
         with contextlib.suppress(Exception):
             out.flush()

@@ -1,8 +1,8 @@
-"""Multi round-trip requests (2026-07-28): input asked for by returning, not by calling.
+"""Input-required rounds (2026-07-28): input asked for by returning, not by calling.
 
 A handler that needs input from the client raises `InputRequired` from inside
-`ctx.elicit/sample/list_roots`. The engine answers with an `InputRequiredResult`
-carrying every input asked for in that round and a `requestState`: the answers so far,
+`ctx.elicit/sample/list_roots`. The engine ends the round with an `InputRequiredResult`
+carrying every input asked for in it and a `requestState`: the answers so far,
 sealed with an HMAC over the method, the target and the arguments, so a tampered or
 replayed state is refused. On the retry, the handler runs again from the start and each
 call finds its answer by key.
@@ -30,8 +30,8 @@ class InputRequired(BaseException):
     """Unwinds a handler that asked for input; BaseException so `except Exception` keeps out."""
 
 
-class RoundState:
-    """The input of one run of a handler: answers given so far and requests made now."""
+class InputRound:
+    """One input-required round of a handler: answers given so far, requests made now."""
 
     __slots__ = ("answers", "counter", "requests")
 

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""CPU cost of one Streamable HTTP `tools/call` inside the app, without sockets or wrk.
+
+    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R]
+
+Drives `server.app` as an ASGI server would (one POST, one answer), on both eras, and
+prints the CPU time per request (`time.process_time`, best of R rounds). CPU time
+rather than wall time, so a machine loaded by other work still compares two trees
+fairly: run it once per checkout and compare the numbers. Every answer is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from mcp_use import MCPServer
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+BASE_HEADERS = {
+    "host": "127.0.0.1:8000",
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+}
+
+
+def build() -> Any:
+    logging.getLogger("mcp_use").setLevel(
+        logging.WARNING
+    )  # the request log off, as with DEBUG unset in wrk runs
+    server = MCPServer("bench")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    return server.app
+
+
+async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str, Any]]:
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/mcp",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+    delivered = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # never disconnects
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def main(calls: int, rounds: int) -> None:
+    app = build()
+    init = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"},
+    }
+    opened = await post(
+        app, BASE_HEADERS, orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+    )
+    session_id = dict(opened[0]["headers"])[b"mcp-session-id"].decode()
+    arguments = {"name": "add", "arguments": {"a": 1, "b": 2}}
+    eras = {
+        "legacy": (
+            {**BASE_HEADERS, "mcp-session-id": session_id, "mcp-protocol-version": "2025-11-25"},
+            {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": arguments},
+        ),
+        "modern": (
+            {
+                **BASE_HEADERS,
+                "mcp-protocol-version": "2026-07-28",
+                "mcp-method": "tools/call",
+                "mcp-name": "add",
+            },
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {**arguments, "_meta": MODERN_META},
+            },
+        ),
+    }
+    for era, (headers, message) in eras.items():
+        body = orjson.dumps(message)
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.process_time()
+            for _ in range(calls):
+                answer = await post(app, headers, body)
+                if b'"structuredContent":{"result":3}' not in answer[-1]["body"]:
+                    raise SystemExit(f"wrong answer on {era}: {answer}")
+            best = min(best, (time.process_time() - started) / calls)
+        print(f"{era}: {best * 1e6:.1f} µs CPU per tools/call (best of {rounds} x {calls})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.calls, args.rounds))

@@ -1,0 +1,65 @@
+"""`Lifecycle`: shutdown and signals, in one place for every way the app is served.
+
+uvicorn (also inside gunicorn's worker, and uvicorn's own worker processes) runs its
+lifespan shutdown only once every connection has ended: too late for SSE streams that
+never end. So on SIGTERM/SIGINT the lifecycle ends every open stream at once (clients
+resume elsewhere) and leaves the shared state's list of live processes; in-flight calls
+still finish. The signal hook is chained in front of the handler the server installed,
+on the first request (after the server installed it); nothing is installed where no one
+handles the signal (a test's ASGI client, a script).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from typing import Any
+
+
+class Lifecycle:
+    __slots__ = ("_event", "_hooked", "_retiring", "state")
+
+    def __init__(self, state: Any = None) -> None:
+        self.state = state  # shared state to leave on shutdown, or None
+        self._event: asyncio.Event | None = None
+        self._hooked = False
+        self._retiring: asyncio.Future[None] | None = None
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once shutdown has begun; open streams wait on it."""
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
+
+    def begin_shutdown(self) -> None:
+        """End open streams now and retire from the shared state (once)."""
+        self.stopping.set()
+        retire = getattr(self.state, "retire", None)
+        if retire is not None and self.state.ready and self._retiring is None:
+            self._retiring = asyncio.ensure_future(retire())
+
+    def hook_signals(self) -> None:
+        """Chain `begin_shutdown` in front of the running server's SIGTERM/SIGINT handlers.
+
+        Idempotent and cheap after the first call: transports call it on every request.
+        """
+        if self._hooked:
+            return
+        self._hooked = True
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+            if not callable(previous) or previous is signal.default_int_handler:
+                continue
+
+            def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    loop.call_soon_threadsafe(self.begin_shutdown)
+                previous(signum, frame)
+
+            signal.signal(sig, handler)

@@ -1,0 +1,234 @@
+"""The feature methods: tools, resources, prompts, completion, logging and subscriptions.
+
+Each takes a `ServerRequest` and returns a result dict, raising `MCPError` to refuse.
+They read the registries and know nothing of transports; the engine dispatches to them
+and wraps them in input-required rounds and era-specific result fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError
+from ..protocol.log_levels import LOG_RANK
+from .context import Context
+from .notifications import Hub
+from .registry import Features
+from .request import ServerRequest
+from .settings import Limits
+from .tools import Tool, ToolError, error_result
+
+log = logging.getLogger("mcp_use.server")
+RunTool = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class TaskCalls(Protocol):
+    """Where a task-capable tool's call goes (`tasks.TaskHandlers.call`): it runs the
+    tool as a task when the client takes one, else as a plain call."""
+
+    async def call(
+        self, req: ServerRequest, tool: Tool, kwargs: dict[str, Any], run: RunTool
+    ) -> dict[str, Any]: ...
+
+
+class FeatureMethods:
+    __slots__ = ("features", "hub", "limits", "tasks")
+
+    def __init__(self, features: Features, limits: Limits, hub: Hub, tasks: TaskCalls | None = None) -> None:
+        self.features = features
+        self.limits = limits
+        self.hub = hub
+        self.tasks = tasks
+
+    # ---- tools ----------------------------------------------------------------------
+    async def tools_list(self, req: ServerRequest) -> dict[str, Any]:
+        return self._page(req, "tools", [t.wire for t in self.features.tools.values()])
+
+    async def tools_call(self, req: ServerRequest) -> dict[str, Any]:
+        params = req.params
+        name = params.get("name")
+        if not isinstance(name, str):
+            raise MCPError(INVALID_PARAMS, "tools/call: params.name must be a string")
+        tool = self.features.tools.get(name)
+        if tool is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+        arguments = params.get("arguments")
+        if arguments is None:
+            arguments = {}
+        elif not isinstance(arguments, dict):
+            raise MCPError(INVALID_PARAMS, "tools/call: params.arguments must be an object")
+        try:
+            kwargs = tool.bind(arguments)
+        except ToolError as exc:
+            return error_result(str(exc))
+        if tool.context_param is not None:
+            kwargs[tool.context_param] = Context(req, self)
+        if tool.task and self.tasks is not None:
+            return await self.tasks.call(req, tool, kwargs, lambda kw: self.run_tool(tool, kw))
+        return await self.run_tool(tool, kwargs)
+
+    async def run_tool(self, tool: Tool, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
+        name = tool.name
+        try:
+            value = await tool.run(kwargs)
+        except ToolError as exc:
+            return error_result(str(exc))
+        except MCPError:
+            raise
+        except Exception as exc:
+            if self.limits.mask_errors:
+                log.exception("Tool %s failed", name)
+                return error_result(f"Error executing tool {name}")
+            log.debug("Tool %s failed", name, exc_info=True)
+            return error_result(f"Error executing tool {name}: {exc}")
+        return tool.to_result(value)
+
+    # ---- resources ------------------------------------------------------------------
+    async def resources_list(self, req: ServerRequest) -> dict[str, Any]:
+        return self._page(req, "resources", [r.wire for r in self.features.resources.values()])
+
+    async def templates_list(self, req: ServerRequest) -> dict[str, Any]:
+        return self._page(req, "resourceTemplates", [t.wire for t in self.features.templates.values()])
+
+    async def resources_read(self, req: ServerRequest) -> dict[str, Any]:
+        uri = req.params.get("uri")
+        if not isinstance(uri, str):
+            raise MCPError(INVALID_PARAMS, "resources/read: params.uri must be a string")
+        return await self.read_resource(uri, req)
+
+    async def read_resource(self, uri: str, req: ServerRequest) -> dict[str, Any]:
+        """`resources/read` of `uri` on behalf of `req` (also `ctx.read_resource`)."""
+        resource = self.features.resources.get(uri)
+        values: dict[str, str] | None = {} if resource is not None else None
+        if resource is None:
+            for template in self.features.templates.values():
+                values = template.match(uri)
+                if values is not None:
+                    resource = template
+                    break
+        if resource is None or values is None:
+            code = INVALID_PARAMS if req.modern else RESOURCE_NOT_FOUND_LEGACY
+            raise MCPError(code, f"Resource not found: {uri}", {"uri": uri})
+        kwargs = resource.bind(values) if resource.is_template else {}
+        if resource.signature.context_param is not None:
+            kwargs[resource.signature.context_param] = Context(req, self)
+        value = resource.fn(**kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        return {"contents": resource.contents(uri, value)}
+
+    # ---- prompts --------------------------------------------------------------------
+    async def prompts_list(self, req: ServerRequest) -> dict[str, Any]:
+        return self._page(req, "prompts", [p.wire for p in self.features.prompts.values()])
+
+    async def prompts_get(self, req: ServerRequest) -> dict[str, Any]:
+        name = req.params.get("name")
+        if not isinstance(name, str):
+            raise MCPError(INVALID_PARAMS, "prompts/get: params.name must be a string")
+        prompt = self.features.prompts.get(name)
+        if prompt is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name}")
+        arguments = req.params.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise MCPError(INVALID_PARAMS, "prompts/get: params.arguments must be an object")
+        kwargs = prompt.bind(arguments)
+        if prompt.signature.context_param is not None:
+            kwargs[prompt.signature.context_param] = Context(req, self)
+        value = prompt.fn(**kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        return prompt.to_result(value)
+
+    # ---- completion -----------------------------------------------------------------
+    async def complete(self, req: ServerRequest) -> dict[str, Any]:
+        handler = self.features.completion
+        params = req.params
+        ref = params.get("ref")
+        argument = params.get("argument")
+        if not isinstance(ref, dict) or not isinstance(argument, dict):
+            raise MCPError(INVALID_PARAMS, "completion/complete: ref and argument are required")
+        if handler is None:
+            return {"completion": {"values": [], "total": 0, "hasMore": False}}
+        from ..protocol.types import (
+            Completion,
+            CompletionArgument,
+            CompletionContext,
+            PromptReference,
+            ResourceReference,
+        )
+
+        ref_model: Any = (
+            PromptReference.model_validate(ref)
+            if ref.get("type") == "ref/prompt"
+            else ResourceReference.model_validate(ref)
+        )
+        context = CompletionContext.model_validate(params.get("context") or {})
+        value = handler(ref_model, CompletionArgument.model_validate(argument), context)
+        if inspect.isawaitable(value):
+            value = await value
+        if value is None:
+            values: dict[str, Any] = {"values": []}
+        elif isinstance(value, Completion):
+            values = value.to_wire()
+        elif isinstance(value, dict):
+            values = value
+        else:
+            items = [str(v) for v in value]
+            values = {"values": items[:100], "total": len(items), "hasMore": len(items) > 100}
+        return {"completion": values}
+
+    # ---- legacy-only: logging level and resource subscriptions ---------------------
+    async def ping(self, req: ServerRequest) -> dict[str, Any]:
+        return {}
+
+    async def set_level(self, req: ServerRequest) -> dict[str, Any]:
+        level = req.params.get("level")
+        if level not in LOG_RANK:
+            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}")
+        if req.session is not None:
+            req.session.log_level = level
+        return {}
+
+    async def subscribe(self, req: ServerRequest) -> dict[str, Any]:
+        uri = req.params.get("uri")
+        if not isinstance(uri, str):
+            raise MCPError(INVALID_PARAMS, "resources/subscribe: uri must be a string")
+        if req.session is not None:
+            if req.session.subscriptions is None:
+                req.session.subscriptions = set()
+            req.session.subscriptions.add(uri)
+            self.hub.watch(req.session)
+        return {}
+
+    async def unsubscribe(self, req: ServerRequest) -> dict[str, Any]:
+        uri = req.params.get("uri")
+        if not isinstance(uri, str):
+            raise MCPError(INVALID_PARAMS, "resources/unsubscribe: uri must be a string")
+        if req.session is not None and req.session.subscriptions:
+            req.session.subscriptions.discard(uri)
+        return {}
+
+    # ---- pagination -----------------------------------------------------------------
+    def _page(self, req: ServerRequest, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        cursor = req.params.get("cursor")
+        size = self.limits.page_size
+        start = 0
+        if cursor is not None:
+            try:
+                start = int(base64.urlsafe_b64decode(str(cursor).encode()).decode())
+                if start < 0 or start > len(items):
+                    raise ValueError
+            except (ValueError, UnicodeDecodeError):
+                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {cursor!r}") from None
+        if size is None or size <= 0:
+            return {key: items[start:] if start else items}
+        end = start + size
+        result: dict[str, Any] = {key: items[start:end]}
+        if end < len(items):
+            result["nextCursor"] = base64.urlsafe_b64encode(str(end).encode()).decode()
+        return result

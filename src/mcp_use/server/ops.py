@@ -1,0 +1,50 @@
+"""Operations: readiness and the Prometheus metrics of one process.
+
+Readiness answers false while the shared state (Redis) is unreachable or disagrees, so
+a load balancer sends traffic elsewhere; the metrics are the session table's counters.
+"""
+
+from __future__ import annotations
+
+from .core import ServerCore
+
+
+async def ready(core: ServerCore) -> bool:
+    """Readiness: this process can serve (its shared state, when configured, answers)."""
+    state = core.state
+    if state is None:
+        return True
+    if not state.ready and await core.start_shared() is not None:
+        return False
+    return bool(await state.healthy())
+
+
+async def metrics_text(core: ServerCore) -> str:
+    """The Prometheus text exposition of this process's counters."""
+    table = core.sessions
+    rows = [
+        ("sessions_open", "gauge", "Legacy-era sessions held by this process.", len(table)),
+        ("sessions_evicted_total", "counter", "Sessions dropped for idleness.", table.evicted),
+        ("sessions_rejected_total", "counter", "initialize refused at max_sessions.", table.rejected),
+    ]
+    state = core.state
+    if state is not None:
+        rows.append(("sessions_loaded_total", "counter", "Sessions loaded from shared state.", table.loaded))
+        rows.append(
+            (
+                "responses_routed_total",
+                "counter",
+                "Client answers forwarded to the process whose request waits for them.",
+                table.routed,
+            )
+        )
+        up = 1 if state.ready and await state.healthy() else 0
+        rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))
+    lines = []
+    for name, kind, help_text, value in rows:
+        lines += [
+            f"# HELP mcp_use_{name} {help_text}",
+            f"# TYPE mcp_use_{name} {kind}",
+            f"mcp_use_{name} {value}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,136 @@
+"""GET at the MCP endpoint (legacy era): the session's standalone SSE stream, and the
+resumption of a dropped stream with `Last-Event-ID` (from this process's event log, or
+from the shared state when another process writes the stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from ...protocol import jsonrpc
+from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND
+from ...protocol.versions import is_modern
+from ..state.events import StreamLog, parse_event_id
+from .asgi import SSE_HEADERS, Receive, Send, accepts, respond_error
+from .response_stream import ResponseStream, hold_open
+
+if TYPE_CHECKING:
+    from ..core import ServerCore
+
+log = logging.getLogger("mcp_use.server.http")
+
+
+class StandaloneStreams:
+    """Serves GET: opens a session's standalone stream or resumes one of its POST streams."""
+
+    def __init__(self, core: ServerCore) -> None:
+        self.sessions = core.sessions
+        self.events = core.events
+        self.shared = core.state
+        self.stopping = core.lifecycle.stopping
+
+    async def get(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+        if is_modern(headers.get("mcp-protocol-version")):
+            await respond_error(
+                send,
+                405,
+                INVALID_REQUEST,
+                "Method Not Allowed: 2026-07-28 has no GET stream; use subscriptions/listen",
+                headers=[(b"allow", b"POST")],
+            )
+            return
+        if not accepts(headers.get("accept", ""), "text/event-stream"):
+            await respond_error(
+                send, 406, INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream"
+            )
+            return
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
+            return
+        session = await self.sessions.find(session_id)
+        if session is None:
+            await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
+            return
+        last_event_id = headers.get("last-event-id")
+        if last_event_id is not None:
+            parsed = parse_event_id(last_event_id)
+            stream_log = self.events.get(parsed[0]) if parsed else None
+            if stream_log is not None and stream_log.session_id == session.id and not stream_log.standalone:
+                await self._resume(receive, send, stream_log, parsed[1])  # type: ignore[index]
+                return
+            if stream_log is None and parsed is not None and self.shared is not None:
+                owner = await self.shared.stream_owner(parsed[0])
+                if owner is not None and owner[0] == session.id:
+                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
+                    return
+        if session.stream is not None:
+            await respond_error(
+                send, 409, INVALID_REQUEST, "Conflict: this session already has a standalone SSE stream open"
+            )
+            return
+        stream = ResponseStream(send)
+        closed = asyncio.Event()
+        lock = asyncio.Lock()
+
+        async def deliver(message: jsonrpc.Message) -> None:
+            async with lock:
+                await stream.message(message)
+
+        session.stream = deliver
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        stream.started = True
+        await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
+        try:
+            await hold_open(receive, send, closed, stream, self.stopping)
+        finally:
+            if session.stream is deliver:
+                session.stream = None
+
+    async def _resume(self, receive: Receive, send: Send, stream_log: StreamLog, seq: int) -> None:
+        """Replay a POST stream's events after `seq`, then follow it until it finishes."""
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        for chunk in stream_log.after(seq):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if stream_log.finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        finished = asyncio.Event()
+
+        async def forward(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if stream_log.finished:
+                finished.set()
+
+        stream_log.live = forward
+        stream = ResponseStream(send)
+        stream.started = True
+        try:
+            await hold_open(receive, send, finished, stream, self.stopping)
+        finally:
+            if stream_log.live is forward:
+                stream_log.live = None
+
+    async def _resume_shared(self, receive: Receive, send: Send, key: str, seq: int, writer: str) -> None:
+        """Resume a stream another process writes: replay from Redis, then follow it live."""
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        finished = asyncio.Event()
+
+        async def pump() -> None:
+            try:
+                async for chunk in self.shared.follow(key, seq, writer):
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except Exception as exc:
+                log.warning("Resuming stream %s from shared state failed: %s", key, exc)
+            finally:
+                finished.set()
+
+        task = asyncio.ensure_future(pump())
+        stream = ResponseStream(send)
+        stream.started = True
+        try:
+            await hold_open(receive, send, finished, stream, self.stopping)
+        finally:
+            task.cancel()

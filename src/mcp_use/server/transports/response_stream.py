@@ -1,0 +1,186 @@
+"""The answer to one Streamable HTTP request, as JSON or as an SSE stream, and how an
+SSE stream is held open (keep-alives, disconnects, shutdown).
+
+A POST is answered as JSON when its result is the first thing the handler produces,
+and switches to an SSE stream as soon as something (a progress or log notification, a
+server-to-client request) has to go out before it. Most calls never pay for SSE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from ...protocol import jsonrpc
+from ..state.events import StreamLog
+from .asgi import SSE_HEADERS, Receive, Send, respond, respond_json, sse_event
+
+KEEPALIVE_SECONDS = 15.0
+
+
+class ResponseStream:
+    """The answer to one POST: JSON if the result comes first, else an SSE stream.
+
+    On the legacy era a stream gets a `StreamLog`: every event carries an id and is
+    kept, so after a drop or `close()` the client resumes with `Last-Event-ID`.
+    """
+
+    __slots__ = ("closed", "done", "extra_headers", "log", "open_log", "retry_ms", "send", "started")
+
+    def __init__(
+        self,
+        send: Send,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
+        open_log: Any = None,
+        retry_ms: int = 1000,
+    ) -> None:
+        self.send = send
+        self.extra_headers = extra_headers or []
+        self.started = False
+        self.closed = False  # the HTTP response has ended
+        self.done = False  # the final response went out
+        self.open_log = open_log
+        self.log: StreamLog | None = None
+        self.retry_ms = retry_ms
+
+    async def _start(self) -> None:
+        self.started = True
+        await self.send(
+            {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self.extra_headers}
+        )
+        if self.open_log is not None:
+            self.log = self.open_log()
+            await self.send(
+                {"type": "http.response.body", "body": self.log.priming(self.retry_ms), "more_body": True}
+            )
+
+    async def _emit(self, message: jsonrpc.Message, last: bool) -> None:
+        if not self.started and not self.closed:
+            await self._start()
+        chunk = self.log.append(message, sse_event) if self.log is not None else sse_event(message)
+        if last and self.log is not None:
+            self.log.finish()
+        if self.log is not None and self.log.live is not None:
+            # A client resumed this stream elsewhere, so this connection is gone.
+            with contextlib.suppress(Exception):
+                await self.log.live(chunk)
+            if last and not self.closed:
+                self.closed = True
+                with contextlib.suppress(Exception):
+                    await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif not self.closed:
+            try:
+                await self.send({"type": "http.response.body", "body": chunk, "more_body": not last})
+            except OSError:
+                self.closed = True
+            if last:
+                self.closed = True
+
+    async def message(self, message: jsonrpc.Message) -> None:
+        if self.done or (self.closed and self.log is None):
+            return
+        await self._emit(message, last=False)
+
+    async def finish(self, response: jsonrpc.Message | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.started:
+            if response is not None:
+                await self._emit(response, last=True)
+            elif not self.closed:
+                self.closed = True
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+            if self.log is not None:
+                self.log.finish()
+        elif response is None:
+            self.closed = True
+            await respond(self.send, 202, b"", self.extra_headers)
+        else:
+            self.closed = True
+            await respond_json(self.send, 200, response, self.extra_headers)
+
+    async def close(self) -> None:
+        """End the HTTP response now; later events wait in the log for the client to resume."""
+        if self.closed:
+            return
+        if not self.started:
+            await self._start()
+        self.closed = True
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class DisconnectWatch:
+    """Cancels `task` when the client disconnects, watching only after a short delay."""
+
+    __slots__ = ("fired", "handle", "receive", "task", "watcher")
+    DELAY = 0.02
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        self.receive = receive
+        self.task = task
+        self.fired = False
+        self.watcher: asyncio.Task[None] | None = None
+        self.handle: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            self.DELAY, self._start
+        )
+
+    def _start(self) -> None:
+        self.handle = None
+        self.watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        await wait_disconnect(self.receive)
+        self.fired = True
+        self.task.cancel()
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        if self.watcher is not None and not self.watcher.done():
+            self.watcher.cancel()
+
+
+async def wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def hold_open(
+    receive: Receive,
+    send: Send,
+    closed: asyncio.Event,
+    stream: ResponseStream,
+    shutdown: asyncio.Event,
+) -> None:
+    """Keep an SSE stream open, with keep-alive comments, until either side ends it."""
+    disconnect = asyncio.ensure_future(wait_disconnect(receive))
+    ended = asyncio.ensure_future(closed.wait())
+    stopping = asyncio.ensure_future(shutdown.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait(
+                {disconnect, ended, stopping},
+                timeout=KEEPALIVE_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if done:
+                break
+            try:
+                await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+            except Exception:
+                break
+        if stopping.done() and not ended.done() and not disconnect.done() and not stream.closed:
+            # The server is going away: tell the client when to reconnect (to another process).
+            with contextlib.suppress(Exception):
+                retry = f"retry: {stream.retry_ms}\n\n".encode()
+                await send({"type": "http.response.body", "body": retry, "more_body": True})
+    finally:
+        disconnect.cancel()
+        ended.cancel()
+        stopping.cancel()
+        with contextlib.suppress(Exception):
+            await stream.close()
