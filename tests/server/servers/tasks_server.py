@@ -12,8 +12,8 @@ import os
 import sys
 
 from mcp_use import Context, MCPError, MCPServer
+from mcp_use.server import TaskSettings
 from mcp_use.server.state import RedisState
-from mcp_use.server.tasks import TaskSettings
 
 state = (
     RedisState(
