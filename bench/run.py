@@ -85,8 +85,16 @@ SERVER_SCRIPTS = {
     "sdk": "sdk.py",
     "fastmcp": "fastmcp_server.py",
     "floor": "floor_stdio.py",
+    "ceiling": "asgi_ceiling.py",
+    "ours-log": "ours.py",
 }
+SERVER_ARGS = {"ours-log": ["default-log"]}  # the seed page's server: default request log
+# A speed-minded user of any peer installs these; uvicorn picks them up by itself.
+FAST_STACK = ["uvloop", "httptools"]
 LABELS = {"ours": "mcp_use", "sdk": f"SDK mcp=={SDK_VERSION}", "fastmcp": f"fastmcp=={FASTMCP_VERSION}"}
+
+from ceiling import ceiling_round, ceiling_table  # noqa: E402  (bench/ is the script's directory)
+from clients import client_round, client_table  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -173,15 +181,15 @@ def setup_ours(force: bool) -> Path:
 
 
 def setup_sdk(force: bool) -> Path:
-    want = f"sdk {SDK_VERSION}\n{sys.version}"
+    want = f"sdk {SDK_VERSION} {' '.join(FAST_STACK)}\n{sys.version}"
     if not force and stamped("sdk", want):
         return venv_python("sdk")
     log(f"creating bench/.venvs/sdk (mcp=={SDK_VERSION})")
     python = fresh_venv("sdk")
     logfile = VENVS / "sdk-pip.log"
     logfile.write_text("")
-    if not pip_install(python, [f"mcp=={SDK_VERSION}"], logfile):
-        sys.exit(f"installing mcp=={SDK_VERSION} failed: see {logfile}")
+    if not pip_install(python, [f"mcp=={SDK_VERSION}", *FAST_STACK], logfile):
+        sys.exit(f"installing mcp=={SDK_VERSION} with {FAST_STACK} failed: see {logfile}")
     stamp("sdk", want)
     return python
 
@@ -190,7 +198,7 @@ def setup_fastmcp(force: bool) -> tuple[Path | None, str]:
     """fastmcp asks for a certifi newer than the registry may serve: install it and
     fastmcp-slim with --no-deps, then their (client + server) dependencies with any
     certifi. Returns (python, "") or (None, why it could not be installed)."""
-    want = f"fastmcp {FASTMCP_VERSION}\n{sys.version}"
+    want = f"fastmcp {FASTMCP_VERSION} {' '.join(FAST_STACK)}\n{sys.version}"
     if not force and stamped("fastmcp", want):
         return venv_python("fastmcp"), ""
     log(f"creating bench/.venvs/fastmcp (fastmcp=={FASTMCP_VERSION}, --no-deps + explicit deps)")
@@ -216,7 +224,7 @@ def setup_fastmcp(force: bool) -> tuple[Path | None, str]:
         "print('\\n'.join(sorted(out)))\n"
     )
     deps = subprocess.check_output([str(python), "-c", deps_code], text=True).split()
-    if not pip_install(python, deps, logfile):
+    if not pip_install(python, [*deps, *FAST_STACK], logfile):
         return None, "fastmcp's dependencies did not install (see bench/.venvs/fastmcp-pip.log)"
     check = subprocess.run(
         [str(python), "-c", BUILD_SNIPPETS["fastmcp"]], capture_output=True, text=True, timeout=120
@@ -280,7 +288,18 @@ def start_http(peer: str, python: Path, tag: str) -> Server:
     LOGS.mkdir(parents=True, exist_ok=True)
     logfile = (LOGS / f"{peer}-{tag}.log").open("wb")
     proc = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, str(python), str(SERVERS / SERVER_SCRIPTS[peer]), "http", str(port)],
+        [
+            *(
+                "taskset",
+                "-c",
+                SERVER_CORE,
+                str(python),
+                str(SERVERS / SERVER_SCRIPTS[peer]),
+                "http",
+                str(port),
+            ),
+            *SERVER_ARGS.get(peer, []),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=logfile,
         stderr=subprocess.STDOUT,
@@ -349,6 +368,11 @@ class Http:
         if status not in (200, 202):
             raise RuntimeError(f"notifications/initialized failed: {status} {data[:200]!r}")
         return sid
+
+
+def open_session(port: int) -> str:
+    with Http(port) as h:
+        return h.open_session()
 
 
 def proc_rss_kib(pid: int) -> int:
@@ -821,7 +845,9 @@ def build_table(
     return "\n".join(lines)
 
 
-def budgets(results: dict[str, list[dict[str, Any]]], args: Any) -> str:
+def budgets(
+    results: dict[str, list[dict[str, Any]]], args: Any, extra: list[tuple[str, bool | None, str]]
+) -> str:
     def med(peer: str, *path: str) -> float | None:
         vals = []
         for rnd in results.get(peer, []):
@@ -853,6 +879,8 @@ def budgets(results: dict[str, list[dict[str, Any]]], args: Any) -> str:
         None if v is None else v < 4,
         f"{v:.2f} KiB" if v is not None else "n/a",
     )
+    for name, ok, detail in extra:
+        check(name, ok, detail)
     return "\n".join(out)
 
 
@@ -872,7 +900,12 @@ def main() -> int:
     ap.add_argument("--cold-starts", type=int, default=5)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--import-runs", type=int, default=7)
-    ap.add_argument("--only", default="http,stdio,sessions,import", help="which measurements to run")
+    ap.add_argument("--client-calls", type=int, default=3000, help="calls per client run (default 3000)")
+    ap.add_argument(
+        "--only",
+        default="http,stdio,sessions,import,ceiling,client",
+        help="which measurements to run (ceiling: bare ASGI and default-log rows; client: MCPClient vs mcp.Client)",
+    )
     ap.add_argument("--profile", action="store_true", help="also py-spy our server: HTTP at c=16, and stdio")
     ap.add_argument("--profile-era", default="legacy", choices=["legacy", "modern"])
     ap.add_argument(
@@ -885,7 +918,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.duration, args.rounds = 1.0, 1
-        args.stdio_calls, args.cold_starts, args.import_runs = 500, 3, 3
+        args.stdio_calls, args.cold_starts, args.import_runs, args.client_calls = 500, 3, 3, 1000
     only = set(args.only.split(","))
     peers = [p for p in args.peers.split(",") if p]
 
@@ -909,7 +942,7 @@ def main() -> int:
         else:
             pythons["fastmcp"] = py
     wrk = None
-    if "http" in only or args.profile:
+    if only & {"http", "ceiling"} or args.profile:
         wrk = setup_wrk()
         if not wrk:
             sys.exit("wrk is not available and could not be installed (apt-get install wrk)")
@@ -922,6 +955,8 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     results: dict[str, list[dict[str, Any]]] = {p: [] for p in pythons}
     floors: list[tuple[float, float]] = []
+    ceilings: list[dict[str, Any]] = []
+    client_runs: list[dict[str, Any]] = []
     started = time.monotonic()
     warmup = 1.0
     for rnd in range(1, args.rounds + 1):
@@ -954,6 +989,34 @@ def main() -> int:
         if "stdio" in only:
             floor = stdio_round("floor", Path(sys.executable), f"stdio-r{rnd}", args.stdio_calls, 0)
             floors.append((floor["calls_per_s"], floor["cross_calls_per_s"]))
+        if "ceiling" in only and "ours" in pythons:
+            assert wrk
+            log(f"round {rnd}/{args.rounds}: the stack's ceiling beside ours (quiet, default log)")
+            ceilings.append(
+                ceiling_round(
+                    start_http,
+                    open_session,
+                    wrk_load,
+                    wrk,
+                    pythons["ours"],
+                    f"ceiling-r{rnd}",
+                    args.duration,
+                    log,
+                )
+            )
+        if "client" in only and {"ours", "sdk"} <= set(pythons):
+            log(f"round {rnd}/{args.rounds}: clients (MCPClient vs mcp.Client) against our server")
+            client_runs.append(
+                client_round(
+                    pythons,
+                    start_http,
+                    SERVERS / "ours.py",
+                    f"client-r{rnd}",
+                    args.client_calls,
+                    LOADGEN_CORE,
+                    log,
+                )
+            )
 
     wrk_cpu = None
     if "http" in only and "ours" in pythons and wrk:
@@ -964,6 +1027,27 @@ def main() -> int:
             server.stop()
 
     table = build_table(results, [p for p in peers if p in pythons or p in notes], notes, args)
+    extra_checks: list[tuple[str, bool | None, str]] = []
+    sections: list[str] = []
+    if ceilings:
+        text, checks = ceiling_table(ceilings)
+        sections += [
+            "Server beside the stack's ceiling (same uvicorn/uvloop/httptools, same JSON):",
+            "",
+            text,
+            "",
+        ]
+        extra_checks += checks
+    if client_runs:
+        text, checks = client_table(client_runs)
+        sections += [
+            f"Clients against our bench server ({args.client_calls} calls per run, client on core "
+            f"{LOADGEN_CORE}, server on core {SERVER_CORE}; stdio: the client's child, same core):",
+            "",
+            text,
+            "",
+        ]
+        extra_checks += checks
     env_lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
         f"{args.rounds} round(s), medians shown; HTTP {args.duration:g} s per point "
@@ -995,9 +1079,10 @@ def main() -> int:
             "",
             "Ratio column: ours / SDK (above 1 is better for req/s and calls/s, below 1 for times and memory).",
             "",
+            *sections,
             "Budgets (DESIGN.md, checked here):",
             "",
-            budgets(results, args),
+            budgets(results, args, extra_checks),
             "",
         ]
     )
@@ -1013,7 +1098,8 @@ def main() -> int:
         report += f"\nProfile of mcp_use on stdio (sequential tools/call, py-spy):\n\n{prof}\n"
     print(report)
     (RESULTS / "latest.md").write_text(report)
-    (RESULTS / "latest.json").write_text(json.dumps({"args": vars(args), "results": results}, indent=1))
+    raw = {"args": vars(args), "results": results, "ceiling": ceilings, "clients": client_runs}
+    (RESULTS / "latest.json").write_text(json.dumps(raw, indent=1))
     log(f"wrote {RESULTS / 'latest.md'}")
     return 0
 

@@ -4,6 +4,8 @@ mcp-use run server.py[:name] [--transport stdio|http|sse] [--host H] [--port P] 
 mcp-use dev server.py[:name] [--host H] [--port P]     # debug routes + reload, prints the inspector URL
 mcp-use list <config-or-url>
 mcp-use call <config-or-url> <tool> key=value ...
+mcp-use login <config-or-url> [server] [--no-browser]
+mcp-use logout [<config-or-url> [server]]
 """
 
 from __future__ import annotations
@@ -139,12 +141,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client_command(name: str, *call_args: Any) -> int:
+def _client_command(name: str, *call_args: Any, **call_kwargs: Any) -> int:
     try:
         from .client import cli as client_cli
     except ImportError as exc:
         raise CLIError(f"`mcp-use {name.split('_')[0]}` needs mcp_use.client.cli ({exc})") from None
-    outcome = getattr(client_cli, name)(*call_args)
+    outcome = getattr(client_cli, name)(*call_args, **call_kwargs)
     if inspect.isawaitable(outcome):
         outcome = asyncio.run(outcome)  # type: ignore[arg-type]
     return outcome if isinstance(outcome, int) else 0
@@ -158,12 +160,22 @@ def cmd_call(args: argparse.Namespace) -> int:
     return _client_command("call_command", args.target, [args.tool, *args.arguments])
 
 
+def cmd_login(args: argparse.Namespace) -> int:
+    return _client_command(
+        "login_command", args.target, args.server, open_browser=False if args.no_browser else None
+    )
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    return _client_command("logout_command", args.target, args.server)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call,login,logout}")
 
     run = sub.add_parser(
         "run", help="run a server from a Python file", description="Run an MCPServer from a file."
@@ -208,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("tool", help="the tool's name")
     call.add_argument("arguments", nargs="*", help="key=value arguments")
     call.set_defaults(func=cmd_call)
+
+    login = sub.add_parser("login", help="authorize with an OAuth-protected server and store the tokens")
+    login.add_argument("target", help="a config.json path or a server URL")
+    login.add_argument("server", nargs="?", help="one server of the config (default: all with OAuth)")
+    login.add_argument("--no-browser", action="store_true", help="print the URL and read the pasted redirect")
+    login.set_defaults(func=cmd_login)
+
+    logout = sub.add_parser("logout", help="forget stored OAuth tokens (all of them without a target)")
+    logout.add_argument("target", nargs="?", help="a config.json path or a server URL")
+    logout.add_argument("server", nargs="?", help="one server of the config")
+    logout.set_defaults(func=cmd_logout)
     return parser
 
 

@@ -7,9 +7,11 @@ server in a process), and each failure must come back as one of our typed errors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import ipaddress
 import json
+import socket
 import ssl
 import sys
 import time
@@ -192,7 +194,7 @@ async def test_dead_url_fails_at_once_with_a_typed_error() -> None:
     async with scripted_server(modern_handler()) as fake:
         url = fake.url()
     started = time.monotonic()  # the server is gone: its port refuses connections
-    with pytest.raises(ServerDisconnected, match="cannot connect") as info:
+    with pytest.raises(ServerDisconnected, match=r"connection refused by 127\.0\.0\.1:") as info:
         await scripted_session(url, mode="2026-07-28").connect()
     assert info.value.server == "fake" and time.monotonic() - started < 1
     with pytest.raises(ConnectError):  # SSE too: the GET stream never opens
@@ -335,6 +337,32 @@ async def test_tls_untrusted_is_a_connect_error_and_ssl_cert_file_trusts(
             assert (await client.get_session("tls").call_tool("t", {})).content[0].text == "ok"
 
 
+async def test_connect_timeout_is_a_typed_error() -> None:
+    """A listener whose accept queue is full drops SYNs: the connect never completes."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(listener.getsockname())
+            fillers.append(filler)
+        host, port = listener.getsockname()
+        pool = HTTPPool(connect_timeout=0.5)
+        transport = StreamableHTTPClientTransport("slow", f"http://{host}:{port}/mcp", pool=pool)
+        started = time.monotonic()
+        try:
+            with pytest.raises(TransportError, match="HTTP timeout"):
+                await ClientSession(transport, mode="2026-07-28", timeout=10).connect()
+            assert time.monotonic() - started < 3
+        finally:
+            await pool.close()
+            for filler in fillers:
+                filler.close()
+
+
 def test_translation_table_covers_timeouts_and_unknowns() -> None:
     assert isinstance(translate(TimeoutError(), "s", "GET x"), TransportError)
     assert "HTTP timeout" in str(translate(TimeoutError(), "s", "GET x"))
@@ -352,3 +380,18 @@ async def test_our_server_over_aiohttp_both_eras(server_process: Any) -> None:
             session = client.get_session("s")
             results = await asyncio.gather(*(session.call_tool("echo", {"text": str(i)}) for i in range(32)))
             assert [r.content[0].text for r in results] == [str(i) for i in range(32)]
+
+
+def test_a_pool_used_from_a_new_event_loop_makes_a_new_session() -> None:
+    """aiohttp sessions belong to one loop: a pool reused after `asyncio.run` ends starts afresh."""
+    pool = HTTPPool()
+
+    async def get() -> Any:
+        return pool.session()
+
+    first = asyncio.run(get())
+    second = asyncio.run(get())
+    assert first is not second and not first.closed
+    asyncio.run(pool.close())
+    assert second.closed
+    asyncio.run(first.close())

@@ -11,13 +11,20 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 from mcp_use import MCPClient
+from mcp_use.client.auth import MemoryTokenStorage
 from mcp_use.client.session import ClientSession
+
+# The client ID metadata document URL the suite's mock authorization servers expect.
+CIMD_URL = "https://conformance-test.local/client-metadata.json"
 
 
 async def accept_elicitation(params: Any) -> dict[str, Any]:
@@ -34,11 +41,61 @@ async def sample(params: Any) -> dict[str, Any]:
     return {"role": "assistant", "content": {"type": "text", "text": "conformance"}, "model": "test-model"}
 
 
+async def authorize(url: str) -> str:
+    """The user's part, as the suite's reference clients do it: the mock approves at once,
+    so fetch the authorization URL without following its redirect and return Location."""
+    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as response:
+        location = response.headers.get("location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            raise RuntimeError(f"authorization endpoint answered HTTP {response.status} without a redirect")
+        return location
+
+
+def auth_config(scenario: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The server entry's `"auth"` object a user would write for this scenario."""
+    name = scenario.removeprefix("auth/")
+    if name == "pre-registration":
+        return {"type": "oauth", "client_id": context["client_id"], "client_secret": context["client_secret"]}
+    if name == "client-credentials-basic":
+        return {
+            "type": "client_credentials",
+            "client_id": context["client_id"],
+            "client_secret": context["client_secret"],
+        }
+    if name == "client-credentials-jwt":
+        key = Path(tempfile.mkdtemp()) / "client-key.pem"
+        key.write_text(context["private_key_pem"])
+        key.chmod(0o600)
+        return {
+            "type": "client_credentials",
+            "client_id": context["client_id"],
+            "private_key_file": str(key),
+            "signing_alg": context.get("signing_algorithm", "ES256"),
+        }
+    if name == "enterprise-managed-authorization":
+        return {
+            "type": "enterprise",
+            "client_id": context["client_id"],
+            "client_secret": context["client_secret"],
+            "idp_token_endpoint": context["idp_token_endpoint"],
+            "id_token": context["idp_id_token"],
+            "idp_client_id": context["idp_client_id"],
+        }
+    if name == "wif-jwt-bearer":
+        return {"type": "jwt_bearer", "assertion": context["valid_jwt"], "client_id": context["client_id"]}
+    return {"type": "oauth", "client_metadata_url": CIMD_URL}
+
+
 async def run(scenario: str, url: str, version: str, context: dict[str, Any]) -> int:
+    entry: dict[str, Any] = {"url": url}
+    if scenario.startswith("auth/"):
+        entry["auth"] = auth_config(scenario, context)
     client = MCPClient(
-        {"mcpServers": {"mock": {"url": url}}},
+        {"mcpServers": {"mock": entry}},
+        token_storage=MemoryTokenStorage(),
+        authorize=authorize,
         mode=version or "auto",
-        timeout=30.0,
+        timeout=50.0,  # per request; the suite gives a scenario 60 s on a loaded machine
         client_info={"name": "mcp-use-conformance-client", "version": "0.1.0"},
         elicitation_callback=accept_elicitation,
         sampling_callback=sample,
@@ -46,12 +103,19 @@ async def run(scenario: str, url: str, version: str, context: dict[str, Any]) ->
     )
     async with client:
         session = client.get_session("mock")
-        await SCENARIOS.get(scenario, default)(session, context)
+        fallback = list_and_call if scenario.startswith("auth/") else default
+        await SCENARIOS.get(scenario, fallback)(session, context)
     return 0
 
 
 async def default(session: ClientSession, context: dict[str, Any]) -> None:
     await session.list_tools()
+
+
+async def list_and_call(session: ClientSession, context: dict[str, Any]) -> None:
+    """What an auth scenario's mock serves: list the tools, then call each (step-up is on calls)."""
+    for tool in await session.list_tools():
+        await session.call_tool(tool.name, {})
 
 
 async def tools_call(session: ClientSession, context: dict[str, Any]) -> None:

@@ -3,16 +3,14 @@
 Each MCP tool becomes a `StructuredTool` whose `args_schema` is the tool's own
 `inputSchema` dict (langchain-core passes dict schemas to `bind_tools` unchanged, so
 the model sees exactly what the server published). A call's `CallToolResult` becomes
-the `ToolMessage` content (text, structured content, images where the model takes
-them) with the result itself kept as the message's `artifact`. A tool's failure —
+the `ToolMessage` content (see `results`: each thing said once, images where the model
+takes them) with the result itself kept as the message's `artifact`. A tool's failure —
 `isError`, a timeout, a dead server — is raised as `ToolException`, which LangChain
 turns into a `ToolMessage` with `status="error"`: the model reads it, the loop goes on.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,29 +18,16 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
-from ..client.errors import RequestTimedOut
+from ..client.errors import ClientError, RequestTimedOut
 from ..client.session import ClientSession
 from ..protocol.errors import MCPError
-from ..protocol.types import (
-    AudioContent,
-    BlobResourceContents,
-    CallToolResult,
-    EmbeddedResource,
-    GetPromptResult,
-    ImageContent,
-    ReadResourceResult,
-    ResourceLink,
-    TextContent,
-    TextResourceContents,
-    Tool,
-)
+from ..protocol.types import CallToolResult, GetPromptResult, ReadResourceResult, Tool
+from .results import Content, collapse, content_blocks, error_text, resource_parts, result_content
 
 # What OpenAI, Anthropic and Gemini all accept as a function name.
 _BAD_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_NAME = 64
 SEPARATOR = "__"
-
-Content = str | list[str | dict[str, Any]]
 
 
 def tool_error_message(exc: ToolException) -> str:
@@ -82,97 +67,6 @@ def exposed_names(
     return result
 
 
-# ---- results --------------------------------------------------------------------------------
-def _image_block(data: str, mime: str) -> dict[str, Any]:
-    # langchain-core's standard image block; provider packages translate it.
-    return {"type": "image", "base64": data, "mime_type": mime}
-
-
-def _blob_note(kind: str, mime: str | None, data: str, where: str = "") -> str:
-    try:
-        size = len(base64.b64decode(data, validate=False))
-    except ValueError:
-        size = len(data)
-    place = f" {where}" if where else ""
-    return f"[{kind}{place}: {mime or 'unknown type'}, {size} bytes, not shown to the model]"
-
-
-def content_blocks(blocks: Iterable[Any], *, images: bool) -> list[str | dict[str, Any]]:
-    """MCP content blocks as LangChain message content parts (text strings, image dicts)."""
-    parts: list[str | dict[str, Any]] = []
-    for block in blocks:
-        if isinstance(block, TextContent):
-            parts.append(block.text)
-        elif isinstance(block, ImageContent):
-            if images:
-                parts.append(_image_block(block.data, block.mimeType))
-            else:
-                parts.append(_blob_note("image", block.mimeType, block.data))
-        elif isinstance(block, AudioContent):
-            parts.append(_blob_note("audio", block.mimeType, block.data))
-        elif isinstance(block, ResourceLink):
-            described = f" — {block.description}" if block.description else ""
-            parts.append(f"[resource link: {block.uri} ({block.name}){described}]")
-        elif isinstance(block, EmbeddedResource):
-            parts.extend(resource_parts([block.resource], images=images))
-        else:  # an unknown block type the server sent: show it as JSON rather than drop it
-            dump = block.to_wire() if hasattr(block, "to_wire") else block
-            parts.append(json.dumps(dump, default=str))
-    return parts
-
-
-def resource_parts(
-    contents: Iterable[TextResourceContents | BlobResourceContents], *, images: bool
-) -> list[str | dict[str, Any]]:
-    parts: list[str | dict[str, Any]] = []
-    for item in contents:
-        if isinstance(item, TextResourceContents):
-            parts.append(f"[resource {item.uri}]\n{item.text}")
-        elif images and (item.mimeType or "").startswith("image/"):
-            parts.append(f"[resource {item.uri}]")
-            parts.append(_image_block(item.blob, item.mimeType or "image/png"))
-        else:
-            parts.append(_blob_note("resource", item.mimeType, item.blob, item.uri))
-    return parts
-
-
-def _collapse(parts: list[str | dict[str, Any]]) -> Content:
-    """Plain text when there is no image (every model takes that), else a block list."""
-    if all(isinstance(p, str) for p in parts):
-        return "\n".join(p for p in parts if isinstance(p, str))
-    return [{"type": "text", "text": p} if isinstance(p, str) else p for p in parts]
-
-
-def result_content(result: CallToolResult, *, images: bool) -> Content:
-    """The ToolMessage content for a successful `CallToolResult`."""
-    parts = content_blocks(result.content, images=images)
-    if result.structuredContent is not None:
-        dumped = json.dumps(result.structuredContent, ensure_ascii=False, default=str)
-        texts = [p for p in parts if isinstance(p, str)]
-        # Servers usually mirror structured content as JSON text; say it once.
-        if not any(_same_json(t, result.structuredContent) for t in texts):
-            parts.append(dumped)
-    if not parts:
-        return "(the tool returned no content)"
-    return _collapse(parts)
-
-
-def _same_json(text: str, value: Any) -> bool:
-    """Whether `text` already says `value` (servers wrap a primitive as `{"result": v}`)."""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return False
-    if parsed == value:
-        return True
-    return isinstance(value, dict) and list(value) == ["result"] and parsed == value["result"]
-
-
-def error_text(result: CallToolResult) -> str:
-    texts = [b.text for b in result.content if isinstance(b, TextContent)]
-    return "\n".join(texts) or "the tool reported an error without a message"
-
-
 # ---- tools ----------------------------------------------------------------------------------
 def _drop_nulls(arguments: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
     """Drop `null` for optional parameters: models send them, servers' validators refuse them."""
@@ -208,6 +102,8 @@ def mcp_tool(
             raise ToolException(
                 f"the tool {tool.name!r} on server {server!r} did not answer within {exc.timeout:g}s"
             ) from exc
+        except ClientError as exc:  # its message names the server, the method and the tool
+            raise ToolException(exc.message) from exc
         except MCPError as exc:
             raise ToolException(f"calling {tool.name!r} on server {server!r} failed: {exc.message}") from exc
         if result.isError:
@@ -285,7 +181,7 @@ def resource_tools(get_sessions: ResourceFinder, *, images: bool = False) -> lis
             result: ReadResourceResult = await session.read_resource(uri)
         except MCPError as exc:
             raise ToolException(f"reading {uri} failed: {exc.message}") from exc
-        return _collapse(resource_parts(result.contents, images=images)) or "(empty resource)"
+        return collapse(resource_parts(result.contents, images=images)) or "(empty resource)"
 
     return [
         StructuredTool(
@@ -368,7 +264,7 @@ def prompt_tools(get_sessions: ResourceFinder) -> list[StructuredTool]:
             raise ToolException(f"getting prompt {name!r} failed: {exc.message}") from exc
         lines = [f"{result.description}\n" if result.description else ""]
         for message in result.messages:
-            body = _collapse(content_blocks([message.content], images=False))
+            body = collapse(content_blocks([message.content], images=False))
             lines.append(f"{message.role}: {body}")
         return "\n".join(line for line in lines if line)
 
@@ -430,14 +326,9 @@ async def server_tools(
     """Every tool of every session, named `server__tool` only where names collide."""
     listed: dict[str, list[Tool]] = {}
     for server, session in sessions.items():
-        if session.server_capabilities.tools is None:
-            # Not advertised: ask anyway (some servers forget), but a refusal means "none".
-            try:
-                listed[server] = await session.list_tools()
-            except MCPError:
-                listed[server] = []
-            continue
-        listed[server] = await session.list_tools()
+        # A server that does not advertise tools has none to offer (the session would refuse).
+        has_tools = session.server_capabilities.tools is not None
+        listed[server] = await session.list_tools() if has_tools else []
     names = exposed_names({s: [t.name for t in tools] for s, tools in listed.items()}, reserved)
     return [
         mcp_tool(sessions[server], tool, name=names[(server, tool.name)], timeout=timeout, images=images)

@@ -3,9 +3,12 @@
 from .client import MCPClient
 from .config import HttpServerConfig, ServerConfig, StdioServerConfig
 from .errors import (
+    CapabilityNotAdvertised,
     ClientError,
     ConfigError,
     ConnectError,
+    ConnectionRefused,
+    ConnectTimedOut,
     HTTPStatusError,
     RequestTimedOut,
     ServerDisconnected,
@@ -17,10 +20,13 @@ from .session import ClientSession
 from .tasks import TaskCancelled, TaskHandle, TaskStatus
 
 __all__ = [
+    "CapabilityNotAdvertised",
     "ClientError",
     "ClientSession",
     "ConfigError",
     "ConnectError",
+    "ConnectTimedOut",
+    "ConnectionRefused",
     "HTTPStatusError",
     "HttpServerConfig",
     "MCPClient",

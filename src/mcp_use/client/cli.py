@@ -19,8 +19,66 @@ from .errors import ConfigError
 from .session import ClientSession
 
 
-def _client(target: str) -> MCPClient:
-    return MCPClient(target)
+def _client(target: str, **kwargs: Any) -> MCPClient:
+    """A config file, or a server URL (which may be OAuth-protected: OAuth runs on a 401)."""
+    if target.startswith(("http://", "https://")):
+        return MCPClient({"mcpServers": {"default": {"url": target, "auth": {"type": "oauth"}}}}, **kwargs)
+    return MCPClient(target, **kwargs)
+
+
+def _oauth_servers(client: MCPClient, server: str | None) -> list[str]:
+    from .config import HttpServerConfig
+
+    names = [server] if server else client.get_server_names()
+    for name in names:
+        entry = client.servers.get(name)
+        if entry is None:
+            raise ConfigError(f"no server named {name!r} (servers: {', '.join(client.servers) or 'none'})")
+    picked = [n for n in names if isinstance(client.servers[n], HttpServerConfig) and client.servers[n].oauth]
+    if server and not picked:
+        raise ConfigError(f'mcpServers.{server}: has no OAuth \'auth\' object (e.g. {{"type": "oauth"}})')
+    return picked
+
+
+async def login_command(target: str, server: str | None = None, *, open_browser: bool | None = None) -> int:
+    """Authorize now and store the tokens: connect to each OAuth server of the target once."""
+    from .auth import BrowserAuthorizer
+
+    try:
+        client = _client(target, authorize=BrowserAuthorizer(open_browser=open_browser))
+        names = _oauth_servers(client, server)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    if not names:
+        return _fail(f"{target} configures no server with an OAuth 'auth' object", 2)
+    try:
+        for name in names:
+            await client.create_session(name)
+            print(f"logged in to {name} ({client.servers[name].url})", file=sys.stderr)  # type: ignore[attr-defined]
+    except MCPError as exc:
+        return _fail(exc.message)
+    finally:
+        await client.close_all_sessions()
+    return 0
+
+
+async def logout_command(target: str | None = None, server: str | None = None) -> int:
+    """Forget stored tokens: a target's servers (or one of them), or every record with no target."""
+    from .auth import FileTokenStorage
+
+    if target is None:
+        count = await FileTokenStorage().clear()
+        print(f"forgot {count} stored authorization record(s)", file=sys.stderr)
+        return 0
+    try:
+        client = _client(target)
+        names = _oauth_servers(client, server)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    for name in names:
+        await client.oauth_provider(name).logout()
+        print(f"logged out of {name}", file=sys.stderr)
+    return 0
 
 
 def _fail(message: str, code: int = 1, err: TextIO | None = None) -> int:

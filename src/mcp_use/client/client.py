@@ -19,6 +19,9 @@ from .session import ClientSession
 from .transports.base import ClientTransport
 
 if TYPE_CHECKING:
+    from .auth.callback import Authorize
+    from .auth.provider import OAuthProvider
+    from .auth.storage import TokenStorage
     from .transports.http import HTTPPool
     from .transports.http_auth import HTTPAuth
 
@@ -53,10 +56,13 @@ class MCPClient:
         list_roots_callback: Any = None,
         roots: list[Any] | None = None,
         logging_callback: Any = None,
+        log_level: str | None = None,
         message_handler: Any = None,
         list_changed_callback: Any = None,
         resource_updated_callback: Any = None,
         server_callbacks: Mapping[str, Mapping[str, Any]] | None = None,
+        token_storage: TokenStorage | None = None,
+        authorize: Authorize | None = None,
     ) -> None:
         if config is None:
             raw: dict[str, Any] = {"mcpServers": {}}
@@ -76,6 +82,7 @@ class MCPClient:
         self.servers: dict[str, cfg.ServerConfig] = cfg.parse(raw)
         self.mode = mode
         self.timeout = timeout
+        self.log_level = log_level  # with a logging_callback, None means "info"
         self.client_info = dict(client_info) if client_info else None
         self.callbacks: dict[str, Any] = {
             "sampling_callback": sampling_callback,
@@ -94,6 +101,10 @@ class MCPClient:
                 raise ConfigError(f"server_callbacks.{name}: unknown callback(s) {', '.join(bad)}")
         self.sessions: dict[str, ClientSession] = {}
         self._http: HTTPPool | None = None  # one connection pool for every HTTP server
+        # OAuth: where tokens live (default ~/.mcp_use/auth/) and the user's part of the flow
+        self.token_storage = token_storage
+        self.authorize = authorize
+        self._oauth: dict[str, OAuthProvider] = {}
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> MCPClient:
@@ -127,12 +138,39 @@ class MCPClient:
         return self._http
 
     def _auth(self, server: cfg.HttpServerConfig) -> HTTPAuth | None:
-        """The config's bearer string; an explicit `Authorization` header wins over it."""
+        """OAuth for an `"auth"` object; else the bearer string, unless an explicit
+        `Authorization` header wins over it."""
         from .transports.http_auth import BearerAuth
 
+        if server.oauth is not None:
+            return self.oauth_provider(server.name)
         if not server.auth or any(k.lower() == "authorization" for k in server.headers):
             return None
         return BearerAuth(server.auth)
+
+    def oauth_provider(self, name: str) -> OAuthProvider:
+        """The OAuth provider of the server `name` (one per server, kept across reconnects)."""
+        provider = self._oauth.get(name)
+        if provider is not None:
+            return provider
+        server = self.servers.get(name)
+        if not isinstance(server, cfg.HttpServerConfig) or server.oauth is None:
+            raise ConfigError(f"mcpServers.{name}: has no OAuth 'auth' object")
+        from .auth.provider import OAuthProvider
+        from .auth.storage import FileTokenStorage
+
+        if self.token_storage is None:
+            self.token_storage = FileTokenStorage()
+        provider = OAuthProvider(
+            server.url,
+            server.oauth,
+            storage=self.token_storage,
+            authorize=self.authorize,
+            session_factory=self.http.session,
+            name=name,
+        )
+        self._oauth[name] = provider
+        return provider
 
     def _transports(self, server: cfg.ServerConfig) -> tuple[ClientTransport, Any]:
         from .transports.sse import SSEClientTransport
@@ -176,6 +214,7 @@ class MCPClient:
             mode=server.mode or self.mode,
             timeout=server.timeout or self.timeout,
             client_info=self.client_info,
+            log_level=self.log_level,
             sse_fallback=sse_fallback,
             **callbacks,
         )
@@ -220,7 +259,11 @@ class MCPClient:
             await self._http.close()
 
     async def __aenter__(self) -> MCPClient:
-        await self.create_all_sessions()
+        try:
+            await self.create_all_sessions()
+        except BaseException:
+            await self.close_all_sessions()  # the sessions that did open, and the HTTP pool
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -7,6 +7,7 @@ Mistakes are reported up front, naming the server entry and the field, so a typo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from .auth.settings import OAuthSettings, parse_settings
 from .errors import ConfigError
 
 STDIO_KEYS = frozenset({"command", "args", "env", "cwd"})
@@ -91,7 +93,8 @@ class StdioServerConfig(ServerConfig):
 class HttpServerConfig(ServerConfig):
     url: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
-    auth: str | None = None
+    auth: str | None = None  # a bearer token
+    oauth: OAuthSettings | None = None  # an "auth" object: OAuth runs for this server
     transport: str | None = None  # None: streamable HTTP, falling back to SSE
 
 
@@ -132,10 +135,40 @@ def parse(config: Mapping[str, Any]) -> dict[str, ServerConfig]:
     return parsed
 
 
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand(value: Any, where: str) -> Any:
+    """`${VAR}` and `${VAR:-default}` replaced from the environment in every string.
+
+    Secrets stay out of config files this way. A variable that is unset (and has no
+    default) is a `ConfigError` naming it and the entry, never a silent empty string.
+    """
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            found = os.environ.get(m.group(1))
+            if found is not None and (found or m.group(2) is None):
+                return found
+            if m.group(2) is not None:
+                return m.group(2)
+            raise ConfigError(
+                f"{where}: environment variable {m.group(1)} is not set (used as ${{{m.group(1)}}})"
+            )
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, Mapping):
+        return {k: expand(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
 def parse_entry(name: str, entry: Any) -> ServerConfig | None:
     where = f"mcpServers.{name}"
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where}: the entry must be an object")
+    entry = expand(entry, where)
     unknown = [k for k in entry if k not in STDIO_KEYS | HTTP_KEYS | COMMON_KEYS]
     if unknown:
         raise ConfigError(
@@ -208,8 +241,13 @@ def _http(name: str, where: str, entry: Mapping[str, Any], timeout: Any, mode: A
     ):
         raise ConfigError(f"{where}.headers: must be an object of string header values")
     auth = entry.get("auth")
-    if auth is not None and not isinstance(auth, str):
-        raise ConfigError(f"{where}.auth: must be a bearer token string, got {type(auth).__name__}")
+    oauth = None
+    if isinstance(auth, Mapping):
+        oauth, auth = parse_settings(f"{where}.auth", auth), None
+    elif auth is not None and not isinstance(auth, str):
+        raise ConfigError(
+            f"{where}.auth: must be a bearer token string or an object with a 'type', got {type(auth).__name__}"
+        )
     transport = entry.get("transport", entry.get("type"))
     if transport is not None:
         if transport not in HTTP_TRANSPORTS:
@@ -222,5 +260,6 @@ def _http(name: str, where: str, entry: Mapping[str, Any], timeout: Any, mode: A
         url=url,
         headers=dict(headers),
         auth=auth,
+        oauth=oauth,
         transport=transport,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..protocol.correlator import ConnectionClosed, RequestTimeout
-from ..protocol.errors import CONNECTION_CLOSED, INTERNAL_ERROR, REQUEST_TIMEOUT, MCPError
+from ..protocol.errors import CONNECTION_CLOSED, INTERNAL_ERROR, METHOD_NOT_FOUND, REQUEST_TIMEOUT, MCPError
 
 
 class ConfigError(ValueError):
@@ -51,6 +51,20 @@ class ServerDisconnected(TransportError, ConnectionClosed):
         TransportError.__init__(self, server, message, **kw)
 
 
+class ConnectionRefused(ConnectError, ServerDisconnected):
+    """Nothing listens where the server should be: the connection never opened.
+
+    A `ConnectError` (the server was never reached) and, for code that catches a dead
+    server, a `ServerDisconnected` too (a server that died refuses the next call).
+    """
+
+    def __init__(self, server: str | None, address: str, what: str) -> None:
+        ServerDisconnected.__init__(
+            self, server, f"connection refused by {address}: nothing listens there ({what})"
+        )
+        self.address = address
+
+
 class HTTPStatusError(TransportError):
     """The server answered an HTTP request with an error status and no JSON-RPC error."""
 
@@ -66,20 +80,56 @@ class HTTPStatusError(TransportError):
 class ServerError(ClientError):
     """The server answered the request with a JSON-RPC error (`code`, `data` as sent)."""
 
+    method: str | None = None
+    tool: str | None = None
+
     @classmethod
-    def wrap(cls, server: str | None, exc: MCPError) -> ServerError:
-        return cls(server, exc.message, code=exc.code, data=exc.data, http_status=exc.http_status)
+    def wrap(
+        cls, server: str | None, exc: MCPError, method: str | None = None, subject: str | None = None
+    ) -> ServerError:
+        """The server's error, its message prefixed with the method (and tool, prompt or URI)."""
+        text = exc.detail if isinstance(exc, ClientError) else exc.message
+        where = f"{method} {subject!r}" if method and subject else method or ""
+        error = cls(
+            server,
+            f"{where}: {text}" if where else text,
+            code=exc.code,
+            data=exc.data,
+            http_status=exc.http_status,
+        )
+        error.method = method
+        error.tool = subject if method == "tools/call" else None
+        return error
 
 
 class RequestTimedOut(ClientError, RequestTimeout):
     """No answer before the request's deadline."""
 
-    def __init__(self, server: str | None, method: str, timeout: float) -> None:
+    def __init__(self, server: str | None, method: str, timeout: float, subject: str | None = None) -> None:
+        where = f"{method} {subject!r}" if subject else method
         ClientError.__init__(
-            self, server, f"{method} timed out after {timeout:g}s with no answer", code=REQUEST_TIMEOUT
+            self, server, f"{where} timed out after {timeout:g}s with no answer", code=REQUEST_TIMEOUT
         )
         self.method = method
         self.timeout = timeout
+
+
+class ConnectTimedOut(RequestTimedOut, ConnectError):
+    """No connect attempt finished before the connect deadline; `tried` says what was asked."""
+
+    def __init__(self, server: str | None, timeout: float, tried: str) -> None:
+        ClientError.__init__(self, server, f"no answer within {timeout:g}s: {tried}", code=REQUEST_TIMEOUT)
+        self.method = "connect"
+        self.timeout = timeout
+        self.tried = tried
+
+
+class CapabilityNotAdvertised(ClientError):
+    """Refused before sending: the server did not advertise the capability `method` needs."""
+
+    def __init__(self, server: str | None, method: str, why: str) -> None:
+        super().__init__(server, f"{method}: {why}", code=METHOD_NOT_FOUND)
+        self.method = method
 
 
 class SessionNotFound(ClientError, KeyError):
@@ -90,9 +140,12 @@ class SessionNotFound(ClientError, KeyError):
 
 
 __all__ = [
+    "CapabilityNotAdvertised",
     "ClientError",
     "ConfigError",
     "ConnectError",
+    "ConnectTimedOut",
+    "ConnectionRefused",
     "HTTPStatusError",
     "RequestTimedOut",
     "ServerDisconnected",

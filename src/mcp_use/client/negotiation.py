@@ -7,6 +7,9 @@ version go straight to the handshake; `"modern"` or a modern version insist on
 discover. A transport that cannot carry the modern era (`modern_capable` False) gets
 the handshake whatever the mode. When a Streamable HTTP POST is answered as an
 SSE-only server answers it (404/405), the handshake moves to the legacy SSE transport.
+In `"auto"` the probe and the handshake share one deadline (`ConnectBudget`): a server
+that never answers fails after the session's timeout, not twice it, and the error
+says what was tried.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ..protocol.errors import (
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from ..protocol.versions import LATEST_LEGACY, LATEST_MODERN, LEGACY_VERSIONS, MODERN_VERSIONS
+from .connect_budget import ConnectBudget
 from .errors import ClientError, ConfigError, ConnectError, HTTPStatusError, RequestTimedOut, ServerError
 from .requester import Requester
 from .transports.base import ClientTransport
@@ -68,12 +72,7 @@ class Negotiation:
         if mode == "legacy" or mode in LEGACY_VERSIONS:
             return await self._handshake(LATEST_LEGACY if mode == "legacy" else mode)
         if mode == "auto":
-            try:
-                return await self._discover(LATEST_MODERN, fallback=True)
-            except _FallBack as why:
-                log.debug("[%s] no 2026-07-28 (%s); using the initialize handshake", self.name, why)
-                self.requester.use_legacy()
-                return await self._handshake(LATEST_LEGACY)
+            return await self._auto()
         if mode == "modern" or mode in MODERN_VERSIONS:
             return await self._discover(LATEST_MODERN if mode == "modern" else mode, fallback=False)
         raise ConfigError(
@@ -81,21 +80,38 @@ class Negotiation:
             f"version ({', '.join((*MODERN_VERSIONS, *LEGACY_VERSIONS))})"
         )
 
-    async def _discover(self, version: str, *, fallback: bool) -> Agreement:
-        timeout = self.requester.timeout
-        if fallback:
-            timeout = min(timeout or PROBE_TIMEOUT, PROBE_TIMEOUT)
+    async def _auto(self) -> Agreement:
+        """The probe, then the handshake, under one deadline; a timeout says what was tried."""
+        budget = ConnectBudget(self.name, self.requester.timeout)
+        try:
+            return await self._discover(
+                LATEST_MODERN, fallback=True, timeout=budget.probe_share(PROBE_TIMEOUT)
+            )
+        except _FallBack as why:
+            log.debug("[%s] no 2026-07-28 (%s); using the initialize handshake", self.name, why)
+            budget.note(f"server/discover ({LATEST_MODERN}) {why}")
+        self.requester.use_legacy()
+        try:
+            return await self._handshake(LATEST_LEGACY, timeout=budget.remaining())
+        except RequestTimedOut as exc:
+            budget.note(f"initialize ({LATEST_LEGACY}) got no answer in {round(exc.timeout, 2):g}s")
+            raise budget.timed_out() from None
+
+    async def _discover(self, version: str, *, fallback: bool, timeout: float | None = None) -> Agreement:
+        """`server/discover`; with `fallback`, `timeout` is the probe's share of the deadline."""
+        if not fallback:
+            timeout = self.requester.timeout
         for attempt in range(3):
             self.requester.use_modern(version, self.client_info)
             try:
                 result = await self.requester.request("server/discover", None, timeout=timeout)
             except RequestTimedOut as exc:
                 if fallback:
-                    raise _FallBack("server/discover timed out") from exc
+                    raise _FallBack(f"got no answer in {round(exc.timeout, 2):g}s") from exc
                 raise
             except HTTPStatusError as exc:
                 if fallback and exc.status in (400, 404, 405):
-                    raise _FallBack(f"HTTP {exc.status}") from exc
+                    raise _FallBack(f"answered HTTP {exc.status}") from exc
                 raise
             except ServerError as exc:
                 retry = self._other_version(exc, attempt, fallback)
@@ -114,9 +130,9 @@ class Negotiation:
             if ours:
                 return ours[0]
             if fallback:
-                raise _FallBack("the server supports no modern version we speak") from exc
+                raise _FallBack("named no modern version we speak") from exc
         if fallback and exc.code not in MODERN_ERRORS:
-            raise _FallBack(f"error {exc.code}: {exc.detail}") from exc
+            raise _FallBack(f"answered error {exc.code} ({exc.detail})") from exc
         return None
 
     def _accept(self, version: str, result: dict[str, Any], fallback: bool) -> Agreement:
@@ -128,12 +144,12 @@ class Negotiation:
                 version = ours[0]
                 self.requester.use_modern(version, self.client_info)
             elif fallback:
-                raise _FallBack(f"server/discover lists {supported}")
+                raise _FallBack(f"listed only {supported}")
             else:
                 raise ConnectError(self.name, f"the server does not support {version} (it lists {supported})")
         return Agreement(version, True, result, supported)
 
-    async def _handshake(self, version: str) -> Agreement:
+    async def _handshake(self, version: str, timeout: float | Any | None = ...) -> Agreement:
         requester = self.requester
         requester.use_legacy()
         params = {
@@ -142,7 +158,7 @@ class Negotiation:
             "clientInfo": dict(self.client_info),
         }
         try:
-            result = await requester.request("initialize", params)
+            result = await requester.request("initialize", params, timeout=timeout)
         except HTTPStatusError as exc:
             if exc.status in (404, 405) and self.sse_fallback is not None:
                 return await self._switch_to_sse(exc)

@@ -98,10 +98,14 @@ class Requester:
         progress_callback: ProgressCallback | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Send one request and return its raw result dict, or raise a typed client error."""
+        """Send one request and return its raw result dict, or raise a typed client error.
+
+        Errors name the server, the method and what it was about (`tools/call 'name'`).
+        """
+        subject = _subject(method, params)
         if self.modern:
             params = self.with_meta(params)
-        send = self.transport.send if headers is None else partial(self.transport.send, headers=headers)
+        send = self.transport.call if headers is None else partial(self.transport.call, headers=headers)
         try:
             return await self.correlator.request(
                 send,
@@ -111,12 +115,16 @@ class Requester:
                 on_progress=progress_callback,
                 on_cancel=self._on_cancel,
             )
+        except ServerError as exc:  # from the transport (an HTTP error body): add the method
+            if exc.method is not None:
+                raise
+            raise ServerError.wrap(self.name, exc, method, subject) from None
         except ClientError:
             raise
         except RequestTimeout as exc:
-            raise RequestTimedOut(self.name, method, exc.timeout) from None
+            raise RequestTimedOut(self.name, method, exc.timeout, subject) from None
         except MCPError as exc:
-            raise ServerError.wrap(self.name, exc) from None
+            raise ServerError.wrap(self.name, exc, method, subject) from None
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         if self.modern:
@@ -234,6 +242,16 @@ class Requester:
             task.cancel()
         with contextlib.suppress(Exception):
             await self.transport.close()
+
+
+_SUBJECT = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+
+def _subject(method: str, params: Mapping[str, Any] | None) -> str | None:
+    """What a request is about, for its errors: the tool or prompt name, the resource URI."""
+    field = _SUBJECT.get(method)
+    value = params.get(field) if field is not None and params else None
+    return value if isinstance(value, str) else None
 
 
 __all__ = ["MAX_INPUT_ROUNDS", "Requester"]

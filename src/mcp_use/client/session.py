@@ -31,7 +31,8 @@ from ..protocol.types import (
 )
 from ..protocol.versions import META_SERVER_INFO
 from . import callbacks as cb
-from .errors import ClientError
+from .capabilities import advertised, require
+from .errors import ClientError, ServerError
 from .inbound import Inbound
 from .negotiation import Negotiation
 from .requester import Requester
@@ -59,6 +60,7 @@ class ClientSession:
         list_roots_callback: cb.Callback | None = None,
         roots: list[Any] | None = None,
         logging_callback: cb.Callback | None = None,
+        log_level: str | None = None,
         message_handler: cb.Callback | None = None,
         list_changed_callback: cb.Callback | None = None,
         resource_updated_callback: cb.Callback | None = None,
@@ -81,6 +83,8 @@ class ClientSession:
         self._inbound.context = self
         self._inbound.on_list_changed = self._list_changed
         self._wire = Requester(self.name, transport, self._inbound, timeout=timeout)
+        # A logging callback means "send me logs": at `log_level`, else info, on both eras.
+        self._wire.log_level = log_level or ("info" if logging_callback is not None else None)
         self._sse_fallback = sse_fallback
         self._tool_headers: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._invalid_tools: dict[str, str] = {}
@@ -130,6 +134,8 @@ class ClientSession:
         self.protocol_version = agreement.version
         self.supported_versions = agreement.supported_versions
         self._adopt(agreement.result)
+        if not self._wire.modern:
+            await self._ask_for_logs()
         self._wire.connected = True
         if self._wire.modern and self._inbound.wants_notifications:
             await self._listen()
@@ -150,24 +156,37 @@ class ClientSession:
         instructions = result.get("instructions")
         self.instructions = instructions if isinstance(instructions, str) else None
 
+    async def _ask_for_logs(self) -> None:
+        """Legacy era: `logging/setLevel` once, when logs are wanted and the server has logging."""
+        level = self._wire.log_level
+        if level is None or not advertised(self.server_capabilities, "logging/setLevel"):
+            return
+        try:
+            await self._wire.request("logging/setLevel", {"level": level})
+        except ServerError as exc:  # the session works without logs; say so, do not fail
+            log.warning("%s", exc.message)
+
     def _list_changed(self, which: str) -> None:
         if which == "tools":
             self._tools_listed = False
 
     # ---- raw requests (the typed methods build on these) --------------------------------
     async def request(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        timeout: float | Any | None = ...,
-        progress_callback: ProgressCallback | None = None,
-        headers: Mapping[str, str] | None = None,
+        self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> dict[str, Any]:
-        """Send any request and return its raw result dict."""
-        return await self._wire.request(
-            method, params, timeout=timeout, progress_callback=progress_callback, headers=headers
-        )
+        """Send any request and return its raw result dict.
+
+        `options`: `timeout=`, `progress_callback=`, `headers=` (see `Requester.request`).
+        A method the server's capabilities do not cover is refused here, unsent.
+        """
+        if self.connected:
+            require(self.name, self.server_capabilities, method)
+        return await self._wire.request(method, params, **options)
+
+    async def _rounds(self, method: str, params: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """A request that may need input rounds (2026-07-28), refused unsent when unadvertised."""
+        require(self.name, self.server_capabilities, method)
+        return await self._wire.rounds(method, params, **options)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._wire.notify(method, params)
@@ -233,6 +252,7 @@ class ClientSession:
         self, name: str, arguments: Mapping[str, Any] | None, meta: Mapping[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, str] | None]:
         """A `tools/call`'s params, and the `Mcp-Param-*` headers its arguments need."""
+        require(self.name, self.server_capabilities, "tools/call")  # refused unsent when unadvertised
         params: dict[str, Any] = {"name": name, "arguments": dict(arguments or {})}
         if meta:
             params["_meta"] = dict(meta)
@@ -260,12 +280,13 @@ class ClientSession:
 
     async def read_resource(self, uri: str, timeout: float | Any | None = ...) -> ReadResourceResult:
         return ReadResourceResult.model_validate(
-            await self._wire.rounds("resources/read", {"uri": str(uri)}, timeout=timeout)
+            await self._rounds("resources/read", {"uri": str(uri)}, timeout=timeout)
         )
 
     async def subscribe(self, uri: str) -> None:
         """Hear `notifications/resources/updated` for `uri` (legacy: subscribe; modern: listen)."""
         if self._wire.modern:
+            require(self.name, self.server_capabilities, "resources/subscribe")
             if uri not in self._subscriptions:
                 self._subscriptions.append(uri)
             await self._listen()
@@ -312,7 +333,7 @@ class ClientSession:
         params: dict[str, Any] = {"name": name}
         if arguments:
             params["arguments"] = {k: v if isinstance(v, str) else str(v) for k, v in arguments.items()}
-        return GetPromptResult.model_validate(await self._wire.rounds("prompts/get", params, timeout=timeout))
+        return GetPromptResult.model_validate(await self._rounds("prompts/get", params, timeout=timeout))
 
     async def complete(
         self,
@@ -337,6 +358,7 @@ class ClientSession:
             self._wire.set_log_level(level)
             return
         await self.request("logging/setLevel", {"level": level})
+        self._wire.log_level = level
 
     async def ping(self, timeout: float | Any | None = ...) -> None:
         await self.request("server/discover" if self._wire.modern else "ping", None, timeout=timeout)

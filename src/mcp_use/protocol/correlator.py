@@ -77,8 +77,10 @@ class Correlator:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[id_] = future
         try:
-            await send(jsonrpc.request(id_, method, params))
+            # The deadline covers the send too: a transport may carry the whole exchange in
+            # `send` (an HTTP POST answered in the caller's task), and a stuck write is a wait.
             async with asyncio.timeout(deadline):  # type: ignore[arg-type]
+                await send(jsonrpc.request(id_, method, params))
                 return await future
         except TimeoutError:
             # The deadline cancelled the wait, and with it the future: unanswered.

@@ -107,7 +107,8 @@ def output_spec(annotation: Any) -> OutputSpec:
     except Exception:
         return OutputSpec(None, None, False)
     if schema.get("type") == "object" or _is_structured(annotation):
-        schema.pop("title", None)
+        # A model's, dataclass's or TypedDict's `title` (its class name) stays, as in the
+        # SDK: clients name the types they rebuild from an output schema after it.
         if schema.get("type") != "object":
             return OutputSpec(_wrap(schema), adapter, True)
         return OutputSpec(schema, adapter, False)

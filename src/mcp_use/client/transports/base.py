@@ -6,7 +6,7 @@ the transport knows cannot be answered (an HTTP error, a broken stream), `closed
 says the whole connection is gone so every pending call fails at once.
 
 The session asks a transport only what it declares here (`uses_headers`,
-`modern_capable`, `cancel`, `on_initialized`), never which class it is.
+`modern_capable`, `call`, `cancel`, `on_initialized`), never which class it is.
 """
 
 from __future__ import annotations
@@ -51,6 +51,15 @@ class ClientTransport(abc.ABC):
     @abc.abstractmethod
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
         """Send one message; a request's answer arrives later through the receiver."""
+
+    async def call(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
+        """Send a request the caller is about to wait for; its answer still goes to the receiver.
+
+        A transport that can carry the whole exchange in the caller's task (an HTTP POST
+        and its answer) overrides this and saves a task per call; the caller's deadline
+        and cancellation then reach the exchange directly.
+        """
+        await self.send(message, headers)
 
     @abc.abstractmethod
     async def close(self) -> None:

@@ -15,13 +15,14 @@ honoured. Redirects are followed (307/308 keep the method and body; aiohttp drop
 from __future__ import annotations
 
 import asyncio
+import errno
 import ssl
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 
 from ...protocol.sse import SSEEvent, SSEParser
-from ..errors import ClientError, ConnectError, ServerDisconnected, TransportError
+from ..errors import ClientError, ConnectError, ConnectionRefused, ServerDisconnected, TransportError
 from .http_auth import MAX_AUTH_RETRIES, HTTPAuth
 
 MAX_REDIRECTS = 10
@@ -48,11 +49,19 @@ def translate(exc: BaseException, server: str | None, what: str) -> ClientError:
     """Our typed error for a foreign (aiohttp or socket) one; `what` says which request."""
     if isinstance(exc, ClientError):
         return exc
+    if isinstance(exc, aiohttp.ClientConnectorError) and _refused(exc):
+        return ConnectionRefused(server, f"{exc.host}:{exc.port}", what)
     for foreign, ours, phrase in _TRANSLATIONS:
         if isinstance(exc, foreign):
             detail = str(exc) or type(exc).__name__
             return ours(server, f"{what}: {phrase} ({detail})")
     return TransportError(server, f"{what} failed: {exc!r}")
+
+
+def _refused(exc: aiohttp.ClientConnectorError) -> bool:
+    """Whether the peer refused the connection (nothing listens), not a timeout or DNS failure."""
+    cause = exc.os_error
+    return isinstance(cause, ConnectionRefusedError) or cause.errno == errno.ECONNREFUSED
 
 
 class HTTPPool:
@@ -69,11 +78,16 @@ class HTTPPool:
         self._session = session
         self._owned = session is None
         self._ssl: ssl.SSLContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session, made on first use (it must be made inside the running loop)."""
         session = self._session
+        loop = asyncio.get_running_loop()
+        if self._owned and session is not None and self._loop is not loop:
+            session = None  # made in a loop that is gone (asyncio.run twice): start afresh
         if session is None or (self._owned and session.closed):
+            self._loop = loop
             connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, keepalive_timeout=30)
             timeout = aiohttp.ClientTimeout(
                 total=None, connect=self.connect_timeout, sock_connect=self.connect_timeout

@@ -110,6 +110,14 @@ class StreamableHTTPClientTransport(ClientTransport):
             return
         await self._post_other(message, body, h)
 
+    async def call(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
+        """POST a request and read its answer in the caller's task (no task per call)."""
+        if self._closed:
+            raise ServerDisconnected(self.server, "the HTTP transport is closed")
+        await self._post_request(
+            message["id"], message["method"], jsonrpc.dumps(message), self._headers(message, headers)
+        )
+
     async def _post_other(self, message: jsonrpc.Message, body: bytes, headers: dict[str, str]) -> None:
         """A notification or our answer to a server request: expect 202 Accepted."""
         kind = message.get("method") or f"response to {message.get('id')!r}"
@@ -213,15 +221,7 @@ class StreamableHTTPClientTransport(ClientTransport):
             await asyncio.sleep(_retry_s(parser))
             parser = _continue(parser)
             what = f"{method} (resuming) at {self.url}"
-            resumed = await http.request(
-                self._pool,
-                "GET",
-                self.url,
-                headers=self._get_headers(parser.last_event_id),
-                auth=self.auth,
-                server=self.server,
-                what=what,
-            )
+            resumed = await self._get(parser.last_event_id, what)
             try:
                 if resumed.status != 200:
                     raw = await http.read_body(resumed, self.server, what)
@@ -247,6 +247,13 @@ class StreamableHTTPClientTransport(ClientTransport):
             if await self._deliver(message, rid):
                 return True
         return False
+
+    async def _get(self, last_event_id: str, what: str) -> aiohttp.ClientResponse:
+        """Open a GET event stream (the standalone one, or a resumption after `last_event_id`)."""
+        headers = self._get_headers(last_event_id)
+        return await http.request(
+            self._pool, "GET", self.url, headers=headers, auth=self.auth, server=self.server, what=what
+        )
 
     def _get_headers(self, last_event_id: str | None = None) -> dict[str, str]:
         h = {**self.headers, "accept": "text/event-stream"}
@@ -275,15 +282,7 @@ class StreamableHTTPClientTransport(ClientTransport):
         what = f"the GET stream of {self.url}"
         while not self._closed and failures < 3:
             try:
-                response = await http.request(
-                    self._pool,
-                    "GET",
-                    self.url,
-                    headers=self._get_headers(parser.last_event_id),
-                    auth=self.auth,
-                    server=self.server,
-                    what=what,
-                )
+                response = await self._get(parser.last_event_id, what)
                 try:
                     if response.status != 200:
                         return  # 405: the server has no GET stream; that is allowed
