@@ -1,5 +1,6 @@
 -- wrk script: POST tools/call "add" with random a, b and check every answer's sum.
--- Usage: wrk -s add.lua URL -- legacy SESSION_ID | wrk -s add.lua URL -- modern
+-- Usage: wrk -s add.lua URL -- legacy SESSION_ID [TOKEN] | wrk -s add.lua URL -- modern "" [TOKEN]
+-- TOKEN: a bearer token sent on every request (the auth-on row).
 -- The JSON-RPC id encodes both operands (id = a * 1000000 + b), so response() can check
 -- the sum without knowing which request a response belongs to.
 -- done() prints one line: BENCH {json}.
@@ -15,6 +16,10 @@ end
 function init(args)
   mode = args[1] or "legacy"
   session = args[2] or ""
+  local token = args[3] or ""
+  if token ~= "" then
+    wrk.headers["Authorization"] = "Bearer " .. token
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json, text/event-stream"

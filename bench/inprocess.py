@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """CPU cost of one Streamable HTTP `tools/call` inside the app, without sockets or wrk.
 
-    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R]
+    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R] [--auth]
 
 Drives `server.app` as an ASGI server would (one POST, one answer), on both eras, and
 prints the CPU time per request (`time.process_time`, best of R rounds). CPU time
 rather than wall time, so a machine loaded by other work still compares two trees
 fairly: run it once per checkout and compare the numbers. Every answer is checked.
+`--auth`: the same server behind `JWTVerifier` (HS256, audience checked), every request
+carrying one token: what a protected server pays per request once the token is cached.
 """
 
 from __future__ import annotations
@@ -32,17 +34,32 @@ BASE_HEADERS = {
 }
 
 
-def build() -> Any:
+RESOURCE = "http://127.0.0.1:8000/mcp"
+
+
+def build(auth: bool) -> tuple[Any, dict[str, str]]:
+    """The app, and the headers every request carries (a bearer token with `auth`)."""
     logging.getLogger("mcp_use").setLevel(
         logging.WARNING
     )  # the request log off, as with DEBUG unset in wrk runs
-    server = MCPServer("bench")
+    if not auth:
+        server = MCPServer("bench")
+    else:
+        import jwt
+
+        from mcp_use.auth import JWTVerifier
+
+        secret = "bench-secret-of-at-least-32-bytes!"
+        server = MCPServer("bench", auth=JWTVerifier(secret=secret, audience=RESOURCE))
+        claims = {"sub": "bench", "aud": RESOURCE, "exp": int(time.time()) + 86400}
+        token = jwt.encode(claims, secret, algorithm="HS256")
 
     @server.tool()
     def add(a: int, b: int) -> int:
         return a + b
 
-    return server.app
+    headers = {**BASE_HEADERS, "authorization": f"Bearer {token}"} if auth else BASE_HEADERS
+    return server.app, headers
 
 
 async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str, Any]]:
@@ -74,26 +91,26 @@ async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str,
     return sent
 
 
-async def main(calls: int, rounds: int) -> None:
-    app = build()
+async def main(calls: int, rounds: int, auth: bool) -> None:
+    app, base_headers = build(auth)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
         "clientInfo": {"name": "bench", "version": "1"},
     }
     opened = await post(
-        app, BASE_HEADERS, orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+        app, base_headers, orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
     )
     session_id = dict(opened[0]["headers"])[b"mcp-session-id"].decode()
     arguments = {"name": "add", "arguments": {"a": 1, "b": 2}}
     eras = {
         "legacy": (
-            {**BASE_HEADERS, "mcp-session-id": session_id, "mcp-protocol-version": "2025-11-25"},
+            {**base_headers, "mcp-session-id": session_id, "mcp-protocol-version": "2025-11-25"},
             {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": arguments},
         ),
         "modern": (
             {
-                **BASE_HEADERS,
+                **base_headers,
                 "mcp-protocol-version": "2026-07-28",
                 "mcp-method": "tools/call",
                 "mcp-name": "add",
@@ -125,5 +142,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds))
+    asyncio.run(main(args.calls, args.rounds, args.auth))

@@ -82,16 +82,23 @@ BUILD_SNIPPETS = {
 }
 SERVER_SCRIPTS = {
     "ours": "ours.py",
+    "ours_auth": "ours_auth.py",
     "sdk": "sdk.py",
     "fastmcp": "fastmcp_server.py",
     "floor": "floor_stdio.py",
     "ceiling": "asgi_ceiling.py",
     "ours-log": "ours.py",
 }
+HTTP_ONLY = {"ours_auth"}  # measured on HTTP only: auth does not touch stdio, sessions or imports
 SERVER_ARGS = {"ours-log": ["default-log"]}  # the seed page's server: default request log
 # A speed-minded user of any peer installs these; uvicorn picks them up by itself.
 FAST_STACK = ["uvloop", "httptools"]
-LABELS = {"ours": "mcp_use", "sdk": f"SDK mcp=={SDK_VERSION}", "fastmcp": f"fastmcp=={FASTMCP_VERSION}"}
+LABELS = {
+    "ours": "mcp_use",
+    "ours_auth": "mcp_use auth on",
+    "sdk": f"SDK mcp=={SDK_VERSION}",
+    "fastmcp": f"fastmcp=={FASTMCP_VERSION}",
+}
 
 from ceiling import ceiling_round, ceiling_table  # noqa: E402  (bench/ is the script's directory)
 from clients import client_round, client_table  # noqa: E402
@@ -162,11 +169,12 @@ def setup_ours(force: bool) -> Path:
     python = fresh_venv("ours")
     logfile = VENVS / "ours-pip.log"
     logfile.write_text("")
-    if not pip_install(python, ["-e", str(REPO), "py-spy"], logfile):
+    if not pip_install(python, ["-e", f"{REPO}[auth]", "py-spy"], logfile):
         # An editable install needs everything hatchling checks (e.g. README.md). Fall back
         # to the declared dependencies plus a .pth file that puts src/ on the path.
         log("pip install -e failed (see bench/.venvs/ours-pip.log): using deps + src/ on sys.path")
-        deps = tomllib.loads(pyproject)["project"]["dependencies"]
+        meta = tomllib.loads(pyproject)["project"]
+        deps = meta["dependencies"] + meta["optional-dependencies"]["auth"]
         if not pip_install(python, [*deps, "py-spy"], logfile):
             sys.exit(f"installing mcp_use's dependencies failed: see {logfile}")
         site = subprocess.check_output(
@@ -267,6 +275,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     port: int
     logfile: Any
+    token: str = ""  # the bearer token every request carries (auth-on peer)
 
     @property
     def pid(self) -> int:
@@ -287,6 +296,8 @@ def start_http(peer: str, python: Path, tag: str) -> Server:
     port = free_port()
     LOGS.mkdir(parents=True, exist_ok=True)
     logfile = (LOGS / f"{peer}-{tag}.log").open("wb")
+    token_file = LOGS / f"{peer}-{tag}.token"
+    token_file.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [
             *(
@@ -303,7 +314,12 @@ def start_http(peer: str, python: Path, tag: str) -> Server:
         stdin=subprocess.DEVNULL,
         stdout=logfile,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "FASTMCP_SHOW_SERVER_BANNER": "false"},
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "FASTMCP_SHOW_SERVER_BANNER": "false",
+            "BENCH_TOKEN_FILE": str(token_file),
+        },
     )
     server = Server(peer, proc, port, logfile)
     deadline = time.monotonic() + 60
@@ -312,7 +328,11 @@ def start_http(peer: str, python: Path, tag: str) -> Server:
             server.stop()
             raise RuntimeError(f"{peer} server exited with {proc.returncode}: see {logfile.name}")
         try:
-            with Http(port) as h:
+            if peer == "ours_auth" and not server.token:
+                if not token_file.exists():
+                    raise OSError("no token yet")
+                server.token = token_file.read_text().strip()
+            with Http(port, server.token) as h:
                 h.open_session()
             return server
         except OSError:
@@ -324,8 +344,9 @@ def start_http(peer: str, python: Path, tag: str) -> Server:
 class Http:
     """Raw HTTP/1.1 keep-alive connection to /mcp (http.client; no MCP client library)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str = "") -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def __enter__(self) -> Http:
         return self
@@ -337,6 +358,7 @@ class Http:
         hdrs = {
             "Content-Type": "application/json",
             "Accept": "application/json, text/event-stream",
+            **self.auth,
             **headers,
         }
         self.conn.request("POST", "/mcp", json.dumps(body).encode(), hdrs)
@@ -393,7 +415,14 @@ def proc_cpu_s(pid: int) -> float:
 
 
 def wrk_load(
-    wrk: str, port: int, era: str, session: str, conns: int, duration: float, server_pid: int
+    wrk: str,
+    port: int,
+    era: str,
+    session: str,
+    conns: int,
+    duration: float,
+    server_pid: int,
+    token: str = "",
 ) -> dict[str, Any]:
     cmd = [
         "taskset",
@@ -411,6 +440,7 @@ def wrk_load(
         "--",
         era,
         session,
+        token,
     ]
     cpu0 = proc_cpu_s(server_pid)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -430,12 +460,14 @@ def wrk_load(
         "checked": r["checked"],
         "bad": r["mismatches"] + errors,
         "server_cpu": (cpu1 - cpu0) / secs,
+        # Requests per second of server CPU: steadier than req/s on a machine doing other work.
+        "rps_per_cpu": r["requests"] / (cpu1 - cpu0) if cpu1 > cpu0 else None,
     }
 
 
 def loadgen_cpu(wrk: str, server: Server, duration: float) -> float:
     """wrk's own CPU use (fraction of its core) at c=64, legacy: it must stay well under 1."""
-    with Http(server.port) as h:
+    with Http(server.port, server.token) as h:
         sid = h.open_session()
     before = os.times()
     wrk_load(wrk, server.port, "legacy", sid, 64, duration, server.pid)
@@ -450,17 +482,17 @@ def http_round(
     out: dict[str, Any] = {}
     server = start_http(peer, python, tag)
     try:
-        with Http(server.port) as h:
+        with Http(server.port, server.token) as h:
             sid = h.open_session()
-        wrk_load(wrk, server.port, "legacy", sid, 16, warmup, server.pid)  # warm-up, discarded
+        wrk_load(wrk, server.port, "legacy", sid, 16, warmup, server.pid, server.token)  # warm-up
         for era in ("legacy", "modern"):
             for c in concurrencies:
                 if era == "legacy":
-                    with Http(server.port) as h:
+                    with Http(server.port, server.token) as h:
                         sid = h.open_session()
                 else:
                     sid = ""
-                r = wrk_load(wrk, server.port, era, sid, c, duration, server.pid)
+                r = wrk_load(wrk, server.port, era, sid, c, duration, server.pid, server.token)
                 out[f"{era}/c{c}"] = r
                 log(
                     f"  {peer:8s} {era:6s} c={c:<3d} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
@@ -474,7 +506,7 @@ def http_round(
 def sessions_round(peer: str, python: Path, tag: str, count: int) -> dict[str, Any]:
     server = start_http(peer, python, tag)
     try:
-        with Http(server.port) as h:
+        with Http(server.port, server.token) as h:
             for _ in range(20):  # warm: lazy imports, first-session allocations
                 h.open_session()
             time.sleep(0.5)
@@ -651,7 +683,7 @@ def profile_ours(wrk: str, python: Path, duration: float, conns: int, era: str) 
     try:
         sid = ""
         if era == "legacy":
-            with Http(server.port) as h:
+            with Http(server.port, server.token) as h:
                 sid = h.open_session()
         wrk_load(wrk, server.port, era, sid, conns, 1, server.pid)
         rec_time = max(2, round(duration))
@@ -800,6 +832,14 @@ def build_table(
             rows.append((f"HTTP {era} c={c}: req/s", ("http", f"{era}/c{c}", "rps"), ".0f", True))
             rows.append((f"HTTP {era} c={c}: p50 ms", ("http", f"{era}/c{c}", "p50_ms"), ".2f", False))
             rows.append((f"HTTP {era} c={c}: p99 ms", ("http", f"{era}/c{c}", "p99_ms"), ".2f", False))
+            rows.append(
+                (
+                    f"HTTP {era} c={c}: req per server CPU-second",
+                    ("http", f"{era}/c{c}", "rps_per_cpu"),
+                    ".0f",
+                    True,
+                )
+            )
     rows += [
         (
             f"stdio: {args.stdio_calls} sequential calls, calls/s (client on server's core)",
@@ -868,6 +908,19 @@ def budgets(
         a, b = med("ours", "http", f"{era}/c16", "rps"), med("sdk", "http", f"{era}/c16", "rps")
         r = a / b if a and b else None
         check(f"HTTP {era} c=16 ≥ 5x SDK req/s", None if r is None else r >= 5, f"{r:.2f}x" if r else "n/a")
+    for era in ("legacy", "modern"):
+        a, b = med("ours_auth", "http", f"{era}/c16", "rps"), med("ours", "http", f"{era}/c16", "rps")
+        r = a / b if a and b else None
+        a, b = (
+            med("ours_auth", "http", f"{era}/c16", "rps_per_cpu"),
+            med("ours", "http", f"{era}/c16", "rps_per_cpu"),
+        )
+        per_cpu = f", per server CPU-second {a / b:.2f}x" if a and b else ""
+        check(
+            f"HTTP {era} c=16 auth on (JWT, cached) ≥ 0.9x auth off",
+            None if r is None else r >= 0.9,
+            (f"{r:.2f}x" if r else "n/a") + per_cpu,
+        )
     a, b = med("ours", "stdio", "calls_per_s"), med("sdk", "stdio", "calls_per_s")
     r = a / b if a and b else None
     check("stdio round trips ≥ 5x SDK", None if r is None else r >= 5, f"{r:.2f}x" if r else "n/a")
@@ -895,7 +948,9 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP load point (default 5)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds; the table shows medians (default 3)")
     ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 16, 64])
-    ap.add_argument("--peers", default="ours,sdk,fastmcp", help="comma list of ours,sdk,fastmcp")
+    ap.add_argument(
+        "--peers", default="ours,ours_auth,sdk,fastmcp", help="comma list of ours,ours_auth,sdk,fastmcp"
+    )
     ap.add_argument("--stdio-calls", type=int, default=2000)
     ap.add_argument("--cold-starts", type=int, default=5)
     ap.add_argument("--sessions", type=int, default=1000)
@@ -932,6 +987,8 @@ def main() -> int:
     notes: dict[str, str] = {}
     if "ours" in peers:
         pythons["ours"] = setup_ours(args.reinstall)
+    if "ours_auth" in peers:  # the same venv, the same server with a JWT verifier in front
+        pythons["ours_auth"] = pythons.get("ours") or setup_ours(args.reinstall)
     if "sdk" in peers:
         pythons["sdk"] = setup_sdk(args.reinstall)
     if "fastmcp" in peers:
@@ -970,19 +1027,19 @@ def main() -> int:
                 res["http"] = http_round(
                     wrk, peer, py, f"http-r{rnd}", args.concurrency, args.duration, warmup
                 )
-            if "stdio" in only:
+            if "stdio" in only and peer not in HTTP_ONLY:
                 res["stdio"] = stdio_round(peer, py, f"stdio-r{rnd}", args.stdio_calls, args.cold_starts)
                 log(
                     f"  {peer:8s} stdio {res['stdio']['calls_per_s']:8.0f} calls/s  "
                     f"cold {res['stdio']['cold_ms']:.1f} ms"
                 )
-            if "sessions" in only:
+            if "sessions" in only and peer not in HTTP_ONLY:
                 s = sessions_round(peer, py, f"sessions-r{rnd}", args.sessions)
                 s["rss_before_mib"] = s["rss_before_kib"] / 1024
                 s["rss_after_mib"] = s["rss_after_kib"] / 1024
                 res["sessions"] = s
                 log(f"  {peer:8s} sessions {s['per_session_kib']:.2f} KiB/session")
-            if "import" in only:
+            if "import" in only and peer not in HTTP_ONLY:
                 res["import"] = import_round(peer, py, args.import_runs)
                 log(f"  {peer:8s} import+build {res['import']['import_ms']:.1f} ms")
             results[peer].append(res)

@@ -6,6 +6,7 @@ mcp-use list <config-or-url>
 mcp-use call <config-or-url> <tool> key=value ...
 mcp-use login <config-or-url> [server] [--no-browser]
 mcp-use logout [<config-or-url> [server]]
+mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
 """
 
 from __future__ import annotations
@@ -170,12 +171,28 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return _client_command("logout_command", args.target, args.server)
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from . import inspect_command
+
+    try:
+        target = inspect_command.resolve(args.target, args.server, args.command_line)
+    except inspect_command.InspectTargetError as exc:
+        raise CLIError(str(exc)) from None
+    from .server.ports import ensure_port_free
+
+    ensure_port_free("127.0.0.1", args.port)
+    inspect_command.serve(target, args.port, args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,dev,list,call,login,logout}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{run,dev,list,call,login,logout,inspect}"
+    )
 
     run = sub.add_parser(
         "run", help="run a server from a Python file", description="Run an MCPServer from a file."
@@ -231,12 +248,31 @@ def build_parser() -> argparse.ArgumentParser:
     logout.add_argument("target", nargs="?", help="a config.json path or a server URL")
     logout.add_argument("server", nargs="?", help="one server of the config")
     logout.set_defaults(func=cmd_logout)
+
+    inspect_ = sub.add_parser(
+        "inspect",
+        help="open the inspector on any server: a URL, a config entry, or -- COMMAND ARGS",
+        description="Serve the web inspector on 127.0.0.1, pointed at an HTTP or stdio MCP server.",
+    )
+    inspect_.add_argument("target", nargs="?", help="a server URL or a config.json path")
+    inspect_.add_argument("server", nargs="?", help="the config entry (when the file has several)")
+    inspect_.add_argument("--port", "-p", type=int, default=6274, help="inspector port (default: 6274)")
+    inspect_.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    inspect_.set_defaults(func=cmd_inspect, command_line=[])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_line: list[str] = []
+    if argv[:1] == ["inspect"] and "--" in argv:
+        # `mcp-use inspect -- npx server --flag`: everything after `--` is the command.
+        cut = argv.index("--")
+        argv, command_line = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    if command_line:
+        args.command_line = command_line
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:

@@ -161,3 +161,21 @@ def stdio_peer(tmp_path: Path) -> Iterator[StdioPeer]:
         yield peer
     finally:
         peer.stop()
+
+
+# ---- the inspector's browser tests: Debian chromium through Playwright ------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from tests.helpers.browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; an uncaught error in it fails the test."""
+    from tests.helpers.browser import new_page
+
+    with new_page(browser) as p:
+        yield p

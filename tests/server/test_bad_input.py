@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.helpers import ServerProcess
+from tests.helpers.messages import initialize_message
 
 from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, StdioPeer
 from .servers.bad_input_server import MAX_BODY
@@ -51,16 +52,7 @@ def initialize(url: str) -> dict[str, str]:
     """Open a legacy session; returns the headers later requests carry."""
     response = post(
         url,
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "raw-httpx", "version": "1"},
-            },
-        },
+        initialize_message(LEGACY, name="raw-httpx"),
     )
     assert result_of(response)["protocolVersion"] == LEGACY
     headers = {"mcp-session-id": response.headers["mcp-session-id"], "mcp-protocol-version": LEGACY}

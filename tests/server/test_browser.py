@@ -6,8 +6,6 @@ Screenshots go to test-output/.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -15,27 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright import sync_api
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import REPO_ROOT, ServerProcess, free_port
-
-CHROMIUM = os.environ.get("MCP_USE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    # scripts/setup.sh installs Debian's chromium; a machine without it fails here loudly.
-    raise RuntimeError(f"chromium not found at {CHROMIUM}: run scripts/setup.sh (apt-get install chromium)")
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-OUT = REPO_ROOT / "test-output"
+from tests.helpers.browser import OUT
 
 
 @pytest.fixture(scope="module")
@@ -45,26 +26,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     logs = tmp_path_factory.mktemp("demo")
     with ServerProcess(cmd, port=port, env=example_env(), log_dir=logs, startup_timeout=40) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-    assert not errors, errors
 
 
 def open_inspector(page: Any, url: str) -> None:
@@ -149,7 +110,8 @@ def test_inspector_calls_tools_through_forms(page: Any, demo: ServerProcess) -> 
     # the JSON-RPC log saw it all
     page.click("[data-log=messages]")
     messages = page.inner_text("#messages")
-    assert "tools/call" in messages and "notifications/progress" in messages and "initialize" in messages
+    # the default era is "auto": this server speaks 2026-07-28, so no initialize
+    assert "tools/call" in messages and "notifications/progress" in messages and "server/discover" in messages
 
     OUT.mkdir(exist_ok=True)
     page.click("[data-log=events]")

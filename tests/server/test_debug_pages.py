@@ -199,7 +199,18 @@ def test_inspector_assets_are_offline() -> None:
     """No CDN, no build step: plain files, relative ES module imports."""
     static = Path(debug.INSPECTOR_DIR)
     files = sorted(p.name for p in static.iterdir())
-    assert files == ["app.js", "form.js", "index.html", "mcp.js", "style.css"]
+    assert files == [
+        "app.js",
+        "extras.js",
+        "form.js",
+        "index.html",
+        "input.js",
+        "mcp.js",
+        "render.js",
+        "settings.js",
+        "style.css",
+        "wire.js",
+    ]
     for path in static.iterdir():
         text = path.read_text()
         assert not re.search(r"https?://(?!localhost)[a-z0-9.-]+\.[a-z]{2,}/", text), path.name

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.helpers import ServerProcess, build_env, free_port, python_cmd
+from tests.helpers.messages import initialize_message
 from tests.helpers.sse import sse_events
 
 LEGACY = "2025-11-25"
@@ -34,16 +35,7 @@ async def _legacy_session(client: httpx.AsyncClient, url: str) -> dict[str, str]
     init = await client.post(
         url,
         headers={"accept": ACCEPT},
-        json={
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        json=initialize_message(LEGACY),
     )
     assert init.status_code == 200, init.text
     headers = {

@@ -7,6 +7,7 @@ string; others are parsed as JSON when they parse) and exits non-zero on an erro
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, TextIO
 
@@ -86,6 +87,20 @@ def _fail(message: str, code: int = 1, err: TextIO | None = None) -> int:
     return code
 
 
+def stdout_closed() -> int:
+    """The reader of our stdout went away (`mcp-use list ... | head`): stop quietly.
+
+    Python would print a BrokenPipeError (now, and again when it flushes stdout at
+    exit); `ls | head` prints nothing, so neither do we. stdout becomes /dev/null.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return 0
+
+
 async def list_command(target: str) -> int:
     """Print every server's tools, resources, resource templates and prompts."""
     out = sys.stdout
@@ -100,6 +115,9 @@ async def list_command(target: str) -> int:
                 label = f"{info.name} {info.version}" if info else name
                 print(f"== {name} ({label}, protocol {session.protocol_version})", file=out)
                 await _print_lists(session, out)
+        out.flush()
+    except BrokenPipeError:
+        return stdout_closed()
     except MCPError as exc:
         return _fail(exc.message)
     except (ConfigError, OSError) as exc:
@@ -166,8 +184,13 @@ async def call_command(target: str, args: list[str]) -> int:
     if not names:
         return _fail(f"{target} configures no server", 2)
     rest = list(args)
-    if rest and rest[0] in names and len(rest) >= 2 and "=" not in rest[1]:
+    if rest and len(rest) >= 2 and "=" not in rest[1]:
+        # Two words before the key=value pairs: the first names the server.
         server = rest.pop(0)
+        if server not in names:
+            return _fail(
+                f"server {server!r} is not configured in {target} (configured: {', '.join(names)})", 2
+            )
     elif len(names) == 1:
         server = names[0]
     else:
@@ -190,6 +213,14 @@ async def call_command(target: str, args: list[str]) -> int:
                 return _fail(
                     f"server {server!r} has no tool {tool_name!r} (tools: {', '.join(tools) or 'none'})", 2
                 )
+            unknown = unknown_arguments(raw, tool.inputSchema)
+            if unknown:
+                props = tool.inputSchema.get("properties") or {}
+                return _fail(
+                    f"tool {tool_name!r} has no parameter {', '.join(map(repr, unknown))} "
+                    f"(parameters: {', '.join(props) or 'none'})",
+                    2,
+                )
             result = await session.call_tool(tool_name, coerce_arguments(raw, tool.inputSchema))
         finally:
             await client.close_all_sessions()
@@ -197,8 +228,26 @@ async def call_command(target: str, args: list[str]) -> int:
         return _fail(exc.message)
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
-    print_result(result, sys.stdout)
+    try:
+        print_result(result, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_closed()
     return 1 if result.isError else 0
+
+
+def unknown_arguments(raw: dict[str, str], schema: dict[str, Any]) -> list[str]:
+    """Keys the schema does not name (a typo would otherwise be dropped without a word).
+
+    A schema that allows extra properties (`additionalProperties` true or a schema)
+    accepts any key.
+    """
+    extra = schema.get("additionalProperties")
+    if extra is True or isinstance(extra, dict):
+        return []
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    return [key for key in raw if key not in props]
 
 
 def coerce_arguments(raw: dict[str, str], schema: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,9 @@ table, the lifecycle, the host guard, the `requestState` sealer, the event store
 resumable streams and the optional shared state. A transport copies the few parts it
 needs in `__init__` and never reaches past them.
 
-Seam for authorization (not implemented here): `authenticator`, when set, is the bearer
-check a transport runs before dispatch; what it decides goes on `ServerRequest.principal`.
+Authorization: `authenticator`, set by the facade on a protected server, is the bearer
+check (`http.auth.ResourceGuard`) every HTTP transport runs before dispatch; the token it
+admits goes on `ServerRequest.access_token`, and its principal on the sessions it opens.
 """
 
 from __future__ import annotations

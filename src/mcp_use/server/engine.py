@@ -305,10 +305,13 @@ class Engine:
         params = req.params
         target = str(params.get(NAMED_METHODS[req.method]) or "")
         arguments = params.get("arguments")
+        # On a protected server the state is sealed to the caller too: one principal's
+        # round cannot be finished by another.
+        principal = req.access_token.principal if req.access_token is not None else None
         answers: dict[str, Any] = {}
         state = params.get("requestState")
         if state is not None:
-            answers = self.sealer.open(state, req.method, target, arguments)
+            answers = self.sealer.open(state, req.method, target, arguments, principal)
         responses = params.get("inputResponses")
         if responses is None and "inputResponses" in params:
             raise MCPError(INVALID_PARAMS, "inputResponses must be an object, not null")
@@ -329,7 +332,7 @@ class Engine:
             return {
                 "resultType": "input_required",
                 "inputRequests": round_.requests,
-                "requestState": self.sealer.seal(req.method, target, arguments, kept),
+                "requestState": self.sealer.seal(req.method, target, arguments, kept, principal),
             }
 
     # ---- subscriptions/listen (2026-07-28) ----------------------------------------------

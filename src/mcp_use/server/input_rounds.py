@@ -54,8 +54,8 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _digest(method: str, target: str, arguments: Any) -> str:
-    body = orjson.dumps([method, target, arguments], option=orjson.OPT_SORT_KEYS)
+def _digest(method: str, target: str, arguments: Any, principal: str | None) -> str:
+    body = orjson.dumps([method, target, arguments, principal], option=orjson.OPT_SORT_KEYS)
     return _b64(hashlib.sha256(body).digest()[:18])
 
 
@@ -87,10 +87,13 @@ class StateSealer:
         """A short, one-way digest of the key, to compare processes without revealing it."""
         return hashlib.sha256(b"mcp_use-state-fp:" + self._key).hexdigest()[:16]
 
-    def seal(self, method: str, target: str, arguments: Any, answers: dict[str, Any]) -> str:
+    def seal(
+        self, method: str, target: str, arguments: Any, answers: dict[str, Any], principal: str | None = None
+    ) -> str:
+        """Seal the answers so far to this request and, on a protected server, to its principal."""
         payload = {
             "v": 1,
-            "d": _digest(method, target, arguments),
+            "d": _digest(method, target, arguments, principal),
             "x": int(time.time()) + STATE_TTL_SECONDS,
             "a": answers,
         }
@@ -98,7 +101,9 @@ class StateSealer:
         mac = hmac.new(self._key, body, hashlib.sha256).digest()
         return _b64(body) + "." + _b64(mac)
 
-    def open(self, state: Any, method: str, target: str, arguments: Any) -> dict[str, Any]:
+    def open(
+        self, state: Any, method: str, target: str, arguments: Any, principal: str | None = None
+    ) -> dict[str, Any]:
         """The answers sealed in `state`; -32602 when it was tampered with, expired or moved."""
         if not isinstance(state, str) or "." not in state:
             raise MCPError(INVALID_PARAMS, "Invalid requestState: not a state this server issued")
@@ -114,7 +119,9 @@ class StateSealer:
         payload = orjson.loads(body)
         if payload.get("x", 0) < time.time():
             raise MCPError(INVALID_PARAMS, "Invalid requestState: expired; start the request again")
-        if payload.get("d") != _digest(method, target, arguments):
-            raise MCPError(INVALID_PARAMS, "Invalid requestState: it belongs to a different request")
+        if payload.get("d") != _digest(method, target, arguments, principal):
+            raise MCPError(
+                INVALID_PARAMS, "Invalid requestState: it belongs to a different request or principal"
+            )
         answers = payload.get("a")
         return answers if isinstance(answers, dict) else {}

@@ -81,10 +81,9 @@ class FeatureMethods:
         except MCPError:
             raise
         except Exception as exc:
+            log.exception("Tool %s failed", name)  # the server log always has the traceback
             if self.limits.mask_errors:
-                log.exception("Tool %s failed", name)
                 return error_result(f"Error executing tool {name}")
-            log.debug("Tool %s failed", name, exc_info=True)
             return error_result(f"Error executing tool {name}: {exc}")
         return tool.to_result(value)
 

@@ -25,6 +25,7 @@ class Prompt:
     icons: list[dict[str, Any]] | None
     meta: dict[str, Any] | None
     signature: schemas.Signature
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +104,7 @@ def make_prompt(
     description: str | None = None,
     icons: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
+    scopes: list[str] | None = None,
 ) -> Prompt:
     return Prompt(
         fn=fn,
@@ -112,4 +114,5 @@ def make_prompt(
         icons=icons_wire(icons),
         meta=meta,
         signature=schemas.analyse(fn),
+        scopes=tuple(scopes or ()),
     )

@@ -66,6 +66,7 @@ class Resource:
     size: int | None
     signature: schemas.Signature
     pattern: re.Pattern[str] | None = None
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -140,6 +141,7 @@ def make_resource(
     icons: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
     size: int | None = None,
+    scopes: list[str] | None = None,
 ) -> Resource:
     signature = schemas.analyse(fn)
     pattern = None
@@ -165,6 +167,7 @@ def make_resource(
         size=size,
         signature=signature,
         pattern=pattern,
+        scopes=tuple(scopes or ()),
     )
 
 

@@ -69,6 +69,31 @@ def configure_from_env(core: ServerCore) -> None:
     configure_logging(level or None, core.settings.debug_level)
 
 
+def warn_if_open(core: ServerCore, host: str | None) -> None:
+    """Anyone who reaches a non-loopback address can call every tool of a server without auth=;
+    and a protected server that does not know its own URL trusts the Host header for it."""
+    from .http.security import is_loopback
+
+    if not host or is_loopback(host):
+        return
+    name = core.settings.identity.name
+    guard = core.authenticator
+    if guard is None:
+        log.warning(
+            "%s serves HTTP on %s without auth=: anyone who can reach it can call every tool. "
+            "Pass MCPServer(auth=JWTVerifier(...)) or bind 127.0.0.1.",
+            name,
+            host,
+        )
+    elif guard.audiences is None:
+        log.warning(
+            "%s: neither resource_url= nor the verifier's audience is set, so a token's audience "
+            "is checked against the URL each request names (its Host header). Set resource_url "
+            "to this server's public URL.",
+            name,
+        )
+
+
 def transport_kind(transport: str) -> str:
     """`stdio`, `http` or `sse` for a `run(transport=...)` name."""
     kind = TRANSPORTS.get(transport)
@@ -107,6 +132,7 @@ def run(
         _warn_unshared(core, workers)
     core.sealer.warn_if_generated(workers)
     core.guard.bind(host)
+    warn_if_open(core, host)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -127,6 +153,9 @@ def run(
         options.setdefault("loop", "uvloop")
     except ImportError:
         pass
+    from .ports import ensure_port_free
+
+    ensure_port_free(host, port)  # a busy port is one clear line, before "serving MCP at"
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     path = settings.paths.mcp if kind == "http" else settings.paths.sse
     log.info("%s serving MCP at http://%s:%s%s", settings.identity.name, url_host, port, path)
@@ -146,7 +175,13 @@ def run(
             options.setdefault("factory", True)  # `server.streamable_http_app` / `server.sse_app`
         uvicorn.run(target, app_dir=app_dir, reload=reload, workers=None if reload else workers, **options)
         return
-    uvicorn.Server(uvicorn.Config(app(), **options)).run()
+    try:
+        uvicorn.Server(uvicorn.Config(app(), **options)).run()
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully, then re-raised the SIGINT for its caller: for
+        # `python server.py` that is a traceback and exit 130 after a clean stop. Ctrl-C
+        # is how a user stops a server: exit quietly.
+        log.info("%s stopped", settings.identity.name)
 
 
 SECRET_ENV = "MCP_USE_STATE_SECRET"
@@ -175,6 +210,13 @@ def _preflight(core: ServerCore) -> None:
 
     try:
         asyncio.run(core.state.preflight(core.settings.identity.name, core.sealer))
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "redis":
+            raise
+        # One line with the fix, not a connection error: the extra is not installed.
+        raise SystemExit(
+            "mcp_use: RedisState needs the redis client, which is not installed: pip install 'mcp-use[redis]'"
+        ) from None
     except StateConflict as exc:
         log.error("%s", exc)
         raise SystemExit(str(exc)) from None

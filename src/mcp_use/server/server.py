@@ -60,6 +60,10 @@ class MCPServer:
         pretty_print_jsonrpc: bool = False,
         state: Any = None,
         state_secret: str | bytes | None = None,
+        auth: Any = None,
+        authorization_servers: list[str] | None = None,
+        resource_url: str | None = None,
+        required_scopes: list[str] | None = None,
         mask_errors: bool = False,
         page_size: int | None = None,
         cache_ttl_ms: int = 0,
@@ -99,12 +103,34 @@ class MCPServer:
         )
         self.core.features.owner = self
         self._features = self.core.features
+        self.auth = auth
+        self.resource_url = resource_url
+        self._protect(auth, authorization_servers, required_scopes)
         self._custom_routes: list[Any] = []
         self._http: Any = None
         self._sse: Any = None
         self._app: Any = None
         self._streamable_app: Any = None
         self._sse_app: Any = None
+
+    def _protect(self, auth: Any, authorization_servers: list[str] | None, scopes: list[str] | None) -> None:
+        """With `auth=`, the core gets its bearer check; set before any transport exists,
+        as each copies `core.authenticator` when built."""
+        if auth is None:
+            if authorization_servers or scopes:
+                raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
+            return
+        from .http.auth import ResourceGuard
+
+        self.core.authenticator = ResourceGuard(
+            auth,
+            name=self.name,
+            mcp_path=self.mcp_path,
+            features=self.core.features,
+            authorization_servers=authorization_servers,
+            resource_url=self.resource_url,
+            required_scopes=scopes,
+        )
 
     # ---- identity (read-only views of the settings) -----------------------------------
     @property
@@ -243,11 +269,18 @@ class MCPServer:
         *,
         name: str | None = None,
         include_in_schema: bool = True,
+        auth: bool = False,
     ) -> Callable[[F], F]:
-        """Serve a plain HTTP route beside the MCP endpoint (health checks and the like)."""
+        """Serve a plain HTTP route beside the MCP endpoint (health checks and the like).
+
+        Custom routes stay open on a protected server unless `auth=True`: then they need
+        the same bearer token as the MCP endpoint (`request.scope["mcp_use.access_token"]`).
+        """
+        if auth and self.core.authenticator is None:
+            raise ValueError("custom_route(auth=True) needs MCPServer(auth=...)")
 
         def register(f: F) -> F:
-            self._custom_routes.append((path, f, methods or ["GET"], name))
+            self._custom_routes.append((path, f, methods or ["GET"], name, auth))
             self._app = None
             return f
 

@@ -35,6 +35,7 @@ class ServerSession:
         "initialized",
         "last_active",
         "log_level",
+        "principal",
         "protocol_version",
         "stream",
         "subscriptions",
@@ -53,6 +54,11 @@ class ServerSession:
         self.cancelled: set[jsonrpc.RequestId] | None = None  # ids the client cancelled
         self.stream: MessageSink | None = None  # the standalone channel: GET stream or stdio
         self.last_active = time.monotonic()
+        self.principal: str | None = None  # whose token opened it, on a protected server
+
+    def belongs_to(self, principal: str | None) -> bool:
+        """Served only to the principal whose token opened it (None on an open server)."""
+        return (self.principal or "") == (principal or "")
 
     def wants_log(self, level: str) -> bool:
         return at_least(level, self.log_level)

@@ -52,16 +52,19 @@ class SessionTable:
     def __len__(self) -> int:
         return len(self.sessions)
 
-    def get(self, session_id: str) -> ServerSession | None:
-        """A session held by this process."""
-        return self.sessions.get(session_id)
+    def get(self, session_id: str, principal: str | None = None) -> ServerSession | None:
+        """A session held by this process, if `principal` opened it (another principal's
+        token sees no session at all)."""
+        session = self.sessions.get(session_id)
+        return session if session is not None and session.belongs_to(principal) else None
 
-    async def find(self, session_id: str) -> ServerSession | None:
-        """A session held here, or one another process opened (loaded from shared state)."""
+    async def find(self, session_id: str, principal: str | None = None) -> ServerSession | None:
+        """A session held here, or one another process opened (loaded from shared state),
+        if `principal` opened it."""
         session = self.sessions.get(session_id)
         if session is None and self.shared is not None:
             session = await self._load(session_id)
-        return session
+        return session if session is not None and session.belongs_to(principal) else None
 
     def touch(self, session: ServerSession) -> None:
         session.last_active = time.monotonic()
@@ -105,8 +108,11 @@ class SessionTable:
                 self.shared.forget(session_id)
         return session
 
-    async def delete(self, session_id: str) -> bool:
-        """DELETE: end a session here and everywhere; True when it existed."""
+    async def delete(self, session_id: str, principal: str | None = None) -> bool:
+        """DELETE: end a session here and everywhere; True when it existed (and, on a
+        protected server, `principal` opened it)."""
+        if principal is not None and await self.find(session_id, principal) is None:
+            return False
         ended = self.end(session_id) is not None
         if self.shared is not None:
             ended = await self.shared.delete_session(session_id) or ended
@@ -150,6 +156,7 @@ class SessionTable:
         )
         session.initialized = True
         session.log_level = record["log_level"]
+        session.principal = record.get("principal")  # the binding travels with the session
         session.subscriptions = record["subscriptions"] or None
         self._adopt(session)
         self.sessions[session_id] = session

@@ -15,14 +15,19 @@ DEFAULT_MAX_BODY = 4 * 1024 * 1024
 
 
 def debug_level_from_env(debug: bool) -> int:
-    """The debug level: `DEBUG` in the environment (a number, or true/yes/on), raised to
-    at least 1 by `debug=True`."""
-    raw = os.environ.get("DEBUG", "0") or "0"
+    """The debug level: `DEBUG` in the environment when it is set (a number, or
+    true/yes/on), else 1 for `debug=True`.
+
+    A set DEBUG wins over the constructor: `DEBUG=0 python server.py` turns the debug
+    routes off in production even when the code says `debug=True`.
+    """
+    raw = os.environ.get("DEBUG", "").strip()
+    if not raw:
+        return 1 if debug else 0
     try:
-        env = int(raw)
+        return max(int(raw), 0)
     except ValueError:
-        env = 1 if raw.lower() in ("true", "yes", "on") else 0
-    return max(env, 1 if debug else 0)
+        return 1 if raw.lower() in ("true", "yes", "on") else 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ class Tool:
     run_in_thread: bool
     task: bool | str = False  # False, True (the client may take a task) or "required"
     task_start: str = "auto"  # "manual": the task starts when the function awaits ctx.start_task()
+    scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -177,6 +178,7 @@ def make_tool(
     run_in_thread: bool = False,
     task: bool | str = False,
     task_start: str = "auto",
+    scopes: list[str] | None = None,
 ) -> Tool:
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
@@ -217,6 +219,7 @@ def make_tool(
         run_in_thread=run_in_thread,
         task=task,
         task_start=task_start,
+        scopes=tuple(scopes or ()),
     )
 
 

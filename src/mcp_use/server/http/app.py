@@ -44,10 +44,15 @@ def to_response(value: Any) -> Response:
     return JSONResponse(value, status_code=status, headers=headers)
 
 
-def custom_endpoint(fn: Callable[..., Any]) -> Callable[[Request], Any]:
+def custom_endpoint(fn: Callable[..., Any], guard: Any = None) -> Callable[[Request], Any]:
+    """A custom route's handler as a Starlette endpoint; `guard` set: it needs a bearer token."""
     wants_request = bool(inspect.signature(fn).parameters)
 
     async def endpoint(request: Request) -> Response:
+        if guard is not None:
+            refused = await guard.check_request(request.scope)
+            if refused is not None:
+                return refused
         value = fn(request) if wants_request else fn()
         if inspect.isawaitable(value):
             value = await value
@@ -70,6 +75,12 @@ class MCPApp(Starlette):
         self._mcp_path = mcp_path
         self._mcp_endpoint = mcp_endpoint
 
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        from .cors_check import check_cors_middleware
+
+        check_cors_middleware(middleware_class, kwargs)
+        super().add_middleware(middleware_class, *args, **kwargs)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._mcp_endpoint is not None and not self.user_middleware and scope["type"] == "http":
             path = scope["path"]
@@ -91,7 +102,8 @@ def build_app(
     custom_routes: Sequence[Any] = (),
 ) -> Starlette:
     """The app serving the given endpoints (a Streamable HTTP endpoint, a legacy SSE
-    transport, or both), the custom routes and, at DEBUG>=1, the debug pages."""
+    transport, or both), the custom routes, on a protected server the RFC 9728 metadata
+    and, at DEBUG>=1, the debug pages."""
     settings = core.settings
     paths = settings.paths
     routes: list[Any] = []
@@ -116,10 +128,19 @@ def build_app(
         routes.append(Route(paths.sse, endpoint=connect, methods=["GET"]))
         routes.append(Route(paths.messages.rstrip("/"), endpoint=post, methods=["POST"]))
         routes.append(Route(paths.messages, endpoint=post, methods=["POST"]))
-    for path, fn, methods, name in custom_routes:
-        routes.append(Route(path, endpoint=custom_endpoint(fn), methods=methods, name=name))
+    if core.authenticator is not None:
+        from .prm import metadata_routes
+
+        routes.extend(metadata_routes(core.authenticator))
+    for path, fn, methods, name, auth in custom_routes:
+        guard = core.authenticator if auth else None
+        routes.append(Route(path, endpoint=custom_endpoint(fn, guard), methods=methods, name=name))
     if settings.debug:
         from .debug import debug_routes
 
-        routes.extend(debug_routes(core))
+        routes.extend(debug_routes(core, sse_only=endpoint is None))
+    else:
+        from .debug_hint import debug_off_routes
+
+        routes.extend(debug_off_routes(core))
     return MCPApp(routes=routes, mcp_path=paths.mcp if endpoint is not None else None, mcp_endpoint=endpoint)

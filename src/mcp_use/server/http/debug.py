@@ -3,7 +3,8 @@
 - `openmcp_path`: the machine-readable description of the server (`describe()`).
 - `docs_path`: an HTML page documenting every tool, resource, template and prompt.
 - `inspector_path`: a small web app (plain ES modules under `static/inspector/`, no
-  build step, no CDN) that talks to the MCP endpoint over Streamable HTTP.
+  build step, no CDN) that talks to this or any MCP server (other origins through the
+  proxy route beside it, `inspector_proxy.py`).
 - `JsonRpcLogger`: ASGI middleware around the MCP endpoints that logs every JSON-RPC
   message in and out; installed only when the debug level is 2 or more.
 """
@@ -274,7 +275,21 @@ def _prefix(request: Request) -> str:
     return str(request.scope.get("root_path") or "").rstrip("/")
 
 
-def debug_routes(core: ServerCore) -> list[BaseRoute]:
+def inspector_page(assets_url: str, config: dict[str, Any], title: str) -> HTMLResponse:
+    """The inspector's HTML with its settings (`config`) inlined; `mcp-use inspect` uses it too."""
+    page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
+    # `</` cannot close the script: orjson leaves `/` alone, so escape `<` by hand.
+    config_json = orjson.dumps(config).decode().replace("<", "\\u003c")
+    page = page.replace("{{ASSETS}}", html.escape(assets_url, quote=True))
+    page = page.replace("{{CONFIG}}", config_json)
+    page = page.replace("{{TITLE}}", html.escape(title))
+    return HTMLResponse(page, headers={"cache-control": "no-store"})
+
+
+def debug_routes(core: ServerCore, *, sse_only: bool = False) -> list[BaseRoute]:
+    """The debug pages; `sse_only` when the app serves the legacy SSE transport, not /mcp."""
+    from .inspector_proxy import InspectorProxy
+
     paths = core.settings.paths
     name = core.settings.identity.name
 
@@ -293,28 +308,26 @@ def debug_routes(core: ServerCore) -> list[BaseRoute]:
 
     inspector_root = paths.inspector.rstrip("/")
     assets_path = inspector_root + "/assets"
+    proxy_path = inspector_root + "/proxy"
 
     async def inspector(request: Request) -> HTMLResponse:
         root = _prefix(request)
-        page = (INSPECTOR_DIR / "index.html").read_text(encoding="utf-8")
         config = {
-            "mcpPath": root + paths.mcp,
+            "mcpPath": root + (paths.sse if sse_only else paths.mcp),
+            "transport": "sse" if sse_only else "http",
+            "proxyPath": root + proxy_path,
             "docsPath": root + paths.docs,
             "openmcpPath": root + paths.openmcp,
             "serverName": name,
         }
-        # `</` cannot close the script: orjson leaves `/` alone, so escape `<` by hand.
-        config_json = orjson.dumps(config).decode().replace("<", "\\u003c")
-        page = page.replace("{{ASSETS}}", html.escape(root + assets_path, quote=True))
-        page = page.replace("{{CONFIG}}", config_json)
-        page = page.replace("{{TITLE}}", html.escape(name))
-        return HTMLResponse(page, headers={"cache-control": "no-store"})
+        return inspector_page(root + assets_path, config, name)
 
     routes: list[BaseRoute] = [
         Route(paths.openmcp, endpoint=openmcp, methods=["GET"]),
         Route(paths.docs, endpoint=docs, methods=["GET"]),
         Route(inspector_root or "/", endpoint=inspector, methods=["GET"]),
         Mount(assets_path, app=StaticFiles(directory=INSPECTOR_DIR), name="mcp_use_inspector_assets"),
+        Route(proxy_path, endpoint=InspectorProxy(core.guard).handle, methods=["GET", "POST", "DELETE"]),
     ]
     if inspector_root:
         routes.append(Route(inspector_root + "/", endpoint=inspector, methods=["GET"]))

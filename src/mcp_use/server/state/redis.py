@@ -270,6 +270,7 @@ class RedisState:
             "cc": orjson.dumps(session.client_capabilities),
             "ll": session.log_level or "",
             "subs": orjson.dumps(sorted(session.subscriptions or ())),
+            "p": session.principal or "",  # the binding to a principal travels with the session
         }
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.hset(key, mapping=record)
@@ -289,6 +290,7 @@ class RedisState:
             "capabilities": orjson.loads(raw.get(b"cc") or b"{}"),
             "log_level": (raw.get(b"ll") or b"").decode() or None,
             "subscriptions": set(orjson.loads(raw.get(b"subs") or b"[]")),
+            "principal": (raw.get(b"p") or b"").decode() or None,
         }
 
     async def delete_session(self, session_id: str) -> bool:

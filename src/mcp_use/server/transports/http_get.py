@@ -31,7 +31,11 @@ class StandaloneStreams:
         self.shared = core.state
         self.stopping = core.lifecycle.stopping
 
-    async def get(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+    async def get(
+        self, receive: Receive, send: Send, headers: dict[str, str], principal: str | None = None
+    ) -> None:
+        """`principal`: whose token the GET carries, on a protected server (a session is
+        served only to the principal that opened it)."""
         if is_modern(headers.get("mcp-protocol-version")):
             await respond_error(
                 send,
@@ -50,7 +54,7 @@ class StandaloneStreams:
         if session_id is None:
             await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        session = await self.sessions.find(session_id)
+        session = await self.sessions.find(session_id, principal)
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return

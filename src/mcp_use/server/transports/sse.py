@@ -19,6 +19,7 @@ from ...protocol import jsonrpc
 from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
 from ...protocol.versions import LEGACY_VERSIONS
+from ..http.auth import SCOPE_KEY, denial_response, principal_of
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, sse_event
 
@@ -34,6 +35,7 @@ class _Channel:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.session: ServerSession | None = None
+        self.principal: str | None = None  # whose token opened the stream (protected servers)
         self.tasks: set[asyncio.Task[Any]] = set()
 
     async def send(self, message: jsonrpc.Message) -> None:
@@ -49,32 +51,39 @@ class SSEServerTransport:
         self.guard = core.guard
         self.messages_path = core.settings.paths.messages
         self.max_body_size = core.settings.limits.max_body_size
+        self.auth = core.authenticator  # the bearer check, on a protected server
         self.channels: dict[str, _Channel] = {}
 
-    def _refuse(self, request: Request) -> Response | None:
-        """The host check, answered as Streamable HTTP answers it (421 or 403)."""
+    async def _refuse(self, request: Request) -> Response | None:
+        """The host check, answered as Streamable HTTP answers it (421 or 403), then the
+        bearer check on a protected server (401, 403 or 503)."""
         refusal = self.guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
-        if refusal is None:
-            return None
-        return JSONResponse(refusal.body(), status_code=refusal.status)
+        if refusal is not None:
+            return JSONResponse(refusal.body(), status_code=refusal.status)
+        if self.auth is not None:
+            return await self.auth.check_request(request.scope)
+        return None
 
     async def connect(self, request: Request) -> Response:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         session_id = new_session_id()
         channel = _Channel()
+        channel.principal = principal_of(request.scope)
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
         endpoint = f"{base}{self.messages_path}?session_id={session_id}"
         return _SSEResponse(self, session_id, channel, endpoint)
 
     async def post(self, request: Request) -> Response:
-        refused = self._refuse(request)
+        refused = await self._refuse(request)
         if refused is not None:
             return refused
         session_id = request.query_params.get("session_id")
         channel = self.channels.get(session_id or "")
+        if channel is not None and (channel.principal or "") != (principal_of(request.scope) or ""):
+            channel = None  # another principal's session: as if it did not exist
         if channel is None:
             return JSONResponse(
                 jsonrpc.error(None, INVALID_REQUEST, "Unknown or missing session_id"),
@@ -95,14 +104,20 @@ class SSEServerTransport:
             if channel.session is not None:
                 await self.engine.notification(message, channel.session)
         else:
-            task = asyncio.ensure_future(self._request(channel, message))
+            if self.auth is not None:
+                denied = self.auth.deny_scopes(request.scope, message)  # checked per request
+                if denied is not None:
+                    return denial_response(denied)
+            token = request.scope.get(SCOPE_KEY)
+            task = asyncio.ensure_future(self._request(channel, message, token))
             channel.tasks.add(task)
             task.add_done_callback(channel.tasks.discard)
             if channel.session is not None:
                 channel.session.track(message["id"], task)
         return Response("Accepted", status_code=202)
 
-    async def _request(self, channel: _Channel, message: jsonrpc.Message) -> None:
+    async def _request(self, channel: _Channel, message: jsonrpc.Message, token: Any = None) -> None:
+        """Serve one request; `token`: the verified `AccessToken` of its POST, if any."""
         try:
             if inbound_era(message) is MODERN:
                 # This transport predates 2026-07-28; such a client belongs on Streamable HTTP.
@@ -125,6 +140,7 @@ class SSEServerTransport:
                 await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
                 return
             req = self.engine.legacy_request(message, channel.session, sink=channel.send)
+            req.access_token = token
             response = await self.engine.handle(req)
             channel.session.untrack(req.id)
             await channel.send(response)

@@ -27,6 +27,7 @@ from ...protocol.errors import (
 )
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
+from ..http.auth import SCOPE_KEY, principal_of
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
@@ -72,6 +73,7 @@ class StreamableHTTPServerTransport:
         self.lifecycle = core.lifecycle
         self.start_shared = core.start_shared
         self.limits = core.settings.limits
+        self.auth = core.authenticator  # the bearer check, on a protected server
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
 
@@ -91,13 +93,18 @@ class StreamableHTTPServerTransport:
         if refusal is not None:
             await respond_json(send, refusal.status, refusal.body())
             return
+        if self.auth is not None:
+            denied = await self.auth.admit(scope)
+            if denied is not None:
+                await respond_json(send, *denied)
+                return
         method = scope["method"]
         if method == "POST":
             await self._post(scope, receive, send, headers)
         elif method == "GET":
-            await self.get_streams.get(receive, send, headers)
+            await self.get_streams.get(receive, send, headers, principal_of(scope))
         elif method == "DELETE":
-            await self._delete(send, headers)
+            await self._delete(scope, send, headers)
         else:
             await respond_error(
                 send,
@@ -152,6 +159,11 @@ class StreamableHTTPServerTransport:
         except MCPError as exc:
             await respond_error(send, 400, exc.code, exc.message)
             return
+        if self.auth is not None and kind == jsonrpc.REQUEST:
+            denied = self.auth.deny_scopes(scope, message)  # on both eras, before any session
+            if denied is not None:
+                await respond_json(send, *denied)
+                return
         version_header = headers.get("mcp-protocol-version")
         session_id = headers.get("mcp-session-id")
         if inbound_era(message, version_header=version_header, session_id=session_id) is MODERN:
@@ -160,7 +172,7 @@ class StreamableHTTPServerTransport:
         request_id = message.get("id") if kind == jsonrpc.REQUEST else None
         if session_id is None:
             if kind == jsonrpc.REQUEST and message["method"] == "initialize":
-                await self._initialize(send, message)
+                await self._initialize(send, message, principal_of(scope))
                 return
             await respond_error(
                 send,
@@ -171,9 +183,10 @@ class StreamableHTTPServerTransport:
                 request_id,
             )
             return
-        session = self.sessions.get(session_id)  # no coroutine on the fast path
+        principal = principal_of(scope)
+        session = self.sessions.get(session_id, principal)  # no coroutine on the fast path
         if session is None:
-            session = await self.sessions.find(session_id)
+            session = await self.sessions.find(session_id, principal)
         if session is None:
             await respond_error(
                 send,
@@ -193,10 +206,11 @@ class StreamableHTTPServerTransport:
         else:
             await self._legacy(scope, send, headers, session, message)
 
-    async def _initialize(self, send: Send, message: jsonrpc.Message) -> None:
+    async def _initialize(self, send: Send, message: jsonrpc.Message, principal: str | None) -> None:
         try:
             self.sessions.check_capacity()
             session, result = self.engine.initialize(message.get("params") or {}, new_session_id())
+            session.principal = principal  # bound before it is shared
             await self.sessions.add(session)
         except MCPError as exc:
             status = exc.http_status or 400
@@ -234,6 +248,7 @@ class StreamableHTTPServerTransport:
         )
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
         req.client_address = scope.get("client")
+        req.access_token = scope.get(SCOPE_KEY)
         req.close_stream = stream.close
         # The handler runs in this request's own task, which `notifications/cancelled`
         # cancels: no extra task per call.
@@ -290,6 +305,7 @@ class StreamableHTTPServerTransport:
             await respond_json(send, exc.http_status or 400, jsonrpc.error_from(message.get("id"), exc))
             return
         req.client_address = scope.get("client")
+        req.access_token = scope.get(SCOPE_KEY)
         if req.method in self.engine.streaming_methods:
             await self._listen(receive, send, req)
             return
@@ -351,13 +367,13 @@ class StreamableHTTPServerTransport:
             self.engine.unlisten(listener)
 
     # ---- DELETE ---------------------------------------------------------------------
-    async def _delete(self, send: Send, headers: dict[str, str]) -> None:
+    async def _delete(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
         session_id = headers.get("mcp-session-id")
         if session_id is None:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        if not await self.sessions.delete(session_id):
+        if not await self.sessions.delete(session_id, principal_of(scope)):
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         await respond(send, 200)

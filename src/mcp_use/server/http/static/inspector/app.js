@@ -1,6 +1,10 @@
 // The inspector page: connect to an MCP endpoint, browse and call what it offers.
 import { McpClient } from "./mcp.js";
 import { buildField, buildForm, h } from "./form.js";
+import { askUser } from "./input.js";
+import { addHistory, completeInto } from "./extras.js";
+import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
+import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
 const $ = (id) => document.getElementById(id);
@@ -10,16 +14,13 @@ const state = {
   tab: "tools",
   items: { tools: [], resources: [], templates: [], prompts: [] },
   selected: null,
-  counts: { events: 0, messages: 0 },
+  counts: { events: 0, messages: 0, history: 0 },
+  subscriptions: new Map(),
 };
 
 // ---- logs ---------------------------------------------------------------------------
 function time() {
   return new Date().toLocaleTimeString([], { hour12: false });
-}
-
-function pretty(value) {
-  return JSON.stringify(value, null, 2);
 }
 
 function addLog(listId, entry) {
@@ -70,6 +71,14 @@ function onNotification(msg) {
       logEvent("changed", msg.method.split("/")[1] + " changed; refreshing");
       refreshLists();
       break;
+    case "notifications/subscriptions/acknowledged":
+      logEvent("notice", `listening for: ${Object.keys(p.notifications || {}).join(", ") || "nothing"}`);
+      break;
+    case "notifications/resources/updated": {
+      logEvent("updated", `resource updated: ${p.uri}`);
+      state.subscriptions.get(p.uri)?.();
+      break;
+    }
     default:
       logEvent("notice", msg.method, p);
   }
@@ -82,36 +91,86 @@ function setStatus(stateName, text) {
   badge.textContent = text;
 }
 
+function showServerInfo(client) {
+  const info = client.serverInfo || {};
+  const era = client.modern ? "2026-07-28 (stateless)" : `${client.protocolVersion || "?"} (session)`;
+  // replaceChildren would print a null as "null": leave the missing parts out.
+  const parts = [
+    h("strong", { id: "server-name", text: info.title || info.name || "server" }),
+    info.version ? h("span", { class: "muted", text: ` v${info.version}` }) : null,
+    h("span", { class: "muted", id: "protocol", text: ` · protocol ${era}` }),
+    client.proxy ? h("span", { class: "muted", text: " · via proxy" }) : null,
+    client.instructions && client.instructions.length <= 240 ? h("p", { class: "instructions", text: client.instructions }) : null,
+    client.instructions && client.instructions.length > 240 ? h("details", { class: "instructions" }, h("summary", { text: "Instructions" }), h("pre", { class: "text", text: client.instructions })) : null,
+  ];
+  $("server-info").replaceChildren(...parts.filter(Boolean));
+  document.title = `${info.name || "MCP"} — MCP Inspector`;
+  // The docs page describes the server that serves this inspector, not one reached by proxy.
+  $("docs-link").hidden = !config.docsPath || Boolean(client.proxy);
+}
+
 async function connect(url) {
-  if (state.client) await state.client.close();
+  const previous = state.client;
   state.client = null;
+  if (previous) await previous.close();
   state.selected = null;
+  state.subscriptions.clear();
   state.items = { tools: [], resources: [], templates: [], prompts: [] };
   renderList();
+  $("server-info").replaceChildren();
+  document.title = "MCP Inspector";
+  $("ping").disabled = true;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
   setStatus("busy", "connecting…");
-  const client = new McpClient(url, { onMessage: logMessage, onNotification });
+  const proxy = proxyFor(url, config);
+  let client;
   try {
+    client = new McpClient(url, {
+      era: $("era").value,
+      transport: $("transport").value,
+      token: $("token").value.trim(),
+      headers: parseHeaders($("custom-headers").value),
+      proxy,
+      onInput: askUser,
+      onMessage: logMessage,
+      onNotification,
+      onNotice: (text) => logEvent("notice", text),
+      onSessionLost: () => {
+        setStatus("busy", "reconnecting…");
+        logEvent("notice", "Lost the server (restarted?): reconnecting");
+      },
+      onReconnected: async () => {
+        if (state.client !== client) return;
+        showServerInfo(client);
+        await refreshLists();
+        if (state.client !== client) return;
+        logEvent("notice", "Reconnected; lists refreshed");
+        setStatus("ok", "connected");
+      },
+      onGone: (err) => {
+        if (state.client !== client) return;
+        setStatus("error", "disconnected");
+        logEvent("error", `Lost the server: ${err?.message || "gone"}`);
+      },
+    });
     await client.connect();
   } catch (err) {
+    client?.close();
     setStatus("error", "connection failed");
-    $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${err.message}`));
+    $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${explain(err, url, proxy)}`));
     return;
   }
   state.client = client;
-  const info = client.serverInfo || {};
-  setStatus("ok", "connected");
   const params = new URLSearchParams(location.search);
   params.set("url", url);
   history.replaceState(null, "", `${location.pathname}?${params}`);
-  $("server-info").replaceChildren(
-    h("strong", { text: info.title || info.name || "server" }),
-    info.version ? h("span", { class: "muted", text: ` v${info.version}` }) : null,
-    h("span", { class: "muted", text: ` · protocol ${client.protocolVersion}` }),
-    client.instructions ? h("p", { class: "instructions", text: client.instructions }) : null,
-  );
-  document.title = `${info.name || "MCP"} — MCP Inspector`;
+  saveSettings();
+  showServerInfo(client);
   await refreshLists();
+  if (state.client !== client) return;
+  // "connected" once the lists are in: what the page shows is then this server's.
+  setStatus("ok", "connected");
+  $("ping").disabled = false;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Pick a tool, resource or prompt." }));
 }
 
@@ -125,14 +184,15 @@ async function refreshLists() {
     templates: caps.resources ? client.listAll("resources/templates/list", "resourceTemplates") : [],
     prompts: caps.prompts ? client.listAll("prompts/list", "prompts") : [],
   };
-  for (const [key, task] of Object.entries(tasks)) {
-    try {
-      state.items[key] = await task;
-    } catch (err) {
-      state.items[key] = [];
-      logEvent("error", `${key}: ${err.message}`);
-    }
-  }
+  // allSettled: every list gets its handler at once (a later one failing while an
+  // earlier one is awaited would be an unhandled rejection).
+  const keys = Object.keys(tasks);
+  const settled = await Promise.allSettled(Object.values(tasks));
+  if (state.client !== client) return; // another connect started meanwhile
+  settled.forEach((outcome, i) => {
+    state.items[keys[i]] = outcome.status === "fulfilled" ? outcome.value : [];
+    if (outcome.status === "rejected") logEvent("error", `${keys[i]}: ${outcome.reason?.message || outcome.reason}`);
+  });
   renderList();
 }
 
@@ -177,79 +237,40 @@ function select(kind, item, key) {
   $("detail").scrollIntoView({ block: "nearest", behavior: "smooth" });
 }
 
-// ---- results ------------------------------------------------------------------------
-function errorBox(text) {
-  return h("div", { class: "error-box", role: "alert", text });
-}
-
-function textBlock(text, mime) {
-  const trimmed = (text || "").trim();
-  if (mime?.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      return h("pre", { class: "json", text: pretty(JSON.parse(trimmed)) });
-    } catch {
-      // not JSON after all
-    }
-  }
-  return h("pre", { class: "text", text });
-}
-
-function renderBlock(block) {
-  switch (block.type) {
-    case "text":
-      return textBlock(block.text);
-    case "image":
-      return h("img", { class: "image", alt: "image result", src: `data:${block.mimeType};base64,${block.data}` });
-    case "audio":
-      return h("audio", { controls: true, src: `data:${block.mimeType};base64,${block.data}` });
-    case "resource":
-      return renderContents(block.resource || {});
-    case "resource_link":
-      return h("div", { class: "link-block" }, h("span", { class: "badge", text: "link" }), h("code", { text: block.uri }), block.name ? ` ${block.name}` : "");
-    default:
-      return h("pre", { class: "json", text: pretty(block) });
-  }
-}
-
-function renderContents(c) {
-  const head = h("div", { class: "contents-head" }, h("code", { text: c.uri || "" }), c.mimeType ? h("span", { class: "badge", text: c.mimeType }) : null);
-  let body;
-  if (c.text !== undefined) body = textBlock(c.text, c.mimeType);
-  else if (c.blob !== undefined && (c.mimeType || "").startsWith("image/")) body = h("img", { class: "image", alt: c.uri || "image", src: `data:${c.mimeType};base64,${c.blob}` });
-  else if (c.blob !== undefined) {
-    body = h("a", { href: `data:${c.mimeType || "application/octet-stream"};base64,${c.blob}`, download: (c.uri || "blob").split("/").pop(), text: `Download (${Math.round((c.blob.length * 3) / 4)} bytes)` });
-  } else body = h("pre", { class: "json", text: pretty(c) });
-  return h("div", { class: "contents" }, head, body);
-}
-
-function resultPanel() {
-  return h("section", { id: "result", class: "result", "aria-live": "polite" });
-}
-
-function showResult(panel, result, ms) {
-  const blocks = [];
-  blocks.push(h("div", { class: "result-head" }, h("span", { class: `badge ${result.isError ? "bad" : "good"}`, text: result.isError ? "error" : "ok" }), h("span", { class: "muted", text: ` ${ms} ms` })));
-  for (const block of result.content || []) blocks.push(h("div", { class: "block" }, renderBlock(block)));
-  if (result.structuredContent !== undefined) {
-    blocks.push(h("h4", { text: "Structured content" }), h("pre", { class: "json structured", text: pretty(result.structuredContent) }));
-  }
-  panel.replaceChildren(...blocks);
-  panel.classList.toggle("is-error", Boolean(result.isError));
-}
-
+/** Run one request for a panel, with a Cancel button while it is in flight. */
 async function run(panel, button, action) {
   button.disabled = true;
   panel.classList.remove("is-error");
-  panel.replaceChildren(h("p", { class: "muted", text: "Running…" }));
+  const abort = new AbortController();
+  const cancel = h("button", { type: "button", class: "small", id: "cancel-call", text: "Cancel", onclick: () => abort.abort() });
+  panel.replaceChildren(h("p", { class: "muted running" }, "Running… ", cancel));
   const started = performance.now();
   try {
-    await action(Math.round(performance.now() - started), () => Math.round(performance.now() - started));
+    await action(abort.signal, () => Math.round(performance.now() - started));
   } catch (err) {
     panel.classList.add("is-error");
-    panel.replaceChildren(errorBox(err.message));
+    panel.replaceChildren(errorBox(abort.signal.aborted ? "Cancelled" : err.message));
   } finally {
     button.disabled = false;
   }
+}
+
+/** A request that the History tab can re-run. */
+function recorded(method, params, options) {
+  const client = ensureConnected();
+  addHistory(method, params, () => rerun(method, params));
+  return client.request(method, params, options);
+}
+
+function rerun(method, params) {
+  const panel = resultPanel();
+  const button = h("button", { type: "button", hidden: true });
+  $("detail").replaceChildren(h("div", { class: "detail-head" }, h("span", { class: "badge kind", text: "re-run" }), h("h2", { text: `${method} ${params.name || params.uri || ""}` })), h("pre", { class: "json", text: pretty(params) }), panel);
+  run(panel, button, async (signal, elapsed) => {
+    const result = await recorded(method, params, { signal });
+    if (method === "tools/call") showResult(panel, result, elapsed());
+    else panel.replaceChildren(h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })), h("pre", { class: "json", text: pretty(result) }));
+  });
 }
 
 function ensureConnected() {
@@ -299,14 +320,14 @@ function renderTool(tool) {
       "data-tool": tool.name,
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, async (_, elapsed) => {
-          const client = ensureConnected();
+        run(panel, button, async (signal, elapsed) => {
           const args = raw.hidden ? form.get() || {} : JSON.parse(raw.value || "{}");
           progress.hidden = true;
-          const result = await client.request(
+          const result = await recorded(
             "tools/call",
             { name: tool.name, arguments: args },
             {
+              signal,
               onProgress: (p) => {
                 progress.hidden = false;
                 progress.max = p.total || Math.max(p.progress, 1);
@@ -327,21 +348,47 @@ function renderTool(tool) {
   return [...detailHead("tool", tool.name, tool), formEl, panel, schemaBox];
 }
 
-async function readInto(panel, uri, elapsed) {
-  const result = await ensureConnected().request("resources/read", { uri });
+async function readInto(panel, uri, elapsed, signal) {
+  const result = await recorded("resources/read", { uri }, { signal });
   panel.replaceChildren(h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })), ...(result.contents || []).map(renderContents));
 }
 
 function renderResource(resource) {
   const panel = resultPanel();
   const button = h("button", { type: "button", id: "read-resource", class: "primary", text: "Read resource" });
-  button.addEventListener("click", () => run(panel, button, (_, elapsed) => readInto(panel, resource.uri, elapsed)));
-  return [...detailHead("resource", resource.name || resource.uri, resource), h("p", {}, h("code", { text: resource.uri }), resource.mimeType ? h("span", { class: "badge", text: resource.mimeType }) : null), h("div", { class: "actions" }, button), panel];
+  const read = () => run(panel, button, (signal, elapsed) => readInto(panel, resource.uri, elapsed, signal));
+  button.addEventListener("click", read);
+  const actions = h("div", { class: "actions" }, button);
+  const client = state.client;
+  if (client?.capabilities?.resources?.subscribe) {
+    const subscribed = () => state.subscriptions.has(resource.uri);
+    const toggle = h("button", { type: "button", id: "subscribe", text: subscribed() ? "Unsubscribe" : "Subscribe" });
+    toggle.addEventListener("click", async () => {
+      try {
+        if (subscribed()) {
+          await client.subscribe(resource.uri, false);
+          state.subscriptions.delete(resource.uri);
+        } else {
+          await client.subscribe(resource.uri, true);
+          state.subscriptions.set(resource.uri, read);
+          logEvent("notice", `subscribed to ${resource.uri}: updates re-read it`);
+        }
+        toggle.textContent = subscribed() ? "Unsubscribe" : "Subscribe";
+        toggle.classList.toggle("subscribed", subscribed());
+      } catch (err) {
+        logEvent("error", `subscribe: ${err.message}`);
+      }
+    });
+    actions.append(toggle);
+  }
+  return [...detailHead("resource", resource.name || resource.uri, resource), h("p", {}, h("code", { text: resource.uri }), resource.mimeType ? h("span", { class: "badge", text: resource.mimeType }) : null), actions, panel];
 }
 
 function renderTemplate(template) {
   const names = [...template.uriTemplate.matchAll(/\{([+#./;?&]?)([^}]+)\}/g)].flatMap((m) => m[2].split(",").map((n) => n.replace(/\*$/, "")));
   const fields = names.map((name) => [name, buildField({ type: "string" }, { name, path: name, required: true })]);
+  const argsOf = () => Object.fromEntries(fields.map(([n, f]) => [n, f.el.querySelector("input")?.value || ""]));
+  for (const [name, field] of fields) completeInto(state.client, field.el, { type: "ref/resource", uri: template.uriTemplate }, name, argsOf);
   const preview = h("code", { class: "uri-preview", text: template.uriTemplate });
   const expand = () =>
     template.uriTemplate.replace(/\{([+#./;?&]?)([^}]+)\}/g, (_, op, list) =>
@@ -367,9 +414,9 @@ function renderTemplate(template) {
       oninput: () => (preview.textContent = expand()),
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, (_, elapsed) => {
+        run(panel, button, (signal, elapsed) => {
           fields.forEach(([, f]) => f.get());
-          return readInto(panel, expand(), elapsed);
+          return readInto(panel, expand(), elapsed, signal);
         });
       },
     },
@@ -382,6 +429,8 @@ function renderTemplate(template) {
 
 function renderPrompt(prompt) {
   const fields = (prompt.arguments || []).map((arg) => [arg.name, buildField({ type: "string", description: arg.description }, { name: arg.name, path: arg.name, required: Boolean(arg.required) })]);
+  const argsOf = () => Object.fromEntries(fields.map(([n, f]) => [n, f.el.querySelector("input")?.value || ""]));
+  for (const [name, field] of fields) completeInto(state.client, field.el, { type: "ref/prompt", name: prompt.name }, name, argsOf);
   const panel = resultPanel();
   const button = h("button", { type: "submit", id: "get-prompt", class: "primary", text: "Get prompt" });
   const form = h(
@@ -389,18 +438,19 @@ function renderPrompt(prompt) {
     {
       onsubmit: (event) => {
         event.preventDefault();
-        run(panel, button, async (_, elapsed) => {
+        run(panel, button, async (signal, elapsed) => {
           const args = {};
           for (const [name, field] of fields) {
             const v = field.get();
             if (v !== undefined) args[name] = v;
           }
-          const result = await ensureConnected().request("prompts/get", { name: prompt.name, arguments: args });
-          panel.replaceChildren(
+          const result = await recorded("prompts/get", { name: prompt.name, arguments: args }, { signal });
+          const shown = [
             h("div", { class: "result-head" }, h("span", { class: "badge good", text: "ok" }), h("span", { class: "muted", text: ` ${elapsed()} ms` })),
             result.description ? h("p", { class: "description", text: result.description }) : null,
             ...(result.messages || []).map((m) => h("div", { class: `message role-${m.role}` }, h("span", { class: "badge", text: m.role }), renderBlock(m.content || {}))),
-          );
+          ];
+          panel.replaceChildren(...shown.filter(Boolean));
         });
       },
     },
@@ -416,7 +466,27 @@ function init() {
   const defaultUrl = new URL(config.mcpPath || "/mcp", location.origin).href;
   const url = params.get("url") || defaultUrl;
   $("server-url").value = url;
+  loadSettings(config);
+  $("settings-toggle").addEventListener("click", () => {
+    const box = $("settings");
+    box.hidden = !box.hidden;
+    $("settings-toggle").setAttribute("aria-expanded", String(!box.hidden));
+  });
+  $("roots").addEventListener("change", () => {
+    saveSettings();
+    state.client?.rootsChanged().catch((err) => logEvent("error", `roots: ${err.message}`));
+  });
+  $("ping").addEventListener("click", async () => {
+    const started = performance.now();
+    try {
+      await ensureConnected().ping();
+      logEvent("pong", `ping answered in ${Math.round(performance.now() - started)} ms`);
+    } catch (err) {
+      logEvent("error", `ping: ${err.message}`);
+    }
+  });
   $("docs-link").href = config.docsPath || "#";
+  $("docs-link").hidden = !config.docsPath;
   $("connect-form").addEventListener("submit", (event) => {
     event.preventDefault();
     connect($("server-url").value.trim());
@@ -431,12 +501,11 @@ function init() {
   document.querySelectorAll("[data-log]").forEach((button) =>
     button.addEventListener("click", () => {
       document.querySelectorAll("[data-log]").forEach((b) => b.setAttribute("aria-selected", String(b === button)));
-      $("events").hidden = button.dataset.log !== "events";
-      $("messages").hidden = button.dataset.log !== "messages";
+      for (const id of ["events", "messages", "history"]) $(id).hidden = button.dataset.log !== id;
     }),
   );
   $("clear-logs").addEventListener("click", () => {
-    for (const id of ["events", "messages"]) {
+    for (const id of ["events", "messages", "history"]) {
       $(id).replaceChildren();
       state.counts[id] = 0;
       $(`count-${id}`).textContent = "0";

@@ -1,0 +1,177 @@
+"""`mcp-use inspect`: its command line, and the stdio bridge the page talks to.
+
+The browser side (server-everything through the page) is in
+test_inspector_capabilities.py; here the bridge is driven over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from tests.examples.rawmcp import example_env
+from tests.helpers import ServerProcess, free_port
+
+MCP_USE = [sys.executable, "-m", "mcp_use.cli"]
+STDIO_SERVER = textwrap.dedent(
+    '''
+    from mcp_use import Context, MCPServer
+
+    server = MCPServer(name="stdio-fixture")
+
+    @server.tool()
+    async def confirm(ctx: Context) -> str:
+        """Ask before acting."""
+        answer = await ctx.elicit("Sure?", {"type": "object", "properties": {"ok": {"type": "boolean"}}})
+        return f"{answer.action} {answer.data}"
+
+    server.run(transport="stdio")
+    '''
+)
+LEGACY = "2025-11-25"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MCP_USE, *args], env=example_env(), capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def bridged(tmp_path: Path) -> Iterator[ServerProcess]:
+    script = tmp_path / "stdio_server.py"
+    script.write_text(STDIO_SERVER)
+    port = free_port()
+    cmd = [*MCP_USE, "inspect", "--port", str(port), "--", sys.executable, str(script)]
+    with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=30) as srv:
+        yield srv
+
+
+def events(text: str) -> list[dict]:
+    return [
+        orjson.loads(line[5:]) for line in text.splitlines() if line.startswith("data:") and line[5:].strip()
+    ]
+
+
+def page_headers(srv: ServerProcess) -> dict[str, str]:
+    return {
+        "origin": srv.base_url,
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+    }
+
+
+def test_the_bridge_relays_requests_and_server_requests(bridged: ServerProcess) -> None:
+    url = bridged.url("/stdio/mcp")
+    headers = page_headers(bridged)
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": LEGACY,
+            "capabilities": {"elicitation": {}},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    with httpx.Client(timeout=20) as http:
+        opened = http.post(url, json=init, headers=headers)
+        assert opened.status_code == 200
+        assert events(opened.text)[-1]["result"]["serverInfo"]["name"] == "stdio-fixture"
+        assert (
+            http.post(
+                url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers
+            ).status_code
+            == 202
+        )
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "confirm", "arguments": {}},
+        }
+        with http.stream("POST", url, json=call, headers=headers) as stream:
+            lines = stream.iter_lines()
+            asked = next(
+                orjson.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()
+            )
+            assert asked["method"] == "elicitation/create" and asked["params"]["message"] == "Sure?"
+            reply = {
+                "jsonrpc": "2.0",
+                "id": asked["id"],
+                "result": {"action": "accept", "content": {"ok": True}},
+            }
+            assert http.post(url, json=reply, headers=headers).status_code == 202
+            final = next(
+                orjson.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()
+            )
+        assert final["id"] == 2 and final["result"]["content"][0]["text"] == "accept {'ok': True}"
+        # the page itself, and its assets, come from the same server
+        page = http.get(bridged.url("/"))
+        assert page.status_code == 200 and '"mcpPath":"/stdio/mcp"' in page.text
+        assert http.get(bridged.url("/assets/mcp.js")).status_code == 200
+
+
+def test_the_bridge_refuses_other_origins(bridged: ServerProcess) -> None:
+    headers = page_headers(bridged) | {"origin": "http://evil.example"}
+    response = httpx.post(
+        bridged.url("/stdio/mcp"), json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers
+    )
+    assert response.status_code == 403 and "Origin" in response.json()["error"]["message"]
+    rebound = httpx.post(
+        bridged.url("/stdio/mcp"),
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={"host": "evil.example"},
+    )
+    assert rebound.status_code == 421  # Misdirected Request: the guard's answer to a foreign Host
+
+
+def test_a_command_that_cannot_start_is_a_502(tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [*MCP_USE, "inspect", "--port", str(port), "--", str(tmp_path / "no-such-command")]
+    with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=30) as srv:
+        response = httpx.post(
+            srv.url("/stdio/mcp"),
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers=page_headers(srv),
+        )
+    assert response.status_code == 502
+    assert "cannot start" in response.json()["error"]["message"]
+
+
+def test_command_line_mistakes(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps({"mcpServers": {"a": {"url": "http://127.0.0.1:1/mcp"}, "b": {"command": "x"}}})
+    )
+    nosuch = run("inspect", str(config), "nosuch")
+    assert (
+        nosuch.returncode == 2
+        and "server 'nosuch' is not configured" in nosuch.stderr
+        and "a, b" in nosuch.stderr
+    )
+    several = run("inspect", str(config))
+    assert several.returncode == 2 and "several servers" in several.stderr
+    nothing = run("inspect")
+    assert nothing.returncode == 2 and "usage: mcp-use inspect" in nothing.stderr
+    both = run("inspect", str(config), "a", "--", "python", "x.py")
+    assert both.returncode == 2 and "not both" in both.stderr
+    missing = run("inspect", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_a_busy_port_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run("inspect", "--port", str(port), "http://127.0.0.1:1/mcp")
+    assert done.returncode != 0 and f"port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "Traceback" not in done.stderr and "Inspector" not in done.stderr
