@@ -1,10 +1,12 @@
 """Rows of the benchmark that put our server beside the stack's ceiling.
 
-Three servers, measured back to back at c=16 on both eras with the same wrk script:
+Four servers, measured back to back at c=16 on both eras with the same wrk script:
 the bare ASGI app (`servers/asgi_ceiling.py`, same uvicorn/uvloop/httptools, the same
-JSON answer), ours quiet (log level warning), and ours as the seed page writes it
-(default request log on). Ours / ceiling is the share of the stack's throughput our
-request path keeps; DESIGN.md asks for 0.8 quiet and 0.6 with the default log.
+JSON answer), ours quiet (log level warning, no middleware), ours as the seed page
+writes it (default request log on), and ours quiet with one pass-through MCP-level
+middleware. Ours / ceiling is the share of the stack's throughput our request path
+keeps; DESIGN.md asks for 0.8 quiet and 0.6 with the default log. Middleware / quiet is
+what one pass-through middleware costs.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PEERS = ("ceiling", "ours", "ours-log")
-LABELS = {"ceiling": "bare ASGI ceiling", "ours": "mcp_use quiet", "ours-log": "mcp_use default log"}
+PEERS = ("ceiling", "ours", "ours-log", "ours-mw")
+LABELS = {
+    "ceiling": "bare ASGI ceiling",
+    "ours": "mcp_use quiet",
+    "ours-log": "mcp_use default log",
+    "ours-mw": "mcp_use + 1 middleware",
+}
 
 
 def ceiling_round(
@@ -28,7 +35,7 @@ def ceiling_round(
     duration: float,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """{peer: {era: wrk result}} for the three servers, c=16, both eras."""
+    """{peer: {era: wrk result}} for the four servers, c=16, both eras."""
     out: dict[str, Any] = {}
     for peer in PEERS:
         server = start_http(peer, python, f"{tag}-{peer}")
@@ -55,8 +62,8 @@ def ceiling_table(rounds: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bo
     lines = [
         "| HTTP tools/call, c=16 | "
         + " | ".join(LABELS[p] for p in PEERS)
-        + " | quiet / ceiling | default log / ceiling |",
-        "|---|" + "---:|" * (len(PEERS) + 2),
+        + " | quiet / ceiling | default log / ceiling | middleware / quiet |",
+        "|---|" + "---:|" * (len(PEERS) + 3),
     ]
     checks: list[tuple[str, bool | None, str]] = []
     for era in ("legacy", "modern"):
@@ -65,7 +72,9 @@ def ceiling_table(rounds: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bo
         quiet = vals["ours"] / top if top and vals["ours"] else None
         logged = vals["ours-log"] / top if top and vals["ours-log"] else None
         cells = [f"{era} era: req/s", *(f"{v:.0f}" if v else "n/a" for v in vals.values())]
+        mw = vals["ours-mw"] / vals["ours"] if vals["ours"] and vals["ours-mw"] else None
         cells += [f"{quiet:.2f}" if quiet else "n/a", f"{logged:.2f}" if logged else "n/a"]
+        cells.append(f"{mw:.2f}" if mw else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
         bad = sum(r[p][era]["bad"] for r in rounds for p in PEERS if p in r and era in r[p])
         if bad:

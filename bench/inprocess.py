@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """CPU cost of one Streamable HTTP `tools/call` inside the app, without sockets or wrk.
 
-    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R] [--auth]
+    PYTHONPATH=src python bench/inprocess.py [--calls N] [--rounds R] [--log] [--auth] [--middleware] 2>/dev/null
+
+`--log` turns the default request log on, as `server.run()` sets it up (one line per
+request on stderr: send stderr to /dev/null or a file, not a terminal).
 
 Drives `server.app` as an ASGI server would (one POST, one answer), on both eras, and
 prints the CPU time per request (`time.process_time`, best of R rounds). CPU time
@@ -9,6 +12,7 @@ rather than wall time, so a machine loaded by other work still compares two tree
 fairly: run it once per checkout and compare the numbers. Every answer is checked.
 `--auth`: the same server behind `JWTVerifier` (HS256, audience checked), every request
 carrying one token: what a protected server pays per request once the token is cached.
+`--middleware` adds one pass-through MCP-level middleware: the cost of the chain.
 """
 
 from __future__ import annotations
@@ -37,11 +41,14 @@ BASE_HEADERS = {
 RESOURCE = "http://127.0.0.1:8000/mcp"
 
 
-def build(auth: bool) -> tuple[Any, dict[str, str]]:
+def build(auth: bool, default_log: bool, middleware: bool = False) -> tuple[Any, dict[str, str]]:
     """The app, and the headers every request carries (a bearer token with `auth`)."""
-    logging.getLogger("mcp_use").setLevel(
-        logging.WARNING
-    )  # the request log off, as with DEBUG unset in wrk runs
+    if default_log:
+        from mcp_use.server.runner import configure_logging
+
+        configure_logging(None, 0)  # what `server.run()` does with no log_level
+    else:
+        logging.getLogger("mcp_use").setLevel(logging.WARNING)  # quiet, as `log_level="warning"`
     if not auth:
         server = MCPServer("bench")
     else:
@@ -53,6 +60,14 @@ def build(auth: bool) -> tuple[Any, dict[str, str]]:
         server = MCPServer("bench", auth=JWTVerifier(secret=secret, audience=RESOURCE))
         claims = {"sub": "bench", "aud": RESOURCE, "exp": int(time.time()) + 86400}
         token = jwt.encode(claims, secret, algorithm="HS256")
+    if middleware:
+        from mcp_use.server import Middleware
+
+        class PassThrough(Middleware):
+            async def on_request(self, ctx: Any, call_next: Any) -> Any:
+                return await call_next(ctx)
+
+        server.use(PassThrough())
 
     @server.tool()
     def add(a: int, b: int) -> int:
@@ -91,8 +106,17 @@ async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str,
     return sent
 
 
-async def main(calls: int, rounds: int, auth: bool) -> None:
-    app, base_headers = build(auth)
+def flush_request_log() -> None:
+    """Count the background flusher's work (if this tree has one) in the round it belongs to."""
+    try:
+        from mcp_use.server import request_log
+    except ImportError:
+        return
+    request_log.flush()
+
+
+async def main(calls: int, rounds: int, auth: bool, default_log: bool, middleware: bool = False) -> None:
+    app, base_headers = build(auth, default_log, middleware)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -132,8 +156,10 @@ async def main(calls: int, rounds: int, auth: bool) -> None:
                 answer = await post(app, headers, body)
                 if b'"structuredContent":{"result":3}' not in answer[-1]["body"]:
                     raise SystemExit(f"wrong answer on {era}: {answer}")
+            flush_request_log()
             best = min(best, (time.process_time() - started) / calls)
-        print(f"{era}: {best * 1e6:.1f} µs CPU per tools/call (best of {rounds} x {calls})")
+        label = "default log" if default_log else "quiet"
+        print(f"{era}, {label}: {best * 1e6:.1f} µs CPU per tools/call (best of {rounds} x {calls})")
 
 
 if __name__ == "__main__":
@@ -142,6 +168,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--log", action="store_true", help="with the default request log on (stderr)")
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
+    parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds, args.auth))
+    asyncio.run(main(args.calls, args.rounds, args.auth, args.log, args.middleware))

@@ -88,9 +88,11 @@ SERVER_SCRIPTS = {
     "floor": "floor_stdio.py",
     "ceiling": "asgi_ceiling.py",
     "ours-log": "ours.py",
+    "ours-mw": "ours.py",
 }
 HTTP_ONLY = {"ours_auth"}  # measured on HTTP only: auth does not touch stdio, sessions or imports
-SERVER_ARGS = {"ours-log": ["default-log"]}  # the seed page's server: default request log
+# ours-log: the seed page's server, default request log; ours-mw: one pass-through middleware
+SERVER_ARGS = {"ours-log": ["default-log"], "ours-mw": ["middleware"]}
 # A speed-minded user of any peer installs these; uvicorn picks them up by itself.
 FAST_STACK = ["uvloop", "httptools"]
 LABELS = {

@@ -19,6 +19,8 @@ _LAZY = {
     "Context": "mcp_use.server.context",
     "ElicitationResult": "mcp_use.server.context",
     "ToolError": "mcp_use.server.tools",
+    "Middleware": "mcp_use.server.middleware",
+    "MiddlewareContext": "mcp_use.server.middleware",
     "MCPError": "mcp_use.protocol.errors",
     "MCPClient": "mcp_use.client.client",
     "ClientSession": "mcp_use.client.session",
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from .protocol.errors import MCPError as MCPError
     from .server.context import Context as Context
     from .server.context import ElicitationResult as ElicitationResult
+    from .server.middleware import Middleware as Middleware
+    from .server.middleware import MiddlewareContext as MiddlewareContext
     from .server.router import MCPRouter as MCPRouter
     from .server.server import MCPServer as MCPServer
     from .server.state.redis import RedisState as RedisState

@@ -7,6 +7,8 @@ mcp-use call <config-or-url> <tool> key=value ...
 mcp-use login <config-or-url> [server] [--no-browser]
 mcp-use logout [<config-or-url> [server]]
 mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
+mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
+mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
 """
 
 from __future__ import annotations
@@ -171,6 +173,34 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return _client_command("logout_command", args.target, args.server)
 
 
+def proxy_target(args: argparse.Namespace) -> Any:
+    """The entry `mcp-use proxy` serves: a command after `--`, a URL, or a config file."""
+    from .client import config as cfg
+    from .client.errors import ConfigError
+    from .server.proxy_target import target_entry
+
+    if args.command_line:
+        if args.target is not None:
+            raise CLIError("give either CONFIG [SERVER] or -- COMMAND ARGS..., not both")
+        return {"command": args.command_line[0], "args": args.command_line[1:]}
+    if args.target is None:
+        raise CLIError("mcp-use proxy needs CONFIG [SERVER], a URL, or -- COMMAND ARGS...")
+    try:
+        if args.target.startswith(("http://", "https://")):
+            return target_entry(args.target)
+        return target_entry(cfg.load_file(args.target), args.server)
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from .server.server import MCPServer
+
+    front = MCPServer.as_proxy(proxy_target(args), name=args.name)
+    front.run(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from . import inspect_command
 
@@ -191,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcp-use", description="Run, develop and call MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcp-use {__version__}")
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="{run,dev,list,call,login,logout,inspect}"
+        dest="command", required=True, metavar="{run,dev,list,call,login,logout,inspect,proxy}"
     )
 
     run = sub.add_parser(
@@ -259,6 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_.add_argument("--port", "-p", type=int, default=6274, help="inspector port (default: 6274)")
     inspect_.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
     inspect_.set_defaults(func=cmd_inspect, command_line=[])
+
+    proxy = sub.add_parser(
+        "proxy",
+        help="serve another MCP server through this one: mcp-use proxy CONFIG [SERVER] | -- COMMAND ARGS...",
+        description="Serve a stdio command, a config entry or a URL over any transport.",
+    )
+    proxy.add_argument("target", nargs="?", help="a config.json path or a server URL")
+    proxy.add_argument("server", nargs="?", help="the config entry to serve (when it has several)")
+    proxy.add_argument("--transport", "-t", choices=TRANSPORT_CHOICES, default="http", help="default: http")
+    proxy.add_argument("--host", default="127.0.0.1", help="HTTP host (default: 127.0.0.1)")
+    proxy.add_argument("--port", "-p", type=int, default=8000, help="HTTP port (default: 8000)")
+    proxy.add_argument("--name", default="mcp-use-proxy", help="the proxy's server name")
+    proxy.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    proxy.set_defaults(func=cmd_proxy, command_line=[])
     return parser
 
 
@@ -266,10 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     command_line: list[str] = []
-    if argv[:1] == ["inspect"] and "--" in argv:
-        # `mcp-use inspect -- npx server --flag`: everything after `--` is the command.
+    if argv[:1] in (["proxy"], ["inspect"]) and "--" in argv:
+        # `mcp-use proxy|inspect [options] -- npx server --flag`: everything after `--` is the command.
         cut = argv.index("--")
         argv, command_line = argv[:cut], argv[cut + 1 :]
+        if not command_line:
+            parser.error(f"{argv[0]}: nothing after --; give COMMAND ARGS...")
     args = parser.parse_args(argv)
     if command_line:
         args.command_line = command_line

@@ -426,3 +426,29 @@ async def test_example_main_with_a_scripted_chat_openai(
     await module.main("add 19 and 23")
     out = capsys.readouterr().out
     assert "-> add({'a': 19, 'b': 23})" in out and "<- 42" in out and out.rstrip().endswith("19 + 23 = 42")
+
+
+# ---- in memory -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_agent_over_an_in_memory_server(mode: str) -> None:
+    """`MCPClient(server)`: the agent uses a server object of this process, no sockets."""
+    from mcp_use import MCPServer
+
+    server = MCPServer(name="calc")
+
+    @server.tool()
+    def multiply(a: int, b: int) -> int:
+        """Multiply two integers."""
+        return a * b
+
+    client = MCPClient(server, mode=mode)
+    try:
+        llm = scripted(call("multiply", a=6, b=7), "It is 42.")
+        agent = MCPAgent(llm, client)
+        assert await agent.run("what is 6 times 7?") == "It is 42."
+        [answer] = tool_messages(llm.turn(1))
+        assert answer.content == "42"
+    finally:
+        await client.close_all_sessions()

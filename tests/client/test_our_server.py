@@ -1,4 +1,5 @@
-"""Our client against our own server: stdio and Streamable HTTP, both eras, every call kind."""
+"""Our client against our own server: stdio, Streamable HTTP and in memory
+(`MCPClient(server)`, the same server object in this process), both eras, every call kind."""
 
 from __future__ import annotations
 
@@ -17,11 +18,27 @@ from .conftest import CLIENT_SERVER, ENV, stdio_entry
 ERAS = {"auto": "2026-07-28", "legacy": "2025-11-25"}
 
 
-@pytest.fixture(params=["stdio", "http"])
-def entry(request: pytest.FixtureRequest) -> dict[str, Any]:
+@pytest.fixture(params=["stdio", "http", "memory"])
+def entry(request: pytest.FixtureRequest) -> Any:
     if request.param == "stdio":
         return stdio_entry()
+    if request.param == "memory":
+        return in_memory_server()
     return {"url": request.getfixturevalue("our_http")}
+
+
+def in_memory_server() -> Any:
+    """client_server.py's `server` object, imported into this process (once)."""
+    import importlib.util
+
+    module = sys.modules.get("client_server_in_memory")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("client_server_in_memory", CLIENT_SERVER)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["client_server_in_memory"] = module
+        spec.loader.exec_module(module)
+    return module.server
 
 
 @pytest.mark.parametrize("mode", list(ERAS))

@@ -35,6 +35,28 @@ MODERN_META = {
 }
 
 
+def initialize_message(rid: Any = 0, version: str = LEGACY) -> dict[str, Any]:
+    """A legacy-era `initialize` request."""
+    params = {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
+
+
+def post_scope(
+    headers: list[tuple[bytes, bytes]], server: tuple[str, int] = ("127.0.0.1", 8000)
+) -> dict[str, Any]:
+    """The ASGI scope of a POST to /mcp, as uvicorn builds it, for driving the raw app."""
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/mcp",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": server,
+        "client": ("127.0.0.1", 50000),
+    }
+
+
 def server_env() -> dict[str, str]:
     """Environment overrides so a server process imports this checkout's ``mcp_use``."""
     path = os.environ.get("PYTHONPATH")

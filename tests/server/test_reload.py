@@ -84,7 +84,11 @@ def run_reload(tmp_path: Path, cors: bool) -> None:
         stderr = srv.stderr_path.read_text()
         assert "Reloading on changes to *.py under" in stderr
         assert "WatchFiles detected changes in 'server.py'. Reloading..." in stderr, stderr
-        # Request lines keep coming from the restarted worker.
+        # Request lines keep coming from the restarted worker (written within ~100 ms).
+        deadline = time.monotonic() + 5
+        while stderr.count("tools/call version ok") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            stderr = srv.stderr_path.read_text()
         assert stderr.count("tools/call version ok") >= 2, stderr
         if cors:
             preflight = httpx.options(

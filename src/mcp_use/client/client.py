@@ -46,7 +46,7 @@ class MCPClient:
 
     def __init__(
         self,
-        config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        config: Mapping[str, Any] | str | os.PathLike[str] | Any = None,
         *,
         mode: str = "auto",
         timeout: float | None = 60.0,
@@ -74,9 +74,11 @@ class MCPClient:
                 raw = cfg.load_file(text)
         elif isinstance(config, Mapping):
             raw = dict(config)
+        elif callable(getattr(config, "connect_in_memory", None)):  # an MCPServer, in memory
+            raw = {"mcpServers": {str(getattr(config, "name", None) or "default"): config}}
         else:
             raise ConfigError(
-                f"MCPClient(config): expected a dict or a file path, got {type(config).__name__}"
+                f"MCPClient(config): expected a dict, a file path or an MCPServer, got {type(config).__name__}"
             )
         self.config = raw
         self.servers: dict[str, cfg.ServerConfig] = cfg.parse(raw)
@@ -173,6 +175,7 @@ class MCPClient:
         return provider
 
     def _transports(self, server: cfg.ServerConfig) -> tuple[ClientTransport, Any]:
+        from .transports.memory import MemoryClientTransport
         from .transports.sse import SSEClientTransport
         from .transports.stdio import StdioClientTransport
         from .transports.streamable_http import StreamableHTTPClientTransport
@@ -182,6 +185,8 @@ class MCPClient:
                 server.name, server.command, server.args, env=server.full_env(), cwd=server.cwd
             )
             return transport, None
+        if isinstance(server, cfg.MemoryServerConfig):
+            return MemoryClientTransport(server.name, server.server), None
         assert isinstance(server, cfg.HttpServerConfig)
         kw: dict[str, Any] = {"headers": server.headers, "auth": self._auth(server), "pool": self.http}
         if server.transport == "sse":

@@ -98,6 +98,13 @@ class HttpServerConfig(ServerConfig):
     transport: str | None = None  # None: streamable HTTP, falling back to SSE
 
 
+@dataclass(frozen=True)
+class MemoryServerConfig(ServerConfig):
+    """A server object in this process (an `MCPServer`), reached without sockets."""
+
+    server: Any = None
+
+
 def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(path)
     try:
@@ -166,8 +173,10 @@ def expand(value: Any, where: str) -> Any:
 
 def parse_entry(name: str, entry: Any) -> ServerConfig | None:
     where = f"mcpServers.{name}"
+    if callable(getattr(entry, "connect_in_memory", None)):
+        return MemoryServerConfig(name=name, server=entry)
     if not isinstance(entry, Mapping):
-        raise ConfigError(f"{where}: the entry must be an object")
+        raise ConfigError(f"{where}: the entry must be an object (or an MCPServer, served in memory)")
     entry = expand(entry, where)
     unknown = [k for k in entry if k not in STDIO_KEYS | HTTP_KEYS | COMMON_KEYS]
     if unknown:

@@ -188,6 +188,13 @@ class ClientSession:
         require(self.name, self.server_capabilities, method)
         return await self._wire.rounds(method, params, **options)
 
+    async def request_with_input(
+        self, method: str, params: dict[str, Any] | None = None, **options: Any
+    ) -> dict[str, Any]:
+        """`request`, answering input-required rounds (2026-07-28) with the callbacks, as
+        the typed calls do; a proxy forwards raw results this way."""
+        return await self._rounds(method, params or {}, **options)
+
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._wire.notify(method, params)
 

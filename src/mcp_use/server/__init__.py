@@ -6,9 +6,19 @@ engine, the session table, the lifecycle. Transports (`transports/`) and the HTT
 """
 
 from .context import Context, ElicitationResult
+from .middleware import Middleware, MiddlewareContext
 from .router import MCPRouter
 from .server import MCPServer
 from .tasks import TaskSettings
 from .tools import ToolError
 
-__all__ = ["Context", "ElicitationResult", "MCPRouter", "MCPServer", "TaskSettings", "ToolError"]
+__all__ = [
+    "Context",
+    "ElicitationResult",
+    "MCPRouter",
+    "MCPServer",
+    "Middleware",
+    "MiddlewareContext",
+    "TaskSettings",
+    "ToolError",
+]

@@ -6,9 +6,10 @@ with a response dict. Every protocol method is implemented here once (`initializ
 `methods.py`), and so are the input-required rounds and the sealing of `requestState`.
 Nothing here knows about HTTP or stdio.
 
-Seams: the one dispatch table per era (the `tasks/*` methods of `tasks/` are entries
-in it, and `tools/call` hands task-capable tools to them); `handle` is the one place a request passes, where MCP-level
-middleware and an authorization decision go (today: no extra layer, no extra cost).
+Seams for what plugs in next: `dispatch` is the one table per era (the `tasks/*`
+methods of `tasks/` are entries in it, and `tools/call` hands task-capable tools to
+them); `handle` is the one place a request passes. MCP-level middleware (`middleware.py`) and layers (a mounted server, a proxy) are composed into those tables
+by `use` / `add_layer`, so with none installed a request costs nothing extra.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ from .methods import FeatureMethods
 from .notifications import Hub, Listener
 from .registry import Features
 from .request import ServerRequest
+from .request_log import queue_line
 from .session import MessageSink, ServerSession
-from .settings import ServerSettings
+from .settings import ServerSettings, TaskSettings
 from .state import bus
 from .tasks import TaskHandlers
 
@@ -57,6 +59,7 @@ log = logging.getLogger("mcp_use.server")
 request_log = logging.getLogger("mcp_use.server.requests")
 
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
+Layer = Callable[[str, Handler, bool], Handler]
 CACHEABLE = frozenset(
     {
         "tools/list",
@@ -92,7 +95,7 @@ class Engine:
         self.hub = hub
         self.sealer = sealer
         self.state = state
-        self.tasks = TaskHandlers(settings.tasks, state, hub.task_status)
+        self.tasks = TaskHandlers(settings.tasks or TaskSettings(), state, hub.task_status)
         self.methods = m = FeatureMethods(features, settings.limits, hub, self.tasks)
         common: dict[str, Handler] = {
             "tools/list": m.tools_list,
@@ -116,6 +119,39 @@ class Engine:
         self.modern_handlers.update(self.tasks.methods(modern=True))
         # Answered by the transport holding a stream open, negotiated here (`listen`).
         self.streaming_methods = frozenset({"subscriptions/listen"})
+        self.middleware: list[Any] = []
+        self.layers: list[Layer] = []
+        self._bare: tuple[dict[str, Handler], dict[str, Handler]] | None = None
+        self._initialize_chain: Any = None
+        self._notification_chain: Any = None
+
+    # ---- middleware and layers ----------------------------------------------------------
+    def use(self, middleware: Any) -> None:
+        """Add MCP-level middleware (outermost last added runs innermost)."""
+        self.middleware.append(middleware)
+        self._compose()
+
+    def add_layer(self, layer: Layer) -> None:
+        """Wrap every handler: `layer(method, handler, modern)` returns the handler to use.
+        Layers sit under the middleware, so middleware sees what the client sent."""
+        self.layers.append(layer)
+        self._compose()
+
+    def _compose(self) -> None:
+        from .middleware import hooks_for, wrap_handler
+
+        if self._bare is None:
+            self._bare = (dict(self.legacy_handlers), dict(self.modern_handlers))
+        for table, bare, modern in (
+            (self.legacy_handlers, self._bare[0], False),
+            (self.modern_handlers, self._bare[1], True),
+        ):
+            for method, handler in bare.items():
+                for layer in self.layers:
+                    handler = layer(method, handler, modern)
+                table[method] = wrap_handler(method, handler, self.middleware)
+        self._initialize_chain = hooks_for(self.middleware, "initialize") or None
+        self._notification_chain = hooks_for(self.middleware, "notification", request=False) or None
 
     # ---- identity -------------------------------------------------------------------
     def capabilities(self, *, modern: bool) -> dict[str, Any]:
@@ -134,11 +170,22 @@ class Engine:
             caps.update(self.identity.extra_capabilities)
         return caps
 
-    def initialize(
+    async def initialize(
         self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None = None
     ) -> tuple[ServerSession, dict[str, Any]]:
         """Answer a legacy `initialize`: the session it opens (notified from now on, on
         `stream` when the transport has a standalone channel) and the result to send."""
+        if self._initialize_chain is None:
+            return self._initialize(params, session_id, stream)
+        from .middleware import run_initialize
+
+        return await run_initialize(
+            self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream)
+        )
+
+    def _initialize(
+        self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None
+    ) -> tuple[ServerSession, dict[str, Any]]:
         requested = params.get("protocolVersion")
         if not isinstance(requested, str):
             raise MCPError(INVALID_PARAMS, "initialize: protocolVersion is required")
@@ -273,17 +320,16 @@ class Engine:
         return response
 
     def _log_request(self, req: ServerRequest, status: str, started: float) -> None:
+        """Queue the request's line (`request_log.py` formats and writes it off the hot path)."""
         field = NAMED_METHODS.get(req.method)
         name = req.params.get(field) or "" if field else ""
         session = req.session.id[:8] if req.session is not None and req.session.id else "-"
-        era = "modern" if req.modern else "legacy"
-        request_log.info(
-            "%s %s %s session=%s era=%s %.1fms",
+        queue_line(
             req.method,
             name,
             status,
             session,
-            era,
+            "modern" if req.modern else "legacy",
             (time.perf_counter() - started) * 1000,
         )
 
@@ -374,6 +420,14 @@ class Engine:
 
     # ---- client notifications (legacy era) ----------------------------------------------
     async def notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
+        if self._notification_chain is not None:
+            from .middleware import run_notification
+
+            await run_notification(self._notification_chain, message, session, self._notification)
+            return
+        await self._notification(message, session)
+
+    async def _notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
         method = message["method"]
         params = message.get("params") or {}
         if method == "notifications/initialized":

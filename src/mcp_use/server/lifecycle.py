@@ -17,6 +17,8 @@ import signal
 import threading
 from typing import Any
 
+from . import request_log
+
 
 class Lifecycle:
     __slots__ = ("_event", "_hooked", "_retiring", "state")
@@ -35,8 +37,10 @@ class Lifecycle:
         return self._event
 
     def begin_shutdown(self) -> None:
-        """End open streams now and retire from the shared state (once)."""
+        """End open streams now, write the queued request lines (those of calls still in
+        flight are written as they end) and retire from the shared state (once)."""
         self.stopping.set()
+        request_log.requests.shutting_down()
         retire = getattr(self.state, "retire", None)
         if retire is not None and self.state.ready and self._retiring is None:
             self._retiring = asyncio.ensure_future(retire())

@@ -41,6 +41,7 @@ class ServerRequest:
         "sink",
         "start_task",
         "task",
+        "transport",
         "version",
     )
 
@@ -80,3 +81,4 @@ class ServerRequest:
         # (`task_start="manual"`: what `ctx.start_task()` awaits).
         self.task: Any = None
         self.start_task: Callable[[], Awaitable[None]] | None = None
+        self.transport: str | None = None  # "stdio", "streamable-http", "sse", "memory"

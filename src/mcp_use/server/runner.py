@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .request_log import BatchingStreamHandler, LineFormatter, requests
+
 if TYPE_CHECKING:
     from .core import ServerCore
 
@@ -36,8 +38,9 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
         return True
     if logging.getLogger().handlers or package.handlers:
         return False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler = BatchingStreamHandler(sys.stderr)
+    requests.batching.append(handler)  # request lines reach stderr in one write per batch
+    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     package.addHandler(handler)
     package.propagate = False
     if level:

@@ -1,7 +1,6 @@
 """`MCPServer`: the thin facade. It packs its arguments into settings, builds the
 `ServerCore` once, hands what its decorators make to the registries, and builds the
-apps and runs them. Everything below it receives the core, never this object.
-"""
+apps and runs them. Everything below it receives the core, never this object."""
 
 from __future__ import annotations
 
@@ -25,7 +24,6 @@ from .settings import (
     Limits,
     Paths,
     ServerSettings,
-    TaskSettings,
     debug_level_from_env,
     server_info,
 )
@@ -74,7 +72,8 @@ class MCPServer:
         max_sessions: int = 10_000,
         session_idle_timeout: float = 3600.0,
         sse_retry_ms: int = 1000,
-        tasks: TaskSettings | None = None,
+        tasks: Any = None,  # a `TaskSettings`; None: the defaults
+        middleware: list[Any] | None = None,
     ) -> None:
         if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
             from .state.redis import state_from
@@ -92,7 +91,7 @@ class MCPServer:
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
             debug_level=debug_level_from_env(debug),
             pretty_print_jsonrpc=pretty_print_jsonrpc,
-            tasks=tasks if tasks is not None else TaskSettings(),
+            tasks=tasks,
         )
         self.core = ServerCore(
             self.settings,
@@ -112,6 +111,9 @@ class MCPServer:
         self._app: Any = None
         self._streamable_app: Any = None
         self._sse_app: Any = None
+        self._proxy: Any = None
+        for item in middleware or ():
+            self.use(item)
 
     def _protect(self, auth: Any, authorization_servers: list[str] | None, scopes: list[str] | None) -> None:
         """With `auth=`, the core gets its bearer check; set before any transport exists,
@@ -194,6 +196,60 @@ class MCPServer:
     @property
     def openmcp_path(self) -> str:
         return self.settings.paths.openmcp
+
+    # ---- middleware and composition ---------------------------------------------------
+    def use(self, middleware: Any) -> MCPServer:
+        """Add MCP-level middleware (a `Middleware`); runs after those added before it.
+
+        Not `add_middleware`: that name belongs to the ASGI app, for Starlette middleware.
+        """
+        from .middleware import Middleware
+
+        if not isinstance(middleware, Middleware):
+            raise TypeError(f"server.use() takes a Middleware instance, got {type(middleware).__name__}")
+        self.core.engine.use(middleware)
+        return self
+
+    def mount(self, other: MCPServer, prefix: str) -> None:
+        """Serve `other`'s tools and prompts as `<prefix>_<name>`, and its resources under
+        their own URIs, live; `other` keeps its middleware (see `mount.py`)."""
+        from .mount import Mount
+
+        if other is self:
+            raise ValueError("a server cannot mount itself")
+        self.core.engine.add_layer(Mount(self.core, other.core, prefix).layer)
+
+    @classmethod
+    def as_proxy(
+        cls,
+        target: Any,
+        *,
+        server: str | None = None,
+        name: str = "mcp-use-proxy",
+        timeout: float | None = 300.0,
+        input_timeout: float = 300.0,
+        **options: Any,
+    ) -> MCPServer:
+        """A server that serves `target` (a config entry: stdio command or URL; a whole
+        config, `server` picking the entry; a URL; an `MCPServer`) through its own front,
+        on every transport and era, with its own auth, paths and limits (see `proxy.py`).
+        `timeout` bounds each forwarded call; `await proxy.close_proxy()` ends the target."""
+        from .proxy import ProxyLayer
+        from .proxy_target import target_entry
+
+        capabilities = {"completions": {}, **(options.pop("capabilities", None) or {})}
+        front = cls(name, capabilities=capabilities, **options)
+        layer = ProxyLayer(
+            front.core, target_entry(target, server), timeout=timeout, input_timeout=input_timeout
+        )
+        front.core.engine.add_layer(layer.layer)
+        front._proxy = layer
+        return front
+
+    async def close_proxy(self) -> None:
+        """Close the connection to a proxy's target (and stop it, when it is a child)."""
+        if self._proxy is not None:
+            await self._proxy.close()
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
@@ -423,6 +479,14 @@ class MCPServer:
             log_level=log_level,
             **uvicorn_options,
         )
+
+    def connect_in_memory(self, deliver: Any) -> Any:
+        """A client connection in this process: `await conn.send(message)` delivers a
+        message to the server, and what the server sends goes to `await deliver(message)`;
+        `await conn.close()` ends it. `MCPClient(server)` uses this."""
+        from .transports.memory import MemoryConnection
+
+        return MemoryConnection(self.core, deliver)
 
     async def run_stdio_async(self) -> None:
         from .transports.stdio import serve_stdio

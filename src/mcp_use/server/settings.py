@@ -93,7 +93,7 @@ class ServerSettings:
     paths: Paths
     debug_level: int = 0
     pretty_print_jsonrpc: bool = False
-    tasks: TaskSettings = dataclasses.field(default_factory=TaskSettings)
+    tasks: TaskSettings | None = None  # None: the defaults
 
     @property
     def debug(self) -> bool:

@@ -102,11 +102,11 @@ class Tool:
         if self.signature is None:
             return dict(arguments)
         try:
-            model = self.signature.model.model_validate(arguments)
+            # The validator itself: `model_validate` adds a Python call and option checks.
+            model = self.signature.model.__pydantic_validator__.validate_python(arguments)
         except ValidationError as exc:
             raise ToolError(_describe(self.name, exc)) from None
-        values = model.__dict__
-        return {name: values[name] for name in self.signature.params}
+        return dict(model.__dict__)  # exactly the parameters' fields, in their order
 
     async def run(self, kwargs: dict[str, Any]) -> Any:
         if self.is_async:
@@ -117,7 +117,16 @@ class Tool:
 
     def to_result(self, value: Any) -> dict[str, Any]:
         """Turn what the function returned into a `CallToolResult` dict."""
-        if isinstance(value, str) and self.output.adapter is None:
+        output = self.output
+        if type(value) in _SCALARS and output.adapter is not None and output.wrap:
+            # A scalar is never a spec type: the common `-> int` / `-> str` result at once.
+            text = value if type(value) is str else orjson.dumps(value).decode()
+            return {
+                "content": [{"type": "text", "text": text}],
+                "structuredContent": {"result": value},
+                "isError": False,
+            }
+        if isinstance(value, str) and output.adapter is None:
             return {"content": [{"type": "text", "text": value}], "isError": False}
         types = spec_types()
         if types is not None:
@@ -127,11 +136,8 @@ class Tool:
                 return {"content": [value.to_wire()], "isError": False}
             if _is_content_list(value, types.CONTENT_TYPES):
                 return {"content": [v.to_wire() for v in value], "isError": False}
-        if self.output.adapter is not None:
-            if self.output.wrap and type(value) in _SCALARS:
-                structured: Any = value  # already JSON; the adapter would only copy it
-            else:
-                structured = self.output.adapter.dump_python(value, mode="json")
+        if output.adapter is not None:
+            structured: Any = output.adapter.dump_python(value, mode="json")
             if self.output.wrap:
                 structured = {"result": structured}
             text = orjson.dumps(structured["result"] if self.output.wrap else structured).decode()

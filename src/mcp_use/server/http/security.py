@@ -18,6 +18,7 @@ from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST
 
 LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+KEPT_VERDICTS = 256
 
 
 @functools.lru_cache(maxsize=256)
@@ -65,6 +66,10 @@ class HostGuard:
         self.enabled = enabled
         self.extra_hosts = {h.lower() for h in allowed_hosts or ()}
         self.extra_origins = {o.lower().rstrip("/") for o in allowed_origins or ()}
+        # Verdicts already reached, so a request pays for parsing only once: Host values
+        # that passed (bounded: a client chooses them) and the server's own addresses.
+        self._passed_hosts: set[str] = set()
+        self._loopback_servers: dict[str, bool] = {}
 
     def bind(self, host: str) -> None:
         """The address the server listens on decides an unset `enabled` (on for loopback)."""
@@ -75,12 +80,28 @@ class HostGuard:
         if self.enabled is not None:
             return self.enabled
         server = scope.get("server")
-        return bool(server) and is_loopback(str(server[0]))
+        if not server:
+            return False
+        address = str(server[0])
+        known = self._loopback_servers.get(address)
+        if known is None:
+            known = is_loopback(address)
+            if len(self._loopback_servers) < KEPT_VERDICTS:
+                self._loopback_servers[address] = known
+        return known
 
     def host_ok(self, host: str | None) -> bool:
         if host is None:
             return False
-        host = host.lower()
+        if host in self._passed_hosts:
+            return True
+        if not self._host_ok(host.lower()):
+            return False
+        if len(self._passed_hosts) < KEPT_VERDICTS:
+            self._passed_hosts.add(host)
+        return True
+
+    def _host_ok(self, host: str) -> bool:
         if host in self.extra_hosts:
             return True
         name = _hostname(host)

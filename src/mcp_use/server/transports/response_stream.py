@@ -112,9 +112,14 @@ class ResponseStream:
 
 
 class DisconnectWatch:
-    """Cancels `task` when the client disconnects, watching only after a short delay."""
+    """Cancels `task` when the client disconnects, watching only after a short delay.
 
-    __slots__ = ("fired", "handle", "receive", "task", "watcher")
+    Most calls end long before anyone could hang up, so no watcher task (and no timer of
+    its own) is made for them: every call in flight on a loop shares one `_Sweeper`,
+    whose single timer starts the watchers of the calls still running after `DELAY`.
+    """
+
+    __slots__ = ("fired", "receive", "sweeper", "task", "watcher")
     DELAY = 0.02
 
     def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
@@ -122,12 +127,10 @@ class DisconnectWatch:
         self.task = task
         self.fired = False
         self.watcher: asyncio.Task[None] | None = None
-        self.handle: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
-            self.DELAY, self._start
-        )
+        self.sweeper = _Sweeper.of(asyncio.get_running_loop())
+        self.sweeper.add(self)
 
     def _start(self) -> None:
-        self.handle = None
         self.watcher = asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
@@ -136,10 +139,46 @@ class DisconnectWatch:
         self.task.cancel()
 
     def stop(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
+        self.sweeper.waiting.pop(self, None)
         if self.watcher is not None and not self.watcher.done():
             self.watcher.cancel()
+
+
+class _Sweeper:
+    """The calls in flight on one loop, oldest first, and the one timer for the oldest."""
+
+    __slots__ = ("handle", "loop", "waiting")
+    current: _Sweeper | None = None  # the last loop's; another loop gets its own
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[DisconnectWatch, float] = {}  # insertion order: by start time
+        self.handle: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Sweeper:
+        sweeper = cls.current
+        if sweeper is None or sweeper.loop is not loop:
+            sweeper = cls.current = cls(loop)
+        return sweeper
+
+    def add(self, watch: DisconnectWatch) -> None:
+        now = self.loop.time()
+        self.waiting[watch] = now
+        if self.handle is None:
+            self.handle = self.loop.call_at(now + DisconnectWatch.DELAY, self._sweep)
+
+    def _sweep(self) -> None:
+        self.handle = None
+        waiting = self.waiting
+        due = self.loop.time() - DisconnectWatch.DELAY
+        while waiting:
+            watch, started = next(iter(waiting.items()))
+            if started > due:
+                self.handle = self.loop.call_at(started + DisconnectWatch.DELAY, self._sweep)
+                return
+            del waiting[watch]
+            watch._start()
 
 
 async def wait_disconnect(receive: Receive) -> None:

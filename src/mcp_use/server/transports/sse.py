@@ -132,7 +132,9 @@ class SSEServerTransport:
                 )
                 return
             if message["method"] == "initialize":
-                session, result = self.engine.initialize(message.get("params") or {}, None, channel.send)
+                session, result = await self.engine.initialize(
+                    message.get("params") or {}, None, channel.send
+                )
                 channel.session = session
                 await channel.send(jsonrpc.result(message["id"], result))
                 return
@@ -141,6 +143,7 @@ class SSEServerTransport:
                 return
             req = self.engine.legacy_request(message, channel.session, sink=channel.send)
             req.access_token = token
+            req.transport = "sse"
             response = await self.engine.handle(req)
             channel.session.untrack(req.id)
             await channel.send(response)

@@ -42,6 +42,8 @@ def claim_stdout() -> BinaryIO:
 class StdioConnection:
     """One client on the other end of stdin/stdout."""
 
+    transport_name = "stdio"  # what middleware sees as `ctx.transport`
+
     def __init__(self, core: ServerCore, out: BinaryIO) -> None:
         self.engine = core.engine
         self.table = core.sessions
@@ -122,6 +124,7 @@ class StdioConnection:
             req = self.engine.modern_request(message, sink=self.write)
         except MCPError as exc:
             return jsonrpc.error_from(message["id"], exc)
+        req.transport = self.transport_name
         if req.method in self.engine.streaming_methods:
             self.listeners[req.id] = await self.engine.listen(req, self.write)
             return None
@@ -131,7 +134,7 @@ class StdioConnection:
         method = message["method"]
         if method == "initialize":
             try:
-                session, result = self.engine.initialize(message.get("params") or {}, None, self.write)
+                session, result = await self.engine.initialize(message.get("params") or {}, None, self.write)
             except MCPError as exc:
                 return jsonrpc.error_from(message["id"], exc)
             if self.session is not None:
@@ -151,6 +154,7 @@ class StdioConnection:
                 "(or use protocol version 2026-07-28 with per-request _meta)",
             )
         req = self.engine.legacy_request(message, self.session, sink=self.write)
+        req.transport = self.transport_name
         try:
             return await self.engine.handle(req)
         finally:

@@ -209,7 +209,7 @@ class StreamableHTTPServerTransport:
     async def _initialize(self, send: Send, message: jsonrpc.Message, principal: str | None) -> None:
         try:
             self.sessions.check_capacity()
-            session, result = self.engine.initialize(message.get("params") or {}, new_session_id())
+            session, result = await self.engine.initialize(message.get("params") or {}, new_session_id())
             session.principal = principal  # bound before it is shared
             await self.sessions.add(session)
         except MCPError as exc:
@@ -249,6 +249,7 @@ class StreamableHTTPServerTransport:
         req = self.engine.legacy_request(message, session, sink=stream.message, headers=headers)
         req.client_address = scope.get("client")
         req.access_token = scope.get(SCOPE_KEY)
+        req.transport = "streamable-http"
         req.close_stream = stream.close
         # The handler runs in this request's own task, which `notifications/cancelled`
         # cancels: no extra task per call.
@@ -306,6 +307,7 @@ class StreamableHTTPServerTransport:
             return
         req.client_address = scope.get("client")
         req.access_token = scope.get(SCOPE_KEY)
+        req.transport = "streamable-http"
         if req.method in self.engine.streaming_methods:
             await self._listen(receive, send, req)
             return

@@ -1,0 +1,302 @@
+"""A proxy: this server's front (any transport, either era, its auth, paths and limits)
+in front of another MCP server, reached with our `MCPClient` (`proxy_target.py`).
+
+`ProxyLayer.layer` is an engine layer (`Engine.add_layer`): lists are the front's own
+items followed by the target's; a call the front cannot serve itself is forwarded.
+What the target sends back travels to the client of the front request in flight:
+progress and log messages, and its requests (elicitation, sampling, roots). On a
+legacy front those become server-to-client requests. On a 2026-07-28 front the call to
+the target is parked: the front request ends with an input-required round, and the
+retry that carries the answer resumes the same parked call (in this process; parked
+calls expire after `input_timeout`). With several calls in flight at once, a request
+from the target goes to the most recent one (the target does not say which it is for).
+List changes and resource updates of the target are announced by the front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..protocol.errors import INVALID_REQUEST, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
+from .context import Context
+from .input_rounds import InputRequired
+from .proxy_target import ProxyTarget
+from .request import ServerRequest
+
+if TYPE_CHECKING:
+    from .core import ServerCore
+
+log = logging.getLogger("mcp_use.server.proxy")
+Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
+LISTS = {
+    "tools/list": ("tools", "tools"),
+    "prompts/list": ("prompts", "prompts"),
+    "resources/list": ("resources", "resources"),
+    "resources/templates/list": ("resourceTemplates", "templates"),
+}
+INTERACTIVE = {"tools/call": "tools", "prompts/get": "prompts"}
+CAPABILITY = {
+    "elicitation/create": "elicitation",
+    "sampling/createMessage": "sampling",
+    "roots/list": "roots",
+}
+FRONT_ONLY = ("requestState", "inputResponses")
+
+
+class FrontCall:
+    """One forwarded front request; `asks` carries the target's requests (modern front)."""
+
+    def __init__(self, req: ServerRequest, reader: Any) -> None:
+        self.reader = reader
+        self.asks: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.use(req)
+
+    def use(self, req: ServerRequest) -> None:
+        """The current round's request: progress and logs go to its stream."""
+        self.req = req
+        self.ctx = Context(req, self.reader)
+
+
+class Parked:
+    __slots__ = ("answer", "call", "deadline", "task")
+
+    def __init__(
+        self, call: FrontCall, task: asyncio.Task[Any], answer: asyncio.Future[Any], ttl: float
+    ) -> None:
+        self.call, self.task, self.answer = call, task, answer
+        self.deadline = time.monotonic() + ttl
+
+
+class ProxyLayer:
+    def __init__(
+        self, core: ServerCore, entry: Any, *, timeout: float | None = 300.0, input_timeout: float = 300.0
+    ) -> None:
+        self.core = core
+        self.input_timeout = input_timeout
+        self.active: list[FrontCall] = []
+        self.parked: dict[str, Parked] = {}
+        self.target = ProxyTarget(
+            entry,
+            timeout=timeout,
+            callbacks={
+                "elicitation_callback": self._elicit,
+                "sampling_callback": self._sample,
+                "list_roots_callback": self._roots,
+                "logging_callback": self._log,
+                "list_changed_callback": core.announce,
+                "resource_updated_callback": core.resource_updated,
+            },
+        )
+
+    # ---- the layer ----------------------------------------------------------------
+    def layer(self, method: str, handler: Handler, modern: bool) -> Handler:
+        if method in LISTS:
+            return self._list(method, handler)
+        if method in INTERACTIVE:
+            return self._interactive(method, handler)
+        if method == "resources/read":
+            return self._read(handler)
+        if method == "completion/complete":
+            return self._complete(handler)
+        if method in ("logging/setLevel", "resources/subscribe", "resources/unsubscribe"):
+            return self._also(method, handler)
+        return handler
+
+    def _list(self, method: str, handler: Handler) -> Handler:
+        key, registry = LISTS[method]
+
+        async def merged(req: ServerRequest) -> dict[str, Any]:
+            own = await handler(req) if len(getattr(self.core.features, registry)) else {key: []}
+            if own.get("nextCursor") is not None:
+                return own
+            items = list(own.get(key) or [])
+            cursor = None
+            while True:
+                params = {"cursor": cursor} if cursor is not None else {}
+                page = await self.target.request(method, params)
+                items.extend(page.get(key) or [])
+                cursor = page.get("nextCursor")
+                if not cursor:
+                    return {key: items}
+
+        return merged
+
+    def _interactive(self, method: str, handler: Handler) -> Handler:
+        registry = getattr(self.core.features, INTERACTIVE[method])
+
+        async def forward(req: ServerRequest) -> dict[str, Any]:
+            if req.params.get("name") in registry:
+                return await handler(req)  # one of the front's own
+            if req.modern:
+                return await self._modern_round(method, req)
+            call = FrontCall(req, self.core.engine.methods)
+            self.active.append(call)
+            try:
+                return await self._send(method, req.params, call)
+            finally:
+                self.active.remove(call)
+
+        return forward
+
+    def _read(self, handler: Handler) -> Handler:
+        from .mount import serves
+
+        async def forward(req: ServerRequest) -> dict[str, Any]:
+            uri = req.params.get("uri")
+            if isinstance(uri, str) and serves(self.core, uri):
+                return await handler(req)
+            return await self.target.request("resources/read", target_params(req.params))
+
+        return forward
+
+    def _complete(self, handler: Handler) -> Handler:
+        async def forward(req: ServerRequest) -> dict[str, Any]:
+            ref = req.params.get("ref")
+            name = ref.get("name") if isinstance(ref, dict) else None
+            if name is not None and name in self.core.features.prompts:
+                return await handler(req)
+            return await self.target.request("completion/complete", target_params(req.params))
+
+        return forward
+
+    def _also(self, method: str, handler: Handler) -> Handler:
+        """Done on the front (its session's level, its subscriptions) and on the target."""
+
+        async def both(req: ServerRequest) -> dict[str, Any]:
+            result = await handler(req)
+            await self.target.apply(method, req.params)
+            return result
+
+        return both
+
+    # ---- forwarding a call ----------------------------------------------------------
+    async def _send(self, method: str, params: dict[str, Any], call: FrontCall) -> dict[str, Any]:
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            await call.ctx.report_progress(value, total, message)
+
+        options: dict[str, Any] = {}
+        if call.req.log_level is not None:  # 2026-07-28 front: logs are asked for per request
+            await self.target.apply("logging/setLevel", {"level": call.req.log_level})
+        if call.req.progress_token is not None:
+            options["progress_callback"] = progress
+        return await self.target.request(method, target_params(params), **options)
+
+    async def _modern_round(self, method: str, req: ServerRequest) -> dict[str, Any]:
+        """One front round of a call that may ask; resumes a parked call when the retry
+        carries the answer to its question."""
+        self._expire()
+        round_ = req.round
+        answers = round_.answers if round_ is not None else {}
+        key = next((k for k in answers if k in self.parked), None)
+        if key is not None:
+            parked = self.parked.pop(key)
+            call, task = parked.call, parked.task
+            call.use(req)
+            if not parked.answer.done():
+                parked.answer.set_result(answers[key])
+        else:
+            call = FrontCall(req, self.core.engine.methods)
+            task = asyncio.ensure_future(self._send(method, req.params, call))
+        self.active.append(call)
+        try:
+            return await self._wait(call, task, req)
+        finally:
+            self.active.remove(call)
+
+    async def _wait(self, call: FrontCall, task: asyncio.Task[Any], req: ServerRequest) -> dict[str, Any]:
+        asked = asyncio.ensure_future(call.asks.get())
+        parked = False
+        try:
+            await asyncio.wait({task, asked}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                return task.result()  # type: ignore[no-any-return]
+            method, params, answer = asked.result()
+            if req.round is None:
+                answer.set_exception(
+                    MCPError(INVALID_REQUEST, f"{req.method} cannot ask the client for input")
+                )
+                return await task  # type: ignore[no-any-return]
+            key = f"proxy-{secrets.token_urlsafe(12)}"
+            self.parked[key] = Parked(call, task, answer, self.input_timeout)
+            parked = True
+            req.round.requests[key] = {"method": method, "params": params}
+            raise InputRequired()
+        finally:
+            asked.cancel()
+            if not parked and not task.done():
+                task.cancel()  # the front request was cancelled: so is the target's
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, p in self.parked.items() if p.deadline < now]:
+            parked = self.parked.pop(key)
+            if not parked.answer.done():
+                parked.answer.set_exception(TimeoutError("the client did not answer in time"))
+            parked.task.cancel()
+
+    # ---- what the target asks of the client ----------------------------------------
+    async def _ask(self, method: str, params: dict[str, Any]) -> Any:
+        if not self.active:
+            raise MCPError(INVALID_REQUEST, f"{method}: no client request in flight to ask")
+        call = self.active[-1]
+        req = call.req
+        capability = CAPABILITY[method]
+        if req.client_capabilities.get(capability) is None:
+            raise MCPError(
+                MISSING_REQUIRED_CLIENT_CAPABILITY,
+                f"The proxy's client did not declare the '{capability}' capability",
+                {"requiredCapabilities": {capability: {}}},
+            )
+        if not req.modern:
+            if req.session is None:
+                raise MCPError(INVALID_REQUEST, "No session to ask the client through")
+            return await req.session.requests().request(req.sink, method, params, timeout=self.input_timeout)
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await call.asks.put((method, params, answer))
+        return await answer
+
+    async def _elicit(self, session: Any, params: Any) -> Any:
+        return await self._ask("elicitation/create", params.to_wire())
+
+    async def _sample(self, session: Any, params: Any) -> Any:
+        return await self._ask("sampling/createMessage", params.to_wire())
+
+    async def _roots(self, session: Any, params: Any) -> Any:
+        answer = await self._ask("roots/list", params if isinstance(params, dict) else {})
+        return answer.get("roots", []) if isinstance(answer, dict) else []
+
+    async def _log(self, session: Any, message: Any) -> None:
+        if self.active:
+            wire = message.to_wire()
+            await self.active[-1].ctx.log(
+                wire.get("level", "info"), wire.get("data"), logger=wire.get("logger")
+            )
+
+    async def close(self) -> None:
+        for parked in self.parked.values():
+            parked.task.cancel()
+        self.parked.clear()
+        await self.target.close()
+
+
+def target_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The front request's params without what belongs to the front: its input-round
+    fields and its `_meta` protocol keys (the client adds its own)."""
+    out = {k: v for k, v in params.items() if k not in FRONT_ONLY}
+    meta = out.get("_meta")
+    if isinstance(meta, dict):
+        kept = {
+            k: v
+            for k, v in meta.items()
+            if k != "progressToken" and not k.startswith("io.modelcontextprotocol/")
+        }
+        if kept:
+            out["_meta"] = kept
+        else:
+            out.pop("_meta")
+    return out
