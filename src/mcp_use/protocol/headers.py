@@ -18,8 +18,15 @@ SENTINEL_PREFIX, SENTINEL_SUFFIX = "=?base64?", "?="
 HEADER_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 HeaderParam = tuple[str, tuple[str, ...], Any]  # header name, property path, JSON type
-# The params field that names a request's target (`Mcp-Name`, request logs, sealed state).
+# The params field that names a request's target (request logs, sealed state, input rounds).
 NAMED_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+# What `Mcp-Name` mirrors: the named methods, and (SEP-2663) the task a `tasks/*` call is about.
+NAMED_FIELDS = {
+    **NAMED_METHODS,
+    "tasks/get": "taskId",
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
 
 
 def _is_plain(text: str) -> bool:

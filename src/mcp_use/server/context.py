@@ -75,6 +75,20 @@ class Context:
         return self._request.client_info
 
     @property
+    def task_id(self) -> str | None:
+        """The id of the task this call runs as, or None when it is a plain call."""
+        task = self._request.task
+        return task.id if task is not None else None
+
+    async def start_task(self) -> None:
+        """Become a task now (`task_start="manual"` tools): the call is answered with the
+        task and this function goes on in the background. A no-op when the call is
+        already a task, or when the client did not take one (the call stays plain)."""
+        start = self._request.start_task
+        if start is not None:
+            await start()
+
+    @property
     def server(self) -> Any:
         """The `MCPServer` serving this request."""
         return self._reader.features.owner
@@ -120,6 +134,12 @@ class Context:
     async def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:
+        task = self._request.task
+        if task is not None:  # a task reports progress as its status message
+            if message is None:
+                message = f"{progress:g}/{total:g}" if total is not None else f"{progress:g}"
+            await task.set_message(message)
+            return
         token = self._request.progress_token
         if token is None:
             return
@@ -228,6 +248,8 @@ class Context:
                 + ", which the client did not declare",
                 {"requiredCapabilities": required},
             )
+        if req.task is not None:  # the task waits in input_required for the answer
+            return await req.task.ask(kind, {"method": method, "params": params}, key)
         if req.modern:
             state = req.round
             if state is None:

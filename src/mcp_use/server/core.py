@@ -103,7 +103,7 @@ class ServerCore:
                 self.settings.identity.name,
                 self.sealer,
                 self.settings.limits.session_idle_timeout,
-                BusHandler(self.hub, self.sessions),
+                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus),
             )
         except StateConflict as exc:
             log.error("%s", exc)

@@ -11,7 +11,8 @@ import asyncio
 import base64
 import inspect
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError, brief, clip
 from ..protocol.log_levels import LOG_RANK
@@ -23,6 +24,16 @@ from .settings import Limits
 from .tools import Tool, ToolError, error_result
 
 log = logging.getLogger("mcp_use.server")
+RunTool = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class TaskCalls(Protocol):
+    """Where a task-capable tool's call goes (`tasks.TaskHandlers.call`): it runs the
+    tool as a task when the client takes one, else as a plain call."""
+
+    async def call(
+        self, req: ServerRequest, tool: Tool, kwargs: dict[str, Any], run: RunTool
+    ) -> dict[str, Any]: ...
 
 
 class ToolTimeout(Exception):
@@ -30,12 +41,20 @@ class ToolTimeout(Exception):
 
 
 class FeatureMethods:
-    __slots__ = ("debug_level", "features", "hub", "limits")
+    __slots__ = ("debug_level", "features", "hub", "limits", "tasks")
 
-    def __init__(self, features: Features, limits: Limits, hub: Hub, debug_level: int = 0) -> None:
+    def __init__(
+        self,
+        features: Features,
+        limits: Limits,
+        hub: Hub,
+        tasks: TaskCalls | None = None,
+        debug_level: int = 0,
+    ) -> None:
         self.features = features
         self.limits = limits
         self.hub = hub
+        self.tasks = tasks
         self.debug_level = debug_level  # the facade updates it when `mcp-use dev` raises it
 
     def masks_errors(self) -> bool:
@@ -67,6 +86,13 @@ class FeatureMethods:
             return error_result(str(exc))
         if tool.context_param is not None:
             kwargs[tool.context_param] = Context(req, self)
+        if tool.task and self.tasks is not None:
+            return await self.tasks.call(req, tool, kwargs, lambda kw: self.run_tool(tool, kw, req.id))
+        return await self.run_tool(tool, kwargs, req.id)
+
+    async def run_tool(self, tool: Tool, kwargs: dict[str, Any], request_id: Any = None) -> dict[str, Any]:
+        """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
+        name = tool.name
         try:
             value = await self._run(tool, kwargs)
         except ToolError as exc:
@@ -78,7 +104,7 @@ class FeatureMethods:
             raise
         except Exception as exc:
             # the server log always has the traceback; the answer has the text only when allowed
-            log.exception("Tool %s failed (request id %r)", name, req.id)
+            log.exception("Tool %s failed (request id %r)", name, request_id)
             if self.masks_errors():
                 return error_result(f"Error executing tool {name}")
             return error_result(f"Error executing tool {name}: {exc}")

@@ -1,7 +1,6 @@
 """`MCPServer`: the thin facade. It packs its arguments into settings, builds the
 `ServerCore` once, hands what its decorators make to the registries, and builds the
-apps and runs them. Everything below it receives the core, never this object.
-"""
+apps and runs them. Everything below it receives the core, never this object."""
 
 from __future__ import annotations
 
@@ -31,6 +30,16 @@ from .settings import (
 from .tools import Tool, make_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _shared_state(state: Any) -> Any:
+    """A Redis URL (the argument, or `MCP_USE_REDIS_URL` when none was given) becomes a
+    `RedisState`; anything else is the state object itself. redis-py loads only then."""
+    if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
+        from .state.redis import state_from
+
+        return state_from(state)
+    return state
 
 
 class MCPServer:
@@ -77,12 +86,10 @@ class MCPServer:
         tool_timeout: float | None = None,
         max_header_bytes: int = 32 * 1024,
         body_timeout: float = 30.0,
+        tasks: Any = None,  # a `TaskSettings`; None: the defaults
         middleware: list[Any] | None = None,
     ) -> None:
-        if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
-            from .state.redis import state_from
-
-            state = state_from(state)
+        state = _shared_state(state)
         info = server_info(
             name, version, title=title, description=description, website_url=website_url, icons=icons
         )
@@ -96,6 +103,7 @@ class MCPServer:
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
             debug_level=debug_level_from_env(debug),
             pretty_print_jsonrpc=pretty_print_jsonrpc,
+            tasks=tasks,
         )
         self.core = ServerCore(
             self.settings,
@@ -108,31 +116,15 @@ class MCPServer:
         self._features = self.core.features
         self.auth = auth
         self.resource_url = resource_url
-        self._protect(auth, authorization_servers, required_scopes)
+        if auth is not None or authorization_servers or required_scopes:
+            from .http.auth import protect  # only protected servers pay for importing it
+
+            protect(self.core, auth, resource_url, authorization_servers, required_scopes)
         self._custom_routes: list[Any] = []
         # built on first use: the two transports, the three apps, a proxy's target connection
         self._http = self._sse = self._app = self._streamable_app = self._sse_app = self._proxy = None
         for item in middleware or ():
             self.use(item)
-
-    def _protect(self, auth: Any, authorization_servers: list[str] | None, scopes: list[str] | None) -> None:
-        """With `auth=`, the core gets its bearer check; set before any transport exists,
-        as each copies `core.authenticator` when built."""
-        if auth is None:
-            if authorization_servers or scopes:
-                raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
-            return
-        from .http.auth import ResourceGuard
-
-        self.core.authenticator = ResourceGuard(
-            auth,
-            name=self.name,
-            mcp_path=self.mcp_path,
-            features=self.core.features,
-            authorization_servers=authorization_servers,
-            resource_url=self.resource_url,
-            required_scopes=scopes,
-        )
 
     # ---- identity (read-only views of the settings) -----------------------------------
     @property

@@ -78,6 +78,18 @@ class Paths:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TaskSettings:
+    """`MCPServer(tasks=TaskSettings(...))`: retention, polling and the bounds on tasks."""
+
+    ttl_ms: int = 3_600_000  # how long a record stays readable, from creation
+    max_ttl_ms: int = 86_400_000  # the most a 2025-11-25 client may ask for
+    poll_interval_ms: int = 1000
+    max_live: int = 1000  # tasks running at once in one process
+    max_result_bytes: int = 1 << 20  # a larger result fails the task instead of being stored
+    input_timeout: float = 300.0  # how long a task waits for the client's answer
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ServerSettings:
     identity: Identity
     limits: Limits
@@ -85,6 +97,7 @@ class ServerSettings:
     paths: Paths
     debug_level: int = 0
     pretty_print_jsonrpc: bool = False
+    tasks: TaskSettings | None = None  # None: the defaults
 
     @property
     def debug(self) -> bool:

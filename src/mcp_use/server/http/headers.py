@@ -7,7 +7,6 @@ from typing import Any
 from ...protocol import headers as mirrored
 from ...protocol.errors import HEADER_MISMATCH, MCPError, brief
 
-NAMED_METHODS = mirrored.NAMED_METHODS
 _SAFE = {chr(c) for c in range(0x20, 0x7F)} | {"\t"}
 
 
@@ -45,7 +44,7 @@ def check(method: str, params: dict[str, Any], headers: dict[str, str], tool_sch
         raise mismatch("the Mcp-Method header is required")
     if got != method:
         raise mismatch(f"Mcp-Method header value {brief(got)} does not match body method {brief(method)}")
-    field = NAMED_METHODS.get(method)
+    field = mirrored.NAMED_FIELDS.get(method)
     if field is not None:
         raw = headers.get("mcp-name")
         if raw is not None:

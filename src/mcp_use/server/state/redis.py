@@ -10,9 +10,13 @@ What lives here (keys under `prefix`):
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
+- `{p}:t:{id}` task records (see `redis_tasks.py`); a record's owner is alive while its
+  `{p}:proc:{token}` key is.
 - pub/sub: `{p}:all` (every process: cancellations, session ends, list changes,
-  resource updates, session field changes) and `{p}:p:{token}` (one process: the client's
-  answer to a server-to-client request; the request id carries the waiting process's token).
+  resource updates, session field changes, task statuses) and `{p}:p:{token}` (one
+  process: the client's answer to a server-to-client request, the request id carrying
+  the waiting process's token; cancellations and answers for the tasks it runs).
+  Every message kind is in `bus.py`.
 
 redis-py is imported only when a `RedisState` starts, so a plain install never needs it.
 """
@@ -101,6 +105,9 @@ class RedisState:
         self.on_reset: Callable[[], Awaitable[None]] | None = None  # the session table's `reshare`
         self._tasks: set[asyncio.Task[Any]] = set()
         self.events = RedisEventStore(self)
+        from .redis_tasks import RedisTaskStore
+
+        self.tasks = RedisTaskStore(self)
 
     # ---- start-up -------------------------------------------------------------------
     async def start(self, name: str, sealer: StateSealer, session_ttl: float, on_message: OnMessage) -> None:
@@ -378,6 +385,8 @@ class RedisState:
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
+
+    key = _k  # public, for the stores beside this module (`redis_tasks.py`)
 
 
 class RedisStreamLog(StreamLog):
