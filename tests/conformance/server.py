@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_use import Context, MCPServer
+from mcp_use import Context, MCPError, MCPServer, ToolError
 from mcp_use.types import (
     AudioContent,
     CallToolResult,
@@ -620,6 +620,71 @@ async def test_input_required_result_prompt(ctx: Context):
         key="user_context",
     )
     return f"Use this context: {_field(result.data, 'context', '')}"
+
+
+# --------------------------------------------------------------------------- tasks
+# The io.modelcontextprotocol/tasks extension (SEP-2663) scenarios' fixture tools.
+
+
+@server.tool(name="greet", description="Says hello (a plain tool: never a task).")
+async def greet(name: str):
+    return f"Hello, {name}!"
+
+
+@server.tool(
+    name="slow_compute", description="Sleeps `seconds`, then answers (may run as a task).", task=True
+)
+async def slow_compute(ctx: Context, seconds: float = 1, label: str = ""):
+    await ctx.report_progress(0, seconds, f"computing {label}".strip())
+    await asyncio.sleep(seconds)
+    return f"Computed {label or 'result'} after {seconds:g}s"
+
+
+@server.tool(name="failing_job", description="Fails with a tool error after about a second.", task="required")
+async def failing_job():
+    await asyncio.sleep(1)
+    raise ToolError("failing_job failed, as it always does")
+
+
+@server.tool(name="protocol_error_job", description="Fails with a protocol (JSON-RPC) error.", task=True)
+async def protocol_error_job():
+    await asyncio.sleep(0.2)
+    raise MCPError(-32603, "protocol_error_job hit an internal failure")
+
+
+@server.tool(name="confirm_delete", description="Asks the user to confirm, then 'deletes' a file.", task=True)
+async def confirm_delete(filename: str, ctx: Context):
+    answer = await ctx.elicit(
+        f"Delete {filename}?",
+        {"type": "object", "properties": {"confirm": {"type": "boolean"}}, "required": ["confirm"]},
+    )
+    confirmed = answer.action == "accept" and bool((answer.content or {}).get("confirm"))
+    return f"Deleted {filename}" if confirmed else f"Kept {filename}"
+
+
+@server.tool(name="multi_input", description="Asks for two inputs at once, then answers.", task=True)
+async def multi_input(ctx: Context):
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "confirm": {"type": "boolean"}}}
+    first, second = await asyncio.gather(
+        ctx.elicit("First input?", schema, key="first"), ctx.elicit("Second input?", schema, key="second")
+    )
+    names = [(a.content or {}).get("name", a.action) for a in (first, second)]
+    return "Got " + " and ".join(str(n) for n in names)
+
+
+@server.tool(
+    name="test_tool_with_task",
+    description="Asks for user_name in an input round, then runs as a task that greets them.",
+    task="required",
+    task_start="manual",
+)
+async def test_tool_with_task(ctx: Context):
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    answer = await ctx.elicit("What is your name?", schema, key="user_name")
+    name = (answer.content or {}).get("name", "nobody")
+    await ctx.start_task()
+    await asyncio.sleep(0.2)
+    return f"Hello, {name}! (from task {ctx.task_id})"
 
 
 # --------------------------------------------------------------------------- completion

@@ -153,6 +153,31 @@ def test_suite_all(
     assert r.checks, f"no checks.json written\n{r.describe_failures()}"
     assert r.returncode == 0, r.describe_failures()
     assert not r.unexpected_failures and not r.stale_entries, r.describe_failures()
+    if spec_version is None:
+        _assert_tasks_scenarios_ran(r)
+
+
+# The SEP-2663 scenarios that score checks (tasks-status-notifications only SKIPs in
+# alpha.12): each must have run and passed every check, not merely be absent.
+TASKS_SCENARIOS = (
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+)
+
+
+def _assert_tasks_scenarios_ran(r: ConformanceResult) -> None:
+    for scenario in TASKS_SCENARIOS:
+        checks = r.checks.get(scenario)
+        assert checks, f"{r.label}: scenario {scenario} did not run (scenarios: {sorted(r.checks)})"
+        bad = [c for c in checks if c.get("status") not in ("SUCCESS", "INFO")]
+        assert not bad, f"{r.label}: {scenario} has non-passing checks: {bad}"
 
 
 def _only_check(r: ConformanceResult, scenario: str, check_id: str) -> dict[str, Any]:

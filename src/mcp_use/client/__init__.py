@@ -17,6 +17,7 @@ from .errors import (
     TransportError,
 )
 from .session import ClientSession
+from .tasks import TaskCancelled, TaskHandle, TaskStatus
 
 __all__ = [
     "CapabilityNotAdvertised",
@@ -35,5 +36,8 @@ __all__ = [
     "ServerError",
     "SessionNotFound",
     "StdioServerConfig",
+    "TaskCancelled",
+    "TaskHandle",
+    "TaskStatus",
     "TransportError",
 ]

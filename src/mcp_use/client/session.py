@@ -36,6 +36,7 @@ from .errors import ClientError, ServerError
 from .inbound import Inbound
 from .negotiation import Negotiation
 from .requester import Requester
+from .tasks import TaskHandle, start_task
 from .transports.base import ClientTransport
 
 log = logging.getLogger("mcp_use.client")
@@ -231,8 +232,34 @@ class ClientSession:
         *,
         progress_callback: ProgressCallback | None = None,
         meta: Mapping[str, Any] | None = None,
+        task: bool = False,
     ) -> CallToolResult:
-        """Call a tool; a tool's own failure comes back as `isError: true`, not an exception."""
+        """Call a tool; a tool's own failure comes back as `isError: true`, not an exception.
+
+        `task=True` runs it as a task (when the server and tool take one) and waits for
+        the result, polling at the server's interval (`progress_callback` then hears the
+        task's status messages); see `start_task` for a handle."""
+        params, headers = await self._tool_call(name, arguments, meta)
+        if task:
+            handle = await start_task(self._wire, params, headers=headers, timeout=timeout)
+            return await handle.result(progress_callback)
+        result = await self._wire.rounds(
+            "tools/call", params, timeout=timeout, progress_callback=progress_callback, headers=headers
+        )
+        return CallToolResult.model_validate(result)
+
+    async def start_task(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *, meta: Mapping[str, Any] | None = None
+    ) -> TaskHandle:
+        """Start a tool as a task: a handle with `.id`, `status()`, `result()`, `cancel()`."""
+        params, headers = await self._tool_call(name, arguments, meta)
+        return await start_task(self._wire, params, headers=headers)
+
+    async def _tool_call(
+        self, name: str, arguments: Mapping[str, Any] | None, meta: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """A `tools/call`'s params, and the `Mcp-Param-*` headers its arguments need."""
+        require(self.name, self.server_capabilities, "tools/call")  # refused unsent when unadvertised
         params: dict[str, Any] = {"name": name, "arguments": dict(arguments or {})}
         if meta:
             params["_meta"] = dict(meta)
@@ -248,10 +275,7 @@ class ClientSession:
             specs = self._tool_headers.get(name)
             if specs:
                 headers = _param_headers(specs, params["arguments"])
-        result = await self._rounds(
-            "tools/call", params, timeout=timeout, progress_callback=progress_callback, headers=headers
-        )
-        return CallToolResult.model_validate(result)
+        return params, headers
 
     # ---- resources ------------------------------------------------------------------------
     async def list_resources(self) -> list[Resource]:

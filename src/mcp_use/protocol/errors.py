@@ -55,3 +55,20 @@ def invalid_params(message: str, data: Any = None) -> MCPError:
 
 def method_not_found(method: str) -> MCPError:
     return MCPError(METHOD_NOT_FOUND, f"Method not found: {method}")
+
+
+QUOTE_LIMIT = 200
+
+
+def brief(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """`repr(value)` cut to at most `limit` characters: error texts quote what they
+    refuse, never a megabyte of it back."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as is when short, else its first `limit` characters and how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -12,12 +12,21 @@ import binascii
 import string
 from typing import Any
 
+from .errors import brief
+
 SENTINEL_PREFIX, SENTINEL_SUFFIX = "=?base64?", "?="
 HEADER_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 HEADER_TYPES = frozenset({"string", "integer", "boolean"})
 HeaderParam = tuple[str, tuple[str, ...], Any]  # header name, property path, JSON type
-# The params field that names a request's target (`Mcp-Name`, request logs, sealed state).
+# The params field that names a request's target (request logs, sealed state, input rounds).
 NAMED_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+# What `Mcp-Name` mirrors: the named methods, and (SEP-2663) the task a `tasks/*` call is about.
+NAMED_FIELDS = {
+    **NAMED_METHODS,
+    "tasks/get": "taskId",
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
 
 
 def _is_plain(text: str) -> bool:
@@ -50,7 +59,7 @@ def decode_value(value: str) -> str:
         try:
             return base64.b64decode(value[9:-2], validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise ValueError(f"header value {value!r} is not valid base64") from None
+            raise ValueError(f"header value {brief(value)} is not valid base64") from None
     return value
 
 

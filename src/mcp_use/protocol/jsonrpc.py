@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,15 +13,31 @@ JSONRPC = "2.0"
 Message = dict[str, Any]
 RequestId = str | int
 
-dumps = orjson.dumps
+
+def dumps(value: Any) -> bytes:
+    """Encode with orjson; an integer beyond 64 bits (a client's id, echoed) goes through
+    the standard library instead, which writes it exactly."""
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def loads(data: bytes | str) -> Any:
-    """Decode one JSON value; a syntax error becomes a -32700 `MCPError`."""
+    """Decode one JSON value; a syntax error becomes a -32700 `MCPError`.
+
+    orjson reads an integer beyond 64 bits as a float: an `id` that came out a float is
+    read again with the standard library, so the answer carries the client's exact id.
+    """
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise MCPError(PARSE_ERROR, f"Parse error: {exc}") from None
+    if isinstance(value, dict) and isinstance(value.get("id"), float):
+        value = json.loads(data)
+    return value
 
 
 def request(id: RequestId, method: str, params: dict[str, Any] | None = None) -> Message:

@@ -9,6 +9,7 @@ from .context import Context, ElicitationResult
 from .middleware import Middleware, MiddlewareContext
 from .router import MCPRouter
 from .server import MCPServer
+from .tasks import TaskSettings
 from .tools import ToolError
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "MCPServer",
     "Middleware",
     "MiddlewareContext",
+    "TaskSettings",
     "ToolError",
 ]

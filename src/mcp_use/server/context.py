@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from ..protocol.correlator import RequestTimeout
 from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
 from ..protocol.jsonrpc import notification
 from ..protocol.log_levels import at_least
@@ -39,6 +40,7 @@ class ResourceReader(Protocol):
     """What a `Context` reads resources through (the engine's feature methods)."""
 
     features: Any
+    limits: Any  # `Limits`: `input_timeout` bounds a server-to-client request
 
     async def read_resource(self, uri: str, req: ServerRequest) -> dict[str, Any]: ...
 
@@ -71,6 +73,20 @@ class Context:
     @property
     def client_info(self) -> dict[str, Any] | None:
         return self._request.client_info
+
+    @property
+    def task_id(self) -> str | None:
+        """The id of the task this call runs as, or None when it is a plain call."""
+        task = self._request.task
+        return task.id if task is not None else None
+
+    async def start_task(self) -> None:
+        """Become a task now (`task_start="manual"` tools): the call is answered with the
+        task and this function goes on in the background. A no-op when the call is
+        already a task, or when the client did not take one (the call stays plain)."""
+        start = self._request.start_task
+        if start is not None:
+            await start()
 
     @property
     def server(self) -> Any:
@@ -118,6 +134,12 @@ class Context:
     async def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None:
+        task = self._request.task
+        if task is not None:  # a task reports progress as its status message
+            if message is None:
+                message = f"{progress:g}/{total:g}" if total is not None else f"{progress:g}"
+            await task.set_message(message)
+            return
         token = self._request.progress_token
         if token is None:
             return
@@ -226,6 +248,8 @@ class Context:
                 + ", which the client did not declare",
                 {"requiredCapabilities": required},
             )
+        if req.task is not None:  # the task waits in input_required for the answer
+            return await req.task.ask(kind, {"method": method, "params": params}, key)
         if req.modern:
             state = req.round
             if state is None:
@@ -242,7 +266,13 @@ class Context:
         session = req.session
         if session is None:
             raise MCPError(INVALID_PARAMS, "No session to ask the client through")
-        return await session.requests().request(req.sink, method, params, timeout=None)
+        timeout = self._reader.limits.input_timeout
+        try:
+            return await session.requests().request(
+                req.sink, method, params, timeout=timeout, on_cancel=_cancel_notice(req.sink)
+            )
+        except RequestTimeout:
+            raise TimeoutError(f"The client did not answer {method} within {timeout:g}s") from None
 
     # Resources and streams
     async def read_resource(self, uri: str) -> list[dict[str, Any]]:
@@ -257,6 +287,15 @@ class Context:
 
     async def send_notification(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._request.sink(notification(method, params))
+
+
+def _cancel_notice(sink: Any) -> Any:
+    """Tell the client a request it did not answer in time is withdrawn."""
+
+    async def cancel(request_id: Any, reason: str) -> None:
+        await sink(notification("notifications/cancelled", {"requestId": request_id, "reason": reason}))
+
+    return cancel
 
 
 def _elicitation(answer: dict[str, Any], model: type[BaseModel] | None) -> ElicitationResult[Any]:

@@ -59,8 +59,9 @@ class ServerCore:
         self.authenticator = authenticator
         self.features = Features(on_change=self.announce)
         self.hub = Hub()
-        self.sessions = SessionTable(settings.limits, self.hub, state)
+        self.sessions = SessionTable(settings.limits, self.hub, state, self.events)
         self.lifecycle = Lifecycle(state)
+        self.lifecycle.housekeeping += [lambda: self.sessions.evict_idle(force=True), self.events.sweep]
         self.engine = Engine(settings, self.features, self.hub, sealer, state)
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -102,7 +103,7 @@ class ServerCore:
                 self.settings.identity.name,
                 self.sealer,
                 self.settings.limits.session_idle_timeout,
-                BusHandler(self.hub, self.sessions),
+                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus),
             )
         except StateConflict as exc:
             log.error("%s", exc)
@@ -111,4 +112,5 @@ class ServerCore:
             log.error("Shared state unavailable: %s", exc)
             return f"Service Unavailable: shared state unavailable ({exc})"
         self.hub.relay = state.broadcast
+        state.on_reset = self.sessions.reshare
         return None

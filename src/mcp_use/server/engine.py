@@ -6,9 +6,9 @@ with a response dict. Every protocol method is implemented here once (`initializ
 `methods.py`), and so are the input-required rounds and the sealing of `requestState`.
 Nothing here knows about HTTP or stdio.
 
-Seams for what plugs in next: `dispatch` is the one table per era (a `tasks/*` method
-is one more entry); `handle` is the one place a request passes. MCP-level middleware
-(`middleware.py`) and layers (a mounted server, a proxy) are composed into those tables
+Seams for what plugs in next: `dispatch` is the one table per era (the `tasks/*`
+methods of `tasks/` are entries in it, and `tools/call` hands task-capable tools to
+them); `handle` is the one place a request passes. MCP-level middleware (`middleware.py`) and layers (a mounted server, a proxy) are composed into those tables
 by `use` / `add_layer`, so with none installed a request costs nothing extra.
 """
 
@@ -29,6 +29,7 @@ from ..protocol.errors import (
     METHOD_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
+    brief,
 )
 from ..protocol.headers import NAMED_METHODS
 from ..protocol.log_levels import LOG_RANK
@@ -51,8 +52,9 @@ from .registry import Features
 from .request import ServerRequest
 from .request_log import queue_line
 from .session import MessageSink, ServerSession
-from .settings import ServerSettings
+from .settings import ServerSettings, TaskSettings
 from .state import bus
+from .tasks import TaskHandlers
 
 log = logging.getLogger("mcp_use.server")
 request_log = logging.getLogger("mcp_use.server.requests")
@@ -94,7 +96,8 @@ class Engine:
         self.hub = hub
         self.sealer = sealer
         self.state = state
-        self.methods = m = FeatureMethods(features, settings.limits, hub)
+        self.tasks = TaskHandlers(settings.tasks or TaskSettings(), state, hub.task_status)
+        self.methods = m = FeatureMethods(features, settings.limits, hub, self.tasks, settings.debug_level)
         common: dict[str, Handler] = {
             "tools/list": m.tools_list,
             "tools/call": m.tools_call,
@@ -113,6 +116,8 @@ class Engine:
             "resources/unsubscribe": m.unsubscribe,
         }
         self.modern_handlers: dict[str, Handler] = {**common, "server/discover": self._discover}
+        self.legacy_handlers.update(self.tasks.methods(modern=False))
+        self.modern_handlers.update(self.tasks.methods(modern=True))
         # Answered by the transport holding a stream open, negotiated here (`listen`).
         self.streaming_methods = frozenset({"subscriptions/listen"})
         self.middleware: list[Any] = []
@@ -150,8 +155,9 @@ class Engine:
         self._notification_chain = hooks_for(self.middleware, "notification", request=False) or None
 
     # ---- identity -------------------------------------------------------------------
-    def capabilities(self) -> dict[str, Any]:
-        """What this server offers; the same on both eras."""
+    def capabilities(self, *, modern: bool) -> dict[str, Any]:
+        """What this server offers; the same on both eras but for tasks (the spec's
+        `tasks` capability on 2025-11-25, an extension on 2026-07-28)."""
         caps: dict[str, Any] = {
             "tools": {"listChanged": True},
             "resources": {"subscribe": True, "listChanged": True},
@@ -160,6 +166,7 @@ class Engine:
         }
         if self.features.completion is not None:
             caps["completions"] = {}
+        self.tasks.advertise(caps, modern=modern)
         if self.identity.extra_capabilities:
             caps.update(self.identity.extra_capabilities)
         return caps
@@ -188,7 +195,7 @@ class Engine:
         session.stream = stream
         result: dict[str, Any] = {
             "protocolVersion": version,
-            "capabilities": self.capabilities(),
+            "capabilities": self.capabilities(modern=False),
             "serverInfo": self.identity.info,
         }
         if self.identity.instructions:
@@ -199,7 +206,7 @@ class Engine:
     async def _discover(self, req: ServerRequest) -> dict[str, Any]:
         result: dict[str, Any] = {
             "supportedVersions": list(MODERN_VERSIONS + LEGACY_VERSIONS),
-            "capabilities": self.capabilities(),
+            "capabilities": self.capabilities(modern=True),
             "serverInfo": self.identity.info,
         }
         if self.identity.instructions:
@@ -242,7 +249,7 @@ class Engine:
             )
         level = meta.get(META_LOG_LEVEL)
         if level is not None and level not in LOG_RANK:
-            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}", http_status=400)
+            raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}", http_status=400)
         return ServerRequest(
             message["id"],
             message["method"],
@@ -380,7 +387,7 @@ class Engine:
         """The notifications a listen asked for that this server can send, as acknowledged."""
         if not isinstance(requested, dict):
             return {}
-        caps = self.capabilities()
+        caps = self.capabilities(modern=True)
         agreed: dict[str, Any] = {}
         for flag, cap in LISTEN_FLAGS:
             if requested.get(flag) and cap in caps:
@@ -388,6 +395,9 @@ class Engine:
         uris = requested.get("resourceSubscriptions")
         if isinstance(uris, list) and "resources" in caps:
             agreed["resourceSubscriptions"] = [u for u in uris if isinstance(u, str)]
+        task_ids = requested.get("taskIds")
+        if isinstance(task_ids, list):  # SEP-2663: notifications/tasks for these tasks
+            agreed["taskIds"] = [t for t in task_ids if isinstance(t, str)]
         return agreed
 
     async def listen(self, req: ServerRequest, sink: MessageSink) -> Listener:

@@ -13,21 +13,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from . import request_log
 
+log = logging.getLogger("mcp_use.server")
+
+
+HOUSEKEEPING_SECONDS = 5.0
+
 
 class Lifecycle:
-    __slots__ = ("_event", "_hooked", "_retiring", "state")
+    __slots__ = ("_event", "_hooked", "_retiring", "_timer", "housekeeping", "state")
 
     def __init__(self, state: Any = None) -> None:
         self.state = state  # shared state to leave on shutdown, or None
         self._event: asyncio.Event | None = None
         self._hooked = False
         self._retiring: asyncio.Future[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        # Run every few seconds while serving: idle sessions and expired stream logs go
+        # even when no new request arrives to notice them.
+        self.housekeeping: list[Callable[[], None]] = []
+
+    def start_housekeeping(self) -> None:
+        """Start the timer (once per loop; transports call it on their first request)."""
+        if self._timer is not None and not self._timer.done():
+            return
+        self._timer = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        stopping = self.stopping
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), HOUSEKEEPING_SECONDS)
+            for job in self.housekeeping:
+                try:
+                    job()
+                except Exception:
+                    log.exception("Housekeeping job %s failed", job)
 
     @property
     def stopping(self) -> asyncio.Event:

@@ -7,30 +7,61 @@ and wraps them in input-required rounds and era-specific result fields.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError
+from ..protocol.errors import INVALID_PARAMS, RESOURCE_NOT_FOUND_LEGACY, MCPError, brief, clip
 from ..protocol.log_levels import LOG_RANK
 from .context import Context
 from .notifications import Hub
 from .registry import Features
 from .request import ServerRequest
 from .settings import Limits
-from .tools import ToolError, error_result
+from .tools import Tool, ToolError, error_result
 
 log = logging.getLogger("mcp_use.server")
+RunTool = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class TaskCalls(Protocol):
+    """Where a task-capable tool's call goes (`tasks.TaskHandlers.call`): it runs the
+    tool as a task when the client takes one, else as a plain call."""
+
+    async def call(
+        self, req: ServerRequest, tool: Tool, kwargs: dict[str, Any], run: RunTool
+    ) -> dict[str, Any]: ...
+
+
+class ToolTimeout(Exception):
+    """A tool ran past its timeout and was cancelled."""
 
 
 class FeatureMethods:
-    __slots__ = ("features", "hub", "limits")
+    __slots__ = ("debug_level", "features", "hub", "limits", "tasks")
 
-    def __init__(self, features: Features, limits: Limits, hub: Hub) -> None:
+    def __init__(
+        self,
+        features: Features,
+        limits: Limits,
+        hub: Hub,
+        tasks: TaskCalls | None = None,
+        debug_level: int = 0,
+    ) -> None:
         self.features = features
         self.limits = limits
         self.hub = hub
+        self.tasks = tasks
+        self.debug_level = debug_level  # the facade updates it when `mcp-use dev` raises it
+
+    def masks_errors(self) -> bool:
+        """Whether an unexpected exception's text stays out of the answer: `mask_errors`,
+        or by default unless debugging (its text may name paths and secrets)."""
+        mask = self.limits.mask_errors
+        return self.debug_level < 1 if mask is None else mask
 
     # ---- tools ----------------------------------------------------------------------
     async def tools_list(self, req: ServerRequest) -> dict[str, Any]:
@@ -43,7 +74,7 @@ class FeatureMethods:
             raise MCPError(INVALID_PARAMS, "tools/call: params.name must be a string")
         tool = self.features.tools.get(name)
         if tool is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {clip(name)}")
         arguments = params.get("arguments")
         if arguments is None:
             arguments = {}
@@ -55,18 +86,46 @@ class FeatureMethods:
             return error_result(str(exc))
         if tool.context_param is not None:
             kwargs[tool.context_param] = Context(req, self)
+        if tool.task and self.tasks is not None:
+            return await self.tasks.call(req, tool, kwargs, lambda kw: self.run_tool(tool, kw, req.id))
+        return await self.run_tool(tool, kwargs, req.id)
+
+    async def run_tool(self, tool: Tool, kwargs: dict[str, Any], request_id: Any = None) -> dict[str, Any]:
+        """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
+        name = tool.name
         try:
-            value = await tool.run(kwargs)
+            value = await self._run(tool, kwargs)
         except ToolError as exc:
+            return error_result(str(exc))
+        except ToolTimeout as exc:
+            log.warning("%s", exc)
             return error_result(str(exc))
         except MCPError:
             raise
         except Exception as exc:
-            log.exception("Tool %s failed", name)  # the server log always has the traceback
-            if self.limits.mask_errors:
+            # the server log always has the traceback; the answer has the text only when allowed
+            log.exception("Tool %s failed (request id %r)", name, request_id)
+            if self.masks_errors():
                 return error_result(f"Error executing tool {name}")
             return error_result(f"Error executing tool {name}: {exc}")
         return tool.to_result(value)
+
+    async def _run(self, tool: Tool, kwargs: dict[str, Any]) -> Any:
+        """Run the tool, cancelled past its timeout (`ToolTimeout`; its own `TimeoutError`,
+        such as an unanswered `ctx.elicit`, stays an ordinary failure)."""
+        timeout = tool.timeout if tool.timeout is not None else self.limits.tool_timeout
+        if timeout is None:
+            return await tool.run(kwargs)
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await tool.run(kwargs)
+        except TimeoutError:
+            if deadline.expired():
+                raise ToolTimeout(
+                    f"Tool {tool.name} timed out after {timeout:g}s and was cancelled"
+                ) from None
+            raise
 
     # ---- resources ------------------------------------------------------------------
     async def resources_list(self, req: ServerRequest) -> dict[str, Any]:
@@ -93,7 +152,7 @@ class FeatureMethods:
                     break
         if resource is None or values is None:
             code = INVALID_PARAMS if req.modern else RESOURCE_NOT_FOUND_LEGACY
-            raise MCPError(code, f"Resource not found: {uri}", {"uri": uri})
+            raise MCPError(code, f"Resource not found: {clip(uri)}", {"uri": clip(uri)})
         kwargs = resource.bind(values) if resource.is_template else {}
         if resource.signature.context_param is not None:
             kwargs[resource.signature.context_param] = Context(req, self)
@@ -112,7 +171,7 @@ class FeatureMethods:
             raise MCPError(INVALID_PARAMS, "prompts/get: params.name must be a string")
         prompt = self.features.prompts.get(name)
         if prompt is None:
-            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name}")
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {clip(name)}")
         arguments = req.params.get("arguments") or {}
         if not isinstance(arguments, dict):
             raise MCPError(INVALID_PARAMS, "prompts/get: params.arguments must be an object")
@@ -169,7 +228,7 @@ class FeatureMethods:
     async def set_level(self, req: ServerRequest) -> dict[str, Any]:
         level = req.params.get("level")
         if level not in LOG_RANK:
-            raise MCPError(INVALID_PARAMS, f"Invalid log level: {level!r}")
+            raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}")
         if req.session is not None:
             req.session.log_level = level
         return {}
@@ -204,7 +263,7 @@ class FeatureMethods:
                 if start < 0 or start > len(items):
                     raise ValueError
             except (ValueError, UnicodeDecodeError):
-                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {cursor!r}") from None
+                raise MCPError(INVALID_PARAMS, f"Invalid cursor: {brief(cursor)}") from None
         if size is None or size <= 0:
             return {key: items[start:] if start else items}
         end = start + size

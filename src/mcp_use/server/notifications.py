@@ -37,6 +37,9 @@ class Listener:
         uris = self.filter.get("resourceSubscriptions") or ()
         return uri in uris
 
+    def wants_task(self, task_id: str) -> bool:
+        return task_id in (self.filter.get("taskIds") or ())
+
 
 class Hub:
     def __init__(self) -> None:
@@ -79,6 +82,16 @@ class Hub:
                 self._to_listener(li, "notifications/resources/updated", params)
                 for li in list(self.listeners)
                 if li.wants_uri(uri)
+            ]
+        )
+
+    async def task_status(self, task_id: str, params: dict[str, Any]) -> None:
+        """`notifications/tasks` (2026-07-28) to the listen streams that asked for this task."""
+        await self._fan_out(
+            [
+                self._to_listener(li, "notifications/tasks", params)
+                for li in list(self.listeners)
+                if li.wants_task(task_id)
             ]
         )
 

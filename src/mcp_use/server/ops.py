@@ -25,8 +25,17 @@ async def metrics_text(core: ServerCore) -> str:
     rows = [
         ("sessions_open", "gauge", "Legacy-era sessions held by this process.", len(table)),
         ("sessions_evicted_total", "counter", "Sessions dropped for idleness.", table.evicted),
+        (
+            "sessions_evicted_for_room_total",
+            "counter",
+            "Longest-idle sessions ended to admit a new one at max_sessions.",
+            table.evicted_for_room,
+        ),
         ("sessions_rejected_total", "counter", "initialize refused at max_sessions.", table.rejected),
     ]
+    events = core.events
+    rows.append(("event_store_bytes", "gauge", "Bytes held by resumable stream logs.", events.bytes))
+    rows.append(("event_store_purged_total", "counter", "Stream logs dropped early.", events.purged))
     state = core.state
     if state is not None:
         rows.append(("sessions_loaded_total", "counter", "Sessions loaded from shared state.", table.loaded))

@@ -39,6 +39,8 @@ class ServerRequest:
         "round",
         "session",
         "sink",
+        "start_task",
+        "task",
         "transport",
         "version",
     )
@@ -75,4 +77,8 @@ class ServerRequest:
         self.headers = headers
         self.client_address: Any = None  # (host, port) of the peer, on HTTP
         self.access_token: Any = None  # the verified `AccessToken`, on a protected server
+        # Set while this call runs as a task (a `tasks.LiveTask`), or may become one
+        # (`task_start="manual"`: what `ctx.start_task()` awaits).
+        self.task: Any = None
+        self.start_task: Callable[[], Awaitable[None]] | None = None
         self.transport: str | None = None  # "stdio", "streamable-http", "sse", "memory"

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from ..protocol.errors import INVALID_PARAMS, MCPError
 from . import schema as schemas
 from .schema import spec_types
+from .template_values import check_values
 from .tools import to_json_text
 from .wire import icons_wire, with_fields
 
@@ -66,6 +67,7 @@ class Resource:
     size: int | None
     signature: schemas.Signature
     pattern: re.Pattern[str] | None = None
+    path_checks: bool = True
     scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -92,6 +94,9 @@ class Resource:
         return m.groupdict() if m else None
 
     def bind(self, values: dict[str, str]) -> dict[str, Any]:
+        """Template values as the function's arguments; unsafe path values refused first."""
+        if self.path_checks:
+            check_values(values)
         try:
             model = self.signature.model.model_validate(values)
         except ValidationError as exc:
@@ -141,6 +146,7 @@ def make_resource(
     icons: list[Any] | None = None,
     meta: dict[str, Any] | None = None,
     size: int | None = None,
+    path_checks: bool = True,
     scopes: list[str] | None = None,
 ) -> Resource:
     signature = schemas.analyse(fn)
@@ -167,6 +173,7 @@ def make_resource(
         size=size,
         signature=signature,
         pattern=pattern,
+        path_checks=path_checks,
         scopes=tuple(scopes or ()),
     )
 

@@ -28,6 +28,16 @@ log = logging.getLogger("mcp_use.server")
 LOGGING_ENV = "MCP_USE_LOGGING"
 
 
+def bound_address(host: str, port: int, path: str) -> str:
+    """The address as bound: `0.0.0.0` is every interface, not 127.0.0.1 (saying the
+    latter hides that the server is reachable from the network)."""
+    if host in ("0.0.0.0", "::"):
+        local = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
+        return f"http://{host}:{port}{path} (all interfaces; from this machine http://{local}:{port}{path})"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
 def configure_logging(level: str | None, debug_level: int) -> bool:
     """Clean request lines on stderr, unless the user configured logging themselves.
 
@@ -161,7 +171,7 @@ def run(
     ensure_port_free(host, port)  # a busy port is one clear line, before "serving MCP at"
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     path = settings.paths.mcp if kind == "http" else settings.paths.sse
-    log.info("%s serving MCP at http://%s:%s%s", settings.identity.name, url_host, port, path)
+    log.info("%s serving MCP at %s", settings.identity.name, bound_address(host, port, path))
     if settings.debug:
         log.info("Inspector: http://%s:%s%s", url_host, port, settings.paths.inspector)
     if reload or workers > 1:

@@ -1,7 +1,6 @@
 """`MCPServer`: the thin facade. It packs its arguments into settings, builds the
 `ServerCore` once, hands what its decorators make to the registries, and builds the
-apps and runs them. Everything below it receives the core, never this object.
-"""
+apps and runs them. Everything below it receives the core, never this object."""
 
 from __future__ import annotations
 
@@ -33,6 +32,16 @@ from .tools import Tool, make_tool
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _shared_state(state: Any) -> Any:
+    """A Redis URL (the argument, or `MCP_USE_REDIS_URL` when none was given) becomes a
+    `RedisState`; anything else is the state object itself. redis-py loads only then."""
+    if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
+        from .state.redis import state_from
+
+        return state_from(state)
+    return state
+
+
 class MCPServer:
     """An MCP server. Register tools, resources and prompts; then `run()` or serve `app`."""
 
@@ -59,11 +68,11 @@ class MCPServer:
         pretty_print_jsonrpc: bool = False,
         state: Any = None,
         state_secret: str | bytes | None = None,
+        mask_errors: bool | None = None,
         auth: Any = None,
         authorization_servers: list[str] | None = None,
         resource_url: str | None = None,
         required_scopes: list[str] | None = None,
-        mask_errors: bool = False,
         page_size: int | None = None,
         cache_ttl_ms: int = 0,
         cache_scope: str = "public",
@@ -71,26 +80,30 @@ class MCPServer:
         capabilities: dict[str, Any] | None = None,
         event_store: Any = None,
         max_sessions: int = 10_000,
-        session_idle_timeout: float = 3600.0,
+        session_idle_timeout: float = 1800.0,
         sse_retry_ms: int = 1000,
+        input_timeout: float | None = 300.0,
+        tool_timeout: float | None = None,
+        max_header_bytes: int = 32 * 1024,
+        body_timeout: float = 30.0,
+        tasks: Any = None,  # a `TaskSettings`; None: the defaults
         middleware: list[Any] | None = None,
     ) -> None:
-        if (state is None and os.environ.get("MCP_USE_REDIS_URL")) or isinstance(state, str):
-            from .state.redis import state_from
-
-            state = state_from(state)
+        state = _shared_state(state)
         info = server_info(
             name, version, title=title, description=description, website_url=website_url, icons=icons
         )
         self.settings = ServerSettings(
             identity=Identity(name, version, instructions, info, capabilities or {}),
             limits=Limits(
-                max_body_size, max_sessions, session_idle_timeout, page_size, mask_errors, sse_retry_ms
+                *(max_body_size, max_sessions, session_idle_timeout, page_size, mask_errors),
+                *(sse_retry_ms, input_timeout, tool_timeout, max_header_bytes, body_timeout),
             ),
             caching=Caching(cache_ttl_ms, cache_scope),
             paths=Paths(mcp_path, sse_path, messages_path, docs_path, inspector_path, openmcp_path),
             debug_level=debug_level_from_env(debug),
             pretty_print_jsonrpc=pretty_print_jsonrpc,
+            tasks=tasks,
         )
         self.core = ServerCore(
             self.settings,
@@ -103,35 +116,15 @@ class MCPServer:
         self._features = self.core.features
         self.auth = auth
         self.resource_url = resource_url
-        self._protect(auth, authorization_servers, required_scopes)
+        if auth is not None or authorization_servers or required_scopes:
+            from .http.auth import protect  # only protected servers pay for importing it
+
+            protect(self.core, auth, resource_url, authorization_servers, required_scopes)
         self._custom_routes: list[Any] = []
-        self._http: Any = None
-        self._sse: Any = None
-        self._app: Any = None
-        self._streamable_app: Any = None
-        self._sse_app: Any = None
-        self._proxy: Any = None
+        # built on first use: the two transports, the three apps, a proxy's target connection
+        self._http = self._sse = self._app = self._streamable_app = self._sse_app = self._proxy = None
         for item in middleware or ():
             self.use(item)
-
-    def _protect(self, auth: Any, authorization_servers: list[str] | None, scopes: list[str] | None) -> None:
-        """With `auth=`, the core gets its bearer check; set before any transport exists,
-        as each copies `core.authenticator` when built."""
-        if auth is None:
-            if authorization_servers or scopes:
-                raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
-            return
-        from .http.auth import ResourceGuard
-
-        self.core.authenticator = ResourceGuard(
-            auth,
-            name=self.name,
-            mcp_path=self.mcp_path,
-            features=self.core.features,
-            authorization_servers=authorization_servers,
-            resource_url=self.resource_url,
-            required_scopes=scopes,
-        )
 
     # ---- identity (read-only views of the settings) -----------------------------------
     @property
@@ -171,6 +164,7 @@ class MCPServer:
         """Change the debug level (as `mcp-use dev` does): takes effect in apps built after."""
         self.settings = dataclasses.replace(self.settings, debug_level=level)
         self.core.settings = self.settings
+        self.core.engine.methods.debug_level = level
 
     @property
     def mcp_path(self) -> str:
@@ -238,11 +232,10 @@ class MCPServer:
 
         capabilities = {"completions": {}, **(options.pop("capabilities", None) or {})}
         front = cls(name, capabilities=capabilities, **options)
-        layer = ProxyLayer(
+        front._proxy = ProxyLayer(
             front.core, target_entry(target, server), timeout=timeout, input_timeout=input_timeout
         )
-        front.core.engine.add_layer(layer.layer)
-        front._proxy = layer
+        front.core.engine.add_layer(front._proxy.layer)
         return front
 
     async def close_proxy(self) -> None:

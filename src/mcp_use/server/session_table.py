@@ -11,6 +11,7 @@ so a session is always closed the same way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -25,6 +26,10 @@ from .state import bus
 
 log = logging.getLogger("mcp_use.server.http")
 SWEEP_SECONDS = 5.0
+FIRST_FORWARD_SECONDS = 1.0  # the client's 202 waits at most this for the first try
+FORWARD_RETRY_CAP = 300.0  # without an input_timeout, an answer is retried this long
+# A full table evicts its longest-idle session if that one was idle at least this long.
+EVICT_WHEN_FULL_AFTER = 60.0
 # Requests that change a session's shared record.
 SYNCED_METHODS = frozenset(("logging/setLevel", "resources/subscribe", "resources/unsubscribe"))
 
@@ -37,17 +42,21 @@ def unavailable(exc: BaseException) -> MCPError:
 
 
 class SessionTable:
-    def __init__(self, limits: Limits, hub: Hub, shared: Any = None) -> None:
+    def __init__(self, limits: Limits, hub: Hub, shared: Any = None, events: Any = None) -> None:
         self.limits = limits
         self.hub = hub
         self.shared = shared  # RedisState when several processes serve the same clients
+        self.events = events  # the event store, purged of a session's logs when it ends
         self.sessions: dict[str, ServerSession] = {}
         self._last_sweep = time.monotonic()
         # Counters for /metrics (never touched on a request's fast path).
         self.evicted = 0
+        self.evicted_for_room = 0
         self.rejected = 0
         self.loaded = 0
         self.routed = 0
+        self.forward_retried = 0  # answers forwarded only after Redis came back
+        self.forward_dropped = 0
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -73,9 +82,13 @@ class SessionTable:
 
     # ---- opening and ending ---------------------------------------------------------
     def check_capacity(self) -> None:
-        """Refuse (HTTP 503) a new session when the table is full of active ones."""
+        """Refuse (HTTP 503) a new session when the table is full of active ones.
+
+        Full: first the idle-timeout sweep, then the longest-idle session goes if it has
+        been idle a minute, so a burst of abandoned sessions cannot lock clients out.
+        """
         self.evict_idle()
-        if len(self.sessions) >= self.limits.max_sessions:
+        if len(self.sessions) >= self.limits.max_sessions and not self._make_room():
             self.rejected += 1
             raise MCPError(
                 INVALID_REQUEST,
@@ -96,9 +109,12 @@ class SessionTable:
         self.sessions[session.id] = session  # type: ignore[index]
 
     def close(self, session: ServerSession) -> None:
-        """Stop notifying a session and fail what waits on it (every transport ends one here)."""
+        """Stop notifying a session, fail what waits on it and drop its stream logs (every
+        transport ends one here)."""
         self.hub.forget(session)
         session.close()
+        if self.events is not None and session.id is not None:
+            self.events.forget_session(session.id)
 
     def end(self, session_id: str) -> ServerSession | None:
         session = self.sessions.pop(session_id, None)
@@ -109,19 +125,47 @@ class SessionTable:
         return session
 
     async def delete(self, session_id: str, principal: str | None = None) -> bool:
-        """DELETE: end a session here and everywhere; True when it existed (and, on a
-        protected server, `principal` opened it)."""
+        """DELETE: end a session everywhere, then here; True when it existed (and, on a
+        protected server, `principal` opened it).
+
+        The shared record goes first: when Redis does not answer, the DELETE fails (503)
+        and the session lives on everywhere, instead of ending here only while the other
+        processes keep serving it.
+        """
         if principal is not None and await self.find(session_id, principal) is None:
             return False
-        ended = self.end(session_id) is not None
+        ended = False
         if self.shared is not None:
-            ended = await self.shared.delete_session(session_id) or ended
-        return ended
+            try:
+                ended = await self.shared.delete_session(session_id)
+            except Exception as exc:
+                log.warning("Could not end session %s in shared state: %s", session_id, exc)
+                raise unavailable(exc) from None
+        return self.end(session_id) is not None or ended
 
-    def evict_idle(self) -> None:
-        """Drop sessions idle past the timeout; checked at most every few seconds."""
+    def _make_room(self) -> bool:
+        """End the longest-idle session without a stream, if idle long enough."""
+        cutoff = time.monotonic() - EVICT_WHEN_FULL_AFTER
+        idle = [s for s in self.sessions.values() if s.stream is None and s.last_active <= cutoff]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda s: s.last_active)
+        self.end(oldest.id)  # type: ignore[arg-type]
+        self.evicted_for_room += 1
+        log.info(
+            "Table full: evicted session %s, idle %.0fs", oldest.id, time.monotonic() - oldest.last_active
+        )
+        return True
+
+    def evict_idle(self, *, force: bool = False) -> None:
+        """Drop sessions idle past the timeout; checked at most every few seconds (or
+        now, `force`, from the server's timer)."""
         now = time.monotonic()
-        if now - self._last_sweep < SWEEP_SECONDS and len(self.sessions) < self.limits.max_sessions:
+        if (
+            not force
+            and now - self._last_sweep < SWEEP_SECONDS
+            and len(self.sessions) < self.limits.max_sessions
+        ):
             return
         self._last_sweep = now
         cutoff = now - self.limits.session_idle_timeout
@@ -138,12 +182,16 @@ class SessionTable:
         session.correlator = Correlator(default_timeout=None, id_prefix=self.shared.token)
 
     async def _load(self, session_id: str) -> ServerSession | None:
-        """A session another process opened: rebuild it here from its shared record."""
+        """A session another process opened: rebuild it here from its shared record.
+
+        Redis not answering is a 503 (retry later), never "not found": the session may
+        well exist, and a client told 404 would start over and lose what it waits for.
+        """
         try:
             record = await self.shared.load_session(session_id)
         except Exception as exc:
             log.warning("Could not load session %s from shared state: %s", session_id, exc)
-            return None
+            raise unavailable(exc) from None
         if record is None:
             return None
         session = self.sessions.get(session_id)  # loaded meanwhile by a concurrent request
@@ -164,6 +212,17 @@ class SessionTable:
         self.loaded += 1
         return session
 
+    async def reshare(self) -> None:
+        """Redis came back empty (restarted): store again the sessions this process holds,
+        so the other processes find them instead of answering 404."""
+        for session in list(self.sessions.values()):
+            try:
+                await self.shared.save_session(session)
+            except Exception as exc:
+                log.warning("Could not store session %s again: %s", session.id, exc)
+                return
+        log.info("Shared state was reset: stored %d session(s) again", len(self.sessions))
+
     async def sync(self, session: ServerSession) -> None:
         """Log level or subscriptions changed: store them, and tell processes holding the session."""
         try:
@@ -177,7 +236,37 @@ class SessionTable:
         if session.correlator is not None and session.correlator.resolve(message):
             return
         # The request may wait in another process, named by its id.
-        if self.shared is not None and await self.shared.route_response(session.id, message):
-            self.routed += 1
-        else:
+        if self.shared is None or not self.shared.owner_of(message):
             log.debug("Dropped a response nobody waits for: %s", message.get("id"))
+            return
+        try:
+            async with asyncio.timeout(FIRST_FORWARD_SECONDS):
+                if await self._forward(session.id, message):
+                    return
+        except TimeoutError:
+            pass  # Redis stopped answering: a second publish of the answer is harmless
+        # Redis is down, or the owner is resubscribing after a restart: keep trying in
+        # the background until the request's own deadline (the client has its 202).
+        self.shared.spawn(self._forward_until(session.id, message))
+
+    async def _forward(self, session_id: str | None, message: jsonrpc.Message) -> bool:
+        try:
+            delivered = await self.shared.route_response(session_id, message)
+        except Exception as exc:
+            log.warning("Could not forward answer %s yet: %s", message.get("id"), exc)
+            return False
+        if delivered:
+            self.routed += 1
+        return delivered
+
+    async def _forward_until(self, session_id: str | None, message: jsonrpc.Message) -> None:
+        deadline = time.monotonic() + (self.limits.input_timeout or FORWARD_RETRY_CAP)
+        pause = 0.1
+        while time.monotonic() < deadline:
+            await asyncio.sleep(pause)
+            if await self._forward(session_id, message):
+                self.forward_retried += 1
+                return
+            pause = min(pause * 2, 2.0)
+        self.forward_dropped += 1
+        log.error("Gave up forwarding answer %s: its request's deadline passed", message.get("id"))

@@ -47,10 +47,14 @@ class Limits:
 
     max_body_size: int = DEFAULT_MAX_BODY
     max_sessions: int = 10_000
-    session_idle_timeout: float = 3600.0
+    session_idle_timeout: float = 1800.0
     page_size: int | None = None
-    mask_errors: bool = False
+    mask_errors: bool | None = None  # None: masked unless DEBUG>=1
     sse_retry_ms: int = 1000
+    input_timeout: float | None = 300.0  # a server-to-client request's wait
+    tool_timeout: float | None = None  # default for tools without their own `timeout=`
+    max_header_bytes: int = 32 * 1024
+    body_timeout: float = 30.0  # seconds to receive a request body (408 after)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,6 +78,18 @@ class Paths:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TaskSettings:
+    """`MCPServer(tasks=TaskSettings(...))`: retention, polling and the bounds on tasks."""
+
+    ttl_ms: int = 3_600_000  # how long a record stays readable, from creation
+    max_ttl_ms: int = 86_400_000  # the most a 2025-11-25 client may ask for
+    poll_interval_ms: int = 1000
+    max_live: int = 1000  # tasks running at once in one process
+    max_result_bytes: int = 1 << 20  # a larger result fails the task instead of being stored
+    input_timeout: float = 300.0  # how long a task waits for the client's answer
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ServerSettings:
     identity: Identity
     limits: Limits
@@ -81,6 +97,7 @@ class ServerSettings:
     paths: Paths
     debug_level: int = 0
     pretty_print_jsonrpc: bool = False
+    tasks: TaskSettings | None = None  # None: the defaults
 
     @property
     def debug(self) -> bool:

@@ -60,6 +60,10 @@ def _is_content_list(value: Any, content_types: tuple[type, ...]) -> bool:
     )
 
 
+# `execution.taskSupport` on the wire for each `task=` option that allows a task.
+TASK_SUPPORT: dict[bool | str, str] = {True: "optional", "required": "required"}
+
+
 @dataclasses.dataclass(slots=True, eq=False)
 class Tool:
     fn: Callable[..., Any]
@@ -75,6 +79,9 @@ class Tool:
     context_param: str | None
     is_async: bool
     run_in_thread: bool
+    timeout: float | None = None  # seconds; None: the server's `tool_timeout`
+    task: bool | str = False  # False, True (the client may take a task) or "required"
+    task_start: str = "auto"  # "manual": the task starts when the function awaits ctx.start_task()
     scopes: tuple[str, ...] = ()  # needed to call it on a protected server
     wire: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -88,6 +95,7 @@ class Tool:
             ("annotations", self.annotations),
             ("icons", self.icons),
             ("_meta", self.meta),
+            ("execution", {"taskSupport": TASK_SUPPORT[self.task]} if self.task else None),
         )
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -175,10 +183,16 @@ def make_tool(
     output_schema: dict[str, Any] | bool | None = None,
     structured_output: bool | None = None,
     run_in_thread: bool = False,
+    timeout: float | None = None,
+    task: bool | str = False,
+    task_start: str = "auto",
     scopes: list[str] | None = None,
 ) -> Tool:
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
+    task = _task_option(task, task_start, is_async, name or fn.__name__)
+    if task and not is_async:
+        run_in_thread = True  # a task's body must not block the loop answering tasks/get
     if input_schema is None:
         signature = schemas.analyse(fn)
         schema = signature.input_schema
@@ -211,8 +225,25 @@ def make_tool(
         context_param=context_param,
         is_async=is_async,
         run_in_thread=run_in_thread,
+        timeout=timeout,
+        task=task,
+        task_start=task_start,
         scopes=tuple(scopes or ()),
     )
+
+
+def _task_option(task: Any, task_start: str, is_async: bool, name: str) -> bool | str:
+    if task == "optional":
+        task = True
+    if task not in (False, True, "required"):
+        raise ValueError(f"tool {name!r}: task must be True, False or 'required', not {task!r}")
+    if task_start not in ("auto", "manual"):
+        raise ValueError(f"tool {name!r}: task_start must be 'auto' or 'manual', not {task_start!r}")
+    if task_start == "manual" and not (task and is_async):
+        raise ValueError(
+            f"tool {name!r}: task_start='manual' needs task=True or 'required' and an async function"
+        )
+    return task  # type: ignore[no-any-return]
 
 
 __all__ = ["MCPError", "Tool", "ToolError", "make_tool"]

@@ -20,7 +20,7 @@ import aiohttp
 
 from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
-from ...protocol.headers import encode_value
+from ...protocol.headers import NAMED_FIELDS, encode_value
 from ...protocol.sse import SSEParser
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
 from . import http
@@ -29,7 +29,6 @@ from .http_auth import HTTPAuth
 
 log = logging.getLogger("mcp_use.client.http")
 ACCEPT = "application/json, text/event-stream"
-NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 MAX_RESUMES = 5
 DEFAULT_RETRY_S = 1.0
 
@@ -76,7 +75,7 @@ class StreamableHTTPClientTransport(ClientTransport):
         method = message.get("method")
         if method is not None:
             h["mcp-method"] = method
-            field = NAMED.get(method)
+            field = NAMED_FIELDS.get(method)
             if field is not None:
                 params = message.get("params")
                 value = params.get(field) if isinstance(params, dict) else None

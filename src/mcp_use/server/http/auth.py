@@ -286,6 +286,28 @@ class ResourceGuard:
         return self.refusal_parts(refusal, scope, message.get("id"))
 
 
+def protect(
+    core: Any,
+    verifier: Any,
+    resource_url: str | None,
+    authorization_servers: list[str] | None,
+    scopes: list[str] | None,
+) -> None:
+    """Give the core its bearer check (`MCPServer(auth=...)`). Set before any transport
+    exists, as each copies `core.authenticator` when built."""
+    if verifier is None:
+        raise ValueError("authorization_servers and required_scopes need auth= (a token verifier)")
+    core.authenticator = ResourceGuard(
+        verifier,
+        name=core.settings.identity.name,
+        mcp_path=core.settings.paths.mcp,
+        features=core.features,
+        authorization_servers=authorization_servers,
+        resource_url=resource_url,
+        required_scopes=scopes,
+    )
+
+
 def principal_of(scope: dict[str, Any]) -> str | None:
     """The principal of an authenticated request (None on an unprotected server)."""
     access = scope.get(SCOPE_KEY)

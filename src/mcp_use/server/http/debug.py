@@ -42,7 +42,7 @@ def describe(core: ServerCore) -> dict[str, Any]:
     return {
         "openmcp": "1.0",
         "info": info,
-        "capabilities": core.engine.capabilities(),
+        "capabilities": core.engine.capabilities(modern=False),  # what a handshake sees
         "tools": [t.wire for t in features.tools.values()],
         "resources": [r.wire for r in features.resources.values()],
         "resources_templates": [t.wire for t in features.templates.values()],

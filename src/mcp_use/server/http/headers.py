@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...protocol import headers as mirrored
-from ...protocol.errors import HEADER_MISMATCH, MCPError
+from ...protocol.errors import HEADER_MISMATCH, MCPError, brief
 
-NAMED_METHODS = mirrored.NAMED_METHODS
 _SAFE = {chr(c) for c in range(0x20, 0x7F)} | {"\t"}
 
 
@@ -44,8 +43,8 @@ def check(method: str, params: dict[str, Any], headers: dict[str, str], tool_sch
     if got is None:
         raise mismatch("the Mcp-Method header is required")
     if got != method:
-        raise mismatch(f"Mcp-Method header value {got!r} does not match body method {method!r}")
-    field = NAMED_METHODS.get(method)
+        raise mismatch(f"Mcp-Method header value {brief(got)} does not match body method {brief(method)}")
+    field = mirrored.NAMED_FIELDS.get(method)
     if field is not None:
         raw = headers.get("mcp-name")
         if raw is not None:
@@ -55,7 +54,7 @@ def check(method: str, params: dict[str, Any], headers: dict[str, str], tool_sch
         name = decode_value(raw)
         body = params.get(field)
         if name != body:
-            raise mismatch(f"Mcp-Name header value {name!r} does not match body {field} {body!r}")
+            raise mismatch(f"Mcp-Name header value {brief(name)} does not match body {field} {brief(body)}")
     if tool_schema is not None:
         check_params(params.get("arguments") or {}, headers, tool_schema)
 
@@ -72,7 +71,7 @@ def check_params(arguments: dict[str, Any], headers: dict[str, str], schema: dic
             raise mismatch(f"Mcp-Param-{header} contains invalid characters")
         text = decode_value(raw)
         if not _same(text, value, kind):
-            raise mismatch(f"Mcp-Param-{header} value {text!r} does not match body value {value!r}")
+            raise mismatch(f"Mcp-Param-{header} value {brief(text)} does not match body value {brief(value)}")
 
 
 def _same(text: str, value: Any, kind: Any) -> bool:

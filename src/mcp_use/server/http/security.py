@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...protocol import jsonrpc
-from ...protocol.errors import INVALID_REQUEST
+from ...protocol.errors import INVALID_REQUEST, brief
 
 LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 KEPT_VERDICTS = 256
@@ -109,7 +109,9 @@ class HostGuard:
             return True
         return name in self.extra_hosts or any(h.endswith(":*") and h[:-2] == name for h in self.extra_hosts)
 
-    def origin_ok(self, origin: str) -> bool:
+    def origin_ok(self, origin: str, scheme: str | None = None) -> bool:
+        """An allowed origin, or a loopback one with this server's scheme (a page served
+        over https is not this http server, whatever its host)."""
         origin = origin.lower().rstrip("/")
         if origin in self.extra_origins or "*" in self.extra_origins:
             return True
@@ -118,6 +120,8 @@ class HostGuard:
         except ValueError:
             return False
         if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        if scheme is not None and parts.scheme != scheme:
             return False
         host = parts.hostname
         return host in LOCAL_HOSTNAMES or f"[{host}]" in LOCAL_HOSTNAMES
@@ -128,10 +132,11 @@ class HostGuard:
             return None
         if not self.host_ok(host):
             return Refusal(
-                421, f"Invalid Host header: {host!r} is not an allowed host (DNS rebinding protection)"
+                421, f"Invalid Host header: {brief(host)} is not an allowed host (DNS rebinding protection)"
             )
-        if origin is not None and not self.origin_ok(origin):
+        if origin is not None and not self.origin_ok(origin, scope.get("scheme")):
             return Refusal(
-                403, f"Invalid Origin header: {origin!r} is not an allowed origin (DNS rebinding protection)"
+                403,
+                f"Invalid Origin header: {brief(origin)} is not an allowed origin (DNS rebinding protection)",
             )
         return None

@@ -13,10 +13,14 @@ another process to this one; the builders below are the only places a message is
 | `cancel`  | `cancel(sid, rid)`        | `notifications/cancelled` for a remote call | cancel it if it runs here          |
 | `end`     | `end(sid)`                | a session was deleted                       | drop it here                       |
 | `sync`    | `sync(session)`           | log level or subscriptions changed          | update the copy held here          |
+| `task`    | `task_status(id, params)` | a 2026-07-28 task's status changed          | tell this process's task listeners |
+| `task`    | `task_cancel(id)`         | a task run elsewhere is cancelled (to owner)| stop it if it runs here            |
+| `task`    | `task_input(id, answers)` | answers for a task run elsewhere (to owner) | hand them to it if it runs here    |
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 BusMessage = dict[str, Any]
@@ -43,6 +47,18 @@ def end(session_id: str) -> BusMessage:
     return {"t": "end", "sid": session_id}
 
 
+def task_status(task_id: str, params: dict[str, Any]) -> BusMessage:
+    return {"t": "task", "op": "status", "id": task_id, "p": params}
+
+
+def task_cancel(task_id: str) -> BusMessage:
+    return {"t": "task", "op": "cancel", "id": task_id}
+
+
+def task_input(task_id: str, answers: dict[str, Any]) -> BusMessage:
+    return {"t": "task", "op": "input", "id": task_id, "r": answers}
+
+
 def sync(session: Any) -> BusMessage:
     return {
         "t": "sync",
@@ -65,14 +81,19 @@ class _Sessions(Protocol):
     def end(self, session_id: str) -> Any: ...
 
 
+TaskHandler = Callable[[BusMessage], Awaitable[None]]
+
+
 class BusHandler:
-    """Applies another process's message here: to the notification hub or a local session."""
+    """Applies another process's message here: to the notification hub, a local session,
+    or the task handlers (`task` messages, see `tasks.handlers`)."""
 
-    __slots__ = ("hub", "sessions")
+    __slots__ = ("hub", "sessions", "tasks")
 
-    def __init__(self, hub: _Notifier, sessions: _Sessions) -> None:
+    def __init__(self, hub: _Notifier, sessions: _Sessions, tasks: TaskHandler | None = None) -> None:
         self.hub = hub
         self.sessions = sessions
+        self.tasks = tasks
 
     async def __call__(self, data: BusMessage) -> None:
         kind = data.get("t")
@@ -81,6 +102,10 @@ class BusHandler:
             return
         if kind == "updated":
             await self.hub.resource_updated(data["uri"], relayed=True)
+            return
+        if kind == "task":
+            if self.tasks is not None:
+                await self.tasks(data)
             return
         session = self.sessions.get(data.get("sid"))  # type: ignore[arg-type]
         if session is None:

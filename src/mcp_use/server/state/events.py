@@ -22,7 +22,18 @@ Frame = Callable[[jsonrpc.Message, str], bytes]
 
 
 class StreamLog:
-    __slots__ = ("created", "events", "finished", "key", "live", "next_seq", "session_id", "standalone")
+    __slots__ = (
+        "created",
+        "events",
+        "finished",
+        "key",
+        "live",
+        "next_seq",
+        "on_size",
+        "session_id",
+        "size",
+        "standalone",
+    )
 
     def __init__(self, key: str, session_id: str | None, *, standalone: bool, size: int) -> None:
         self.key = key
@@ -33,6 +44,8 @@ class StreamLog:
         self.finished = False
         self.live: Forward | None = None
         self.created = time.monotonic()
+        self.size = 0  # bytes held, so the store can bound its total
+        self.on_size: Callable[[int], None] | None = None  # the store's byte counter
 
     def event_id(self, seq: int) -> str:
         return f"{self.key}_{seq}"
@@ -42,7 +55,14 @@ class StreamLog:
         seq = self.next_seq
         self.next_seq += 1
         chunk = frame(message, self.event_id(seq))
-        self.events.append((seq, chunk))
+        events = self.events
+        delta = len(chunk)
+        if events.maxlen is not None and len(events) == events.maxlen:
+            delta -= len(events[0][1])  # the oldest event falls off
+        events.append((seq, chunk))
+        self.size += delta
+        if self.on_size is not None:
+            self.on_size(delta)
         return chunk
 
     def finish(self) -> None:

@@ -10,9 +10,13 @@ What lives here (keys under `prefix`):
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
+- `{p}:t:{id}` task records (see `redis_tasks.py`); a record's owner is alive while its
+  `{p}:proc:{token}` key is.
 - pub/sub: `{p}:all` (every process: cancellations, session ends, list changes,
-  resource updates, session field changes) and `{p}:p:{token}` (one process: the client's
-  answer to a server-to-client request; the request id carries the waiting process's token).
+  resource updates, session field changes, task statuses) and `{p}:p:{token}` (one
+  process: the client's answer to a server-to-client request, the request id carrying
+  the waiting process's token; cancellations and answers for the tasks it runs).
+  Every message kind is in `bus.py`.
 
 redis-py is imported only when a `RedisState` starts, so a plain install never needs it.
 """
@@ -71,8 +75,18 @@ class RedisState:
         events_per_stream: int = 1024,
         event_ttl: float = 600.0,
         heartbeat: float = 5.0,
+        socket_timeout: float = 3.0,
+        retries: int = 2,
+        health_check_interval: float = 10.0,
     ) -> None:
         self.url = url
+        # A stopped or restarted Redis must fail a request fast (503) rather than hang
+        # it, and a pooled connection it dropped must be replaced, not handed out: the
+        # socket timeout, redis-py's retry on connection errors, and its health check
+        # (a PING before using a connection idle that long).
+        self.socket_timeout = socket_timeout
+        self.retries = retries
+        self.health_check_interval = health_check_interval
         self.prefix = prefix
         self.events_per_stream = events_per_stream
         self.event_ttl = int(event_ttl)
@@ -88,8 +102,12 @@ class RedisState:
         self._conflict: str | None = None
         self._on_message: OnMessage | None = None
         self._touched: dict[str, float] = {}
+        self.on_reset: Callable[[], Awaitable[None]] | None = None  # the session table's `reshare`
         self._tasks: set[asyncio.Task[Any]] = set()
         self.events = RedisEventStore(self)
+        from .redis_tasks import RedisTaskStore
+
+        self.tasks = RedisTaskStore(self)
 
     # ---- start-up -------------------------------------------------------------------
     async def start(self, name: str, sealer: StateSealer, session_ttl: float, on_message: OnMessage) -> None:
@@ -107,7 +125,7 @@ class RedisState:
     async def _start(self, name: str, sealer: StateSealer, session_ttl: float, on_message: OnMessage) -> None:
         import redis.asyncio as aioredis
 
-        client = aioredis.Redis.from_url(self.url)
+        client = aioredis.Redis.from_url(self.url, **self._client_options())
         try:
             await self._agree(client, name, sealer)
         except BaseException:
@@ -124,6 +142,19 @@ class RedisState:
         self._listener = asyncio.ensure_future(self._listen(name, sealer))
         self.ready = True
         log.info("Shared state on %s (process %s)", _redact(self.url), self.token)
+
+    def _client_options(self) -> dict[str, Any]:
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        return {
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.socket_timeout,
+            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), self.retries),
+            "retry_on_error": [ConnectionError, TimeoutError, OSError],
+            "health_check_interval": self.health_check_interval,
+        }
 
     async def _agree(self, client: Any, name: str, sealer: StateSealer) -> None:
         """Share a generated secret; refuse when a live process differs in name or secret."""
@@ -162,15 +193,19 @@ class RedisState:
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
-        await self.client.set(
-            self._k("proc", self.token), orjson.dumps(record), ex=max(2, int(self.heartbeat * 3))
+        previous = await self.client.set(
+            self._k("proc", self.token), orjson.dumps(record), ex=max(2, int(self.heartbeat * 3)), get=True
         )
+        if previous is None and self.ready and self.on_reset is not None:
+            # Our own registration vanished: Redis restarted empty (or we stalled past
+            # its expiry). Put back what this process holds.
+            self._spawn(self.on_reset())
 
     async def preflight(self, name: str, sealer: StateSealer) -> None:
         """The start-up check alone, on a throw-away connection (before uvicorn starts)."""
         import redis.asyncio as aioredis
 
-        client = aioredis.Redis.from_url(self.url)
+        client = aioredis.Redis.from_url(self.url, **self._client_options())
         try:
             await self._agree(client, name, sealer)
         finally:
@@ -236,20 +271,35 @@ class RedisState:
     def _spawn(self, awaitable: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(awaitable)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Shared state: background call failed: %s", task.exception())
 
     async def broadcast(self, data: dict[str, Any]) -> None:
         """Tell every other process (session ends, cancellations, list changes...)."""
         data["o"] = self.token
         await self.client.publish(self._k("all"), orjson.dumps(data))
 
-    async def route_response(self, session_id: str, message: dict[str, Any]) -> bool:
-        """Forward a client's answer to the process whose request id it carries."""
+    def owner_of(self, message: dict[str, Any]) -> str | None:
+        """The other process whose server-to-client request this answer carries the id of."""
         request_id = message.get("id")
         if not isinstance(request_id, str) or "-" not in request_id:
-            return False
+            return None
         owner = request_id.rpartition("-")[0]
-        if not owner or owner == self.token:
+        return owner if owner and owner != self.token else None
+
+    def spawn(self, awaitable: Awaitable[Any]) -> None:
+        """Run in the background, held until done (its exception logged, not lost)."""
+        self._spawn(awaitable)
+
+    async def route_response(self, session_id: str, message: dict[str, Any]) -> bool:
+        """Forward a client's answer to the process whose request id it carries; False
+        when no process listens on that channel (gone, or resubscribing)."""
+        owner = self.owner_of(message)
+        if owner is None:
             return False
         data = {**bus.response(session_id, message), "o": self.token}
         return bool(await self.client.publish(self._k("p", owner), orjson.dumps(data)))
@@ -322,7 +372,8 @@ class RedisState:
         skey = self._k("e", key)
         last = f"0-{after}"
         while True:
-            reply = await self.client.xread({skey: last}, count=256, block=5000)
+            block = max(100, int(self.socket_timeout * 500))  # under the socket timeout
+            reply = await self.client.xread({skey: last}, count=256, block=block)
             if not reply and writer and not await self.client.exists(self._k("proc", writer)):
                 return
             for _name, entries in reply or ():
@@ -334,6 +385,8 @@ class RedisState:
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
+
+    key = _k  # public, for the stores beside this module (`redis_tasks.py`)
 
 
 class RedisStreamLog(StreamLog):
@@ -367,10 +420,9 @@ class RedisEventStore(MemoryEventStore):
         self._writer: asyncio.Task[None] | None = None
 
     def open(self, session_id: str | None, *, standalone: bool = False) -> StreamLog:
-        self._evict()
         key = secrets.token_hex(8)
         log_ = RedisStreamLog(key, session_id, standalone=standalone, size=self.events_per_stream, store=self)
-        self._logs[key] = log_
+        self._hold(log_)
         if session_id is not None and not standalone:
             self.enqueue(("open", key, session_id, b""))
         return log_

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import orjson
 
 from ...protocol import jsonrpc
 
@@ -25,11 +24,38 @@ class BodyTooLarge(Exception):
     pass
 
 
+MAX_SESSION_ID = 128  # ours are 32 hex digits; anything far longer is not one of ours
+
+
 def header_map(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
+def header_problem(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[int, str] | None:
+    """(status, reason) when the request's headers are too large to look at, else None.
+
+    The server in front may allow more than we want to hold per request (httptools has
+    no limit); the session id, looked up in the session table and in Redis, is bounded too.
+    """
+    total = 0
+    for name, value in raw:
+        total += len(name) + len(value) + 4
+        if name == b"mcp-session-id" and len(value) > MAX_SESSION_ID:
+            return 400, f"Bad Request: Mcp-Session-Id is longer than {MAX_SESSION_ID} characters"
+    if total > limit:
+        return 431, f"Request Header Fields Too Large: the headers exceed {limit} bytes"
+    return None
+
+
+class BodyTimeout(Exception):
+    pass
+
+
+async def read_body(
+    receive: Receive, limit: int, declared: str | None, timeout: float | None = None
+) -> bytes:
+    """The request body, up to `limit` bytes; `BodyTimeout` when the rest of it takes
+    longer than `timeout` (the usual one-chunk body pays nothing for the bound)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     message = await receive()
@@ -38,8 +64,17 @@ async def read_body(receive: Receive, limit: int, declared: str | None) -> bytes
         if len(body) > limit:
             raise BodyTooLarge
         return body
+    try:
+        async with asyncio.timeout(timeout):
+            return await _rest(receive, limit, body)
+    except TimeoutError:
+        raise BodyTimeout from None
+
+
+async def _rest(receive: Receive, limit: int, body: bytes) -> bytes:
     chunks = [body]
     size = len(body)
+    message: dict[str, Any] = {"more_body": True}
     while message.get("more_body"):
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -65,7 +100,7 @@ async def respond(
 async def respond_json(
     send: Send, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = orjson.dumps(payload)
+    body = jsonrpc.dumps(payload)
     all_headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
     if headers:
         all_headers.extend(headers)
@@ -89,7 +124,7 @@ def sse_event(message: jsonrpc.Message, event_id: str | None = None) -> bytes:
     head = b"event: message\n"
     if event_id is not None:
         head = b"id: " + event_id.encode() + b"\n" + head
-    return head + b"data: " + orjson.dumps(message) + b"\n\n"
+    return head + b"data: " + jsonrpc.dumps(message) + b"\n\n"
 
 
 def accepts(accept: str, media: str) -> bool:

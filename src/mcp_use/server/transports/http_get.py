@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ...protocol import jsonrpc
-from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND
+from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND, MCPError
 from ...protocol.versions import is_modern
 from ..state.events import StreamLog, parse_event_id
 from .asgi import SSE_HEADERS, Receive, Send, accepts, respond_error
@@ -18,6 +18,7 @@ from .response_stream import ResponseStream, hold_open
 
 if TYPE_CHECKING:
     from ..core import ServerCore
+    from ..session import ServerSession
 
 log = logging.getLogger("mcp_use.server.http")
 
@@ -30,6 +31,7 @@ class StandaloneStreams:
         self.events = core.events
         self.shared = core.state
         self.stopping = core.lifecycle.stopping
+        self._open_streams: dict[str, asyncio.Event] = {}  # session id -> ends its GET stream
 
     async def get(
         self, receive: Receive, send: Send, headers: dict[str, str], principal: str | None = None
@@ -54,7 +56,11 @@ class StandaloneStreams:
         if session_id is None:
             await respond_error(send, 400, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        session = await self.sessions.find(session_id, principal)
+        try:
+            session = await self.sessions.find(session_id, principal)
+        except MCPError as exc:  # the shared state does not answer: 503, never 404
+            await respond_error(send, 503, exc.code, exc.message, headers=[(b"retry-after", b"5")])
+            return
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
@@ -70,13 +76,18 @@ class StandaloneStreams:
                 if owner is not None and owner[0] == session.id:
                     await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
                     return
-        if session.stream is not None:
-            await respond_error(
-                send, 409, INVALID_REQUEST, "Conflict: this session already has a standalone SSE stream open"
-            )
-            return
-        stream = ResponseStream(send)
+        await self._open(receive, send, session)
+
+    async def _open(self, receive: Receive, send: Send, session: ServerSession) -> None:
+        """The session's standalone stream. A new GET replaces the one open: the old one may
+        be a dropped connection whose end the server has not noticed yet (refusing it
+        with 409 would lock the client out until then), and only one gets messages."""
         closed = asyncio.Event()
+        previous = self._open_streams.get(session.id)  # type: ignore[arg-type]
+        if previous is not None:
+            previous.set()
+        self._open_streams[session.id] = closed  # type: ignore[index]
+        stream = ResponseStream(send)
         lock = asyncio.Lock()
 
         async def deliver(message: jsonrpc.Message) -> None:
@@ -92,6 +103,8 @@ class StandaloneStreams:
         finally:
             if session.stream is deliver:
                 session.stream = None
+            if self._open_streams.get(session.id) is closed:  # type: ignore[arg-type]
+                del self._open_streams[session.id]  # type: ignore[arg-type]
 
     async def _resume(self, receive: Receive, send: Send, stream_log: StreamLog, seq: int) -> None:
         """Replay a POST stream's events after `seq`, then follow it until it finishes."""

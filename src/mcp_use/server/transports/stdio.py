@@ -160,6 +160,15 @@ class StdioConnection:
         finally:
             self.session.untrack(req.id)
 
+    async def drain(self, seconds: float) -> None:
+        """stdin ended: answer what was asked (the last line may have had no newline),
+        waiting at most `seconds`. The client can no longer answer our own requests, so
+        those fail at once (the tool sees `ConnectionClosed`) instead of holding exit."""
+        if self.session is not None and self.session.correlator is not None:
+            self.session.correlator.fail_all()
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=seconds)
+
     async def close(self) -> None:
         for task in list(self.tasks):
             task.cancel()
@@ -240,6 +249,7 @@ async def _next_line(reader: asyncio.StreamReader) -> bytes | None:
 
 
 TOO_LONG = b"\x00too-long"
+EOF_DRAIN_SECONDS = 30.0  # at end of input, calls in flight get this long to answer
 
 
 async def serve_stdio(core: ServerCore) -> None:
@@ -252,6 +262,7 @@ async def serve_stdio(core: ServerCore) -> None:
         while True:
             line = await (queue.get() if queue is not None else _next_line(reader))  # type: ignore[arg-type]
             if line is None:
+                await connection.drain(core.settings.limits.tool_timeout or EOF_DRAIN_SECONDS)
                 break
             if line == TOO_LONG:
                 await connection.write(jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {limit} bytes"))

@@ -24,6 +24,7 @@ from ...protocol.errors import (
     SESSION_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
+    brief,
 )
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
@@ -31,12 +32,14 @@ from ..http.auth import SCOPE_KEY, principal_of
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
+    BodyTimeout,
     BodyTooLarge,
     Receive,
     Scope,
     Send,
     accepts,
     header_map,
+    header_problem,
     read_body,
     respond,
     respond_error,
@@ -83,11 +86,16 @@ class StreamableHTTPServerTransport:
         if self._unhooked:
             self._unhooked = False
             self.lifecycle.hook_signals()
+            self.lifecycle.start_housekeeping()
         if self.shared is not None and not self.shared.ready:
             problem = await self.start_shared()
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
+        problem = header_problem(scope["headers"], self.limits.max_header_bytes)
+        if problem is not None:
+            await respond_error(send, problem[0], INVALID_REQUEST, problem[1])
+            return
         headers = header_map(scope)
         refusal = self.guard.check(scope, headers.get("host"), headers.get("origin"))
         if refusal is not None:
@@ -134,7 +142,15 @@ class StreamableHTTPServerTransport:
             return REFUSED
         limit = self.limits.max_body_size
         try:
-            body = await read_body(receive, limit, headers.get("content-length"))
+            body = await read_body(receive, limit, headers.get("content-length"), self.limits.body_timeout)
+        except BodyTimeout:
+            await respond_error(
+                send,
+                408,
+                INVALID_REQUEST,
+                f"Request Timeout: the body did not arrive within {self.limits.body_timeout:g}s",
+            )
+            return REFUSED
         except BodyTooLarge:
             await respond_error(
                 send, 413, INVALID_REQUEST, f"Payload Too Large: the body exceeds {limit} bytes"
@@ -186,7 +202,11 @@ class StreamableHTTPServerTransport:
         principal = principal_of(scope)
         session = self.sessions.get(session_id, principal)  # no coroutine on the fast path
         if session is None:
-            session = await self.sessions.find(session_id, principal)
+            try:
+                session = await self.sessions.find(session_id, principal)
+            except MCPError as exc:  # the shared state does not answer: 503, never 404
+                await respond_error(send, 503, exc.code, exc.message, request_id, headers=RETRY_LATER)
+                return
         if session is None:
             await respond_error(
                 send,
@@ -343,8 +363,8 @@ class StreamableHTTPServerTransport:
                 raise mcp_headers.mismatch("the MCP-Protocol-Version header is required")
             if version_header != body_version:
                 raise mcp_headers.mismatch(
-                    f"MCP-Protocol-Version header {version_header!r} does not match "
-                    f"_meta protocolVersion {body_version!r}"
+                    f"MCP-Protocol-Version header {brief(version_header)} does not match "
+                    f"_meta protocolVersion {brief(body_version)}"
                 )
         req = self.engine.modern_request(message, sink=stream.message, headers=headers)
         if not self.engine.knows(req.method, modern=True):
@@ -375,7 +395,12 @@ class StreamableHTTPServerTransport:
             status = 405 if is_modern(headers.get("mcp-protocol-version")) else 400
             await respond_error(send, status, INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id header")
             return
-        if not await self.sessions.delete(session_id, principal_of(scope)):
+        try:
+            existed = await self.sessions.delete(session_id, principal_of(scope))
+        except MCPError as exc:
+            await respond_error(send, 503, exc.code, exc.message, headers=RETRY_LATER)
+            return
+        if not existed:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         await respond(send, 200)

@@ -1,0 +1,108 @@
+"""Where task records live. `MemoryTaskStore` is the default, for one process.
+
+A store keeps records until their TTL passes, answers for any process sharing it, and
+says whether the process that owns a record is still alive (so a task whose process
+died is reported `failed`, not `working` for ever). `RedisTaskStore` (in
+`.redis_tasks`) is the shared one.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Any, Protocol
+
+import orjson
+
+
+class StoredTask(Protocol):
+    """What a store needs of a task record; the record type itself (`tasks.records`)
+    belongs to the task layer above this one, which stores only keep."""
+
+    id: str
+    scope: str
+    created: float
+    result: dict[str, Any] | None
+
+    @property
+    def expires_at(self) -> float: ...
+
+    @property
+    def terminal(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class TaskStore(Protocol):
+    token: str  # the owner id this process writes into the records it creates
+
+    async def save(self, record: StoredTask) -> bool: ...  # False: the stored one is terminal
+    async def get(self, task_id: str) -> StoredTask | None: ...
+    async def list(self, scope: str) -> list[StoredTask]: ...
+    async def alive(self, owner: str) -> bool: ...
+    async def signal(self, owner: str, message: dict[str, Any]) -> None: ...
+
+
+class MemoryTaskStore:
+    """Records in a dict, bounded in count and in stored result bytes (expired records go
+    first, then the oldest finished ones)."""
+
+    token = "local"
+
+    def __init__(self, *, max_records: int = 10_000, max_bytes: int = 256 << 20) -> None:
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._records: collections.OrderedDict[str, StoredTask] = collections.OrderedDict()
+        self._sizes: dict[str, int] = {}
+
+    async def save(self, record: StoredTask) -> bool:
+        if record.id not in self._records:
+            self._evict()
+        self._records[record.id] = record
+        if record.result is not None and record.id not in self._sizes:
+            size = len(orjson.dumps(record.result))
+            self._sizes[record.id] = size
+            self.bytes += size
+            while self.bytes > self.max_bytes and self._drop_oldest_finished(keep=record.id):
+                pass
+        return True  # one process holds the one copy: there is no other writer to lose to
+
+    async def get(self, task_id: str) -> StoredTask | None:
+        record = self._records.get(task_id)
+        if record is not None and record.expires_at < time.time():
+            self._drop(task_id)
+            return None
+        return record
+
+    async def list(self, scope: str) -> list[StoredTask]:
+        now = time.time()
+        return [r for r in self._records.values() if r.scope == scope and r.expires_at >= now]
+
+    async def alive(self, owner: str) -> bool:
+        return True  # one process: its owner is this process
+
+    async def signal(self, owner: str, message: dict[str, Any]) -> None:
+        raise RuntimeError("a memory task store has no other process to signal")
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def _evict(self) -> None:
+        now = time.time()
+        for task_id in [k for k, r in self._records.items() if r.expires_at < now]:
+            self._drop(task_id)
+        while len(self._records) >= self.max_records:
+            if not self._drop_oldest_finished():
+                self._drop(next(iter(self._records)))
+
+    def _drop_oldest_finished(self, keep: str | None = None) -> bool:
+        oldest = next((k for k, r in self._records.items() if r.terminal and k != keep), None)
+        if oldest is None:
+            return False
+        self._drop(oldest)
+        return True
+
+    def _drop(self, task_id: str) -> None:
+        self._records.pop(task_id, None)
+        self.bytes -= self._sizes.pop(task_id, 0)
