@@ -18,34 +18,16 @@ from ...protocol.errors import MCPError
 from ...protocol.sse import SSEParser
 from ..errors import ClientError, ConnectError, HTTPStatusError, ServerDisconnected
 from . import http
-from .base import ClientTransport
-from .http_auth import HTTPAuth
+from .http_transport import HTTPClientTransport
 
 log = logging.getLogger("mcp_use.client.sse")
 
 
-class SSEClientTransport(ClientTransport):
-    uses_headers = True
+class SSEClientTransport(HTTPClientTransport):
     modern_capable = False
 
-    def __init__(
-        self,
-        server: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        auth: HTTPAuth | None = None,
-        pool: http.HTTPPool | None = None,
-        connect_timeout: float = 10.0,
-    ) -> None:
-        super().__init__(server)
-        self.url = url
-        self.headers = dict(headers or {})
-        self.auth = auth
-        self.connect_timeout = connect_timeout
+    def _init_state(self) -> None:
         self.endpoint: str | None = None
-        self._own_pool = pool is None
-        self._pool = pool if pool is not None else http.HTTPPool(connect_timeout=connect_timeout)
         self._reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[str] | None = None
         self._closed = False
@@ -160,5 +142,4 @@ class SSEClientTransport(ClientTransport):
                 await self._reader
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
-        if self._own_pool:
-            await self._pool.close()
+        await self._close_own_pool()

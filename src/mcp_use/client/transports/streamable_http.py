@@ -24,8 +24,7 @@ from ...protocol.headers import NAMED_FIELDS, encode_value
 from ...protocol.sse import SSEParser
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
 from . import http
-from .base import ClientTransport
-from .http_auth import HTTPAuth
+from .http_transport import HTTPClientTransport
 
 log = logging.getLogger("mcp_use.client.http")
 ACCEPT = "application/json, text/event-stream"
@@ -33,26 +32,9 @@ MAX_RESUMES = 5
 DEFAULT_RETRY_S = 1.0
 
 
-class StreamableHTTPClientTransport(ClientTransport):
-    uses_headers = True
-
-    def __init__(
-        self,
-        server: str,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        auth: HTTPAuth | None = None,
-        pool: http.HTTPPool | None = None,
-        connect_timeout: float = 10.0,
-    ) -> None:
-        super().__init__(server)
-        self.url = url
-        self.headers = dict(headers or {})
-        self.auth = auth
+class StreamableHTTPClientTransport(HTTPClientTransport):
+    def _init_state(self) -> None:
         self.session_id: str | None = None
-        self._own_pool = pool is None
-        self._pool = pool if pool is not None else http.HTTPPool(connect_timeout=connect_timeout)
         self._inflight: dict[jsonrpc.RequestId, asyncio.Task[None]] = {}
         self._get_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -325,8 +307,7 @@ class StreamableHTTPClientTransport(ClientTransport):
                     timeout=2.0,
                 )
                 response.release()
-        if self._own_pool:
-            await self._pool.close()
+        await self._close_own_pool()
 
 
 def _retry_s(parser: SSEParser) -> float:
