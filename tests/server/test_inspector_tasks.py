@@ -60,9 +60,7 @@ def test_a_task_shows_its_status_and_cancel_cancels_it(
     page.fill("[name=pages]", "40")
     page.click("#call-tool")
     page.wait_for_selector("#task-status[data-status=working]")
-    page.wait_for_function(
-        "document.getElementById('task-message').textContent.startsWith('writing page')"
-    )
+    page.wait_for_function("document.getElementById('task-message').textContent.startsWith('writing page')")
     task_id = page.inner_text("#task-id")
     assert task_id
     screenshot(page, f"inspector-task-working-{era}.png")
