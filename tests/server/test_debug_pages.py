@@ -209,6 +209,7 @@ def test_inspector_assets_are_offline() -> None:
         "render.js",
         "settings.js",
         "style.css",
+        "tasks.js",
         "wire.js",
     ]
     for path in static.iterdir():

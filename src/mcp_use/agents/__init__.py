@@ -24,6 +24,7 @@ from .agent import (
 )
 from .prompts import DEFAULT_SYSTEM_PROMPT_TEMPLATE, SERVER_MANAGER_SYSTEM_PROMPT_TEMPLATE
 from .server_manager import ServerManager
+from .tasks import TaskStatusStep
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT_TEMPLATE",
@@ -33,6 +34,7 @@ __all__ = [
     "MCPAgent",
     "OutputSchemaError",
     "ServerManager",
+    "TaskStatusStep",
     "ToolCallStep",
     "ToolResultStep",
     "mcp_tool",

@@ -23,6 +23,7 @@ from ..client.session import ClientSession
 from ..protocol.errors import MCPError
 from ..protocol.types import CallToolResult, GetPromptResult, ReadResourceResult, Tool
 from .results import Content, collapse, content_blocks, error_text, resource_parts, result_content
+from .tasks import call_as_task, runs_as_task
 
 # What OpenAI, Anthropic and Gemini all accept as a function name.
 _BAD_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -88,16 +89,30 @@ def mcp_tool(
     name: str | None = None,
     timeout: float | None = None,
     images: bool = False,
+    use_tasks: bool = False,
 ) -> StructuredTool:
-    """One MCP tool as a LangChain tool that calls it on `session`."""
+    """One MCP tool as a LangChain tool that calls it on `session`.
+
+    A task-required tool (or, with `use_tasks`, one that allows a task) runs as a task
+    (see `tasks`): the wait is bounded by `timeout` as a whole."""
     schema = _schema(tool)
     exposed = name or safe_name(tool.name)
     server = session.name
     call_kw: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    as_task = runs_as_task(tool, use_tasks)
 
     async def call(**arguments: Any) -> tuple[Content, CallToolResult]:
+        args = _drop_nulls(arguments, schema)
         try:
-            result = await session.call_tool(tool.name, _drop_nulls(arguments, schema), **call_kw)
+            if as_task:
+                result = await call_as_task(session, tool.name, args, timeout)
+            else:
+                result = await session.call_tool(tool.name, args, **call_kw)
+        except TimeoutError as exc:
+            raise ToolException(
+                f"the task of {tool.name!r} on server {server!r} did not finish within {timeout:g}s "
+                "(it was cancelled)"
+            ) from exc
         except RequestTimedOut as exc:
             raise ToolException(
                 f"the tool {tool.name!r} on server {server!r} did not answer within {exc.timeout:g}s"
@@ -119,7 +134,7 @@ def mcp_tool(
         func=async_only,
         response_format="content_and_artifact",
         handle_tool_error=tool_error_message,
-        metadata={"mcp_server": server, "mcp_name": tool.name, "mcp_kind": "tool"},
+        metadata={"mcp_server": server, "mcp_name": tool.name, "mcp_kind": "tool", "mcp_task": as_task},
     )
 
 
@@ -322,6 +337,7 @@ async def server_tools(
     timeout: float | None = None,
     images: bool = False,
     reserved: Iterable[str] = (),
+    use_tasks: bool = False,
 ) -> list[StructuredTool]:
     """Every tool of every session, named `server__tool` only where names collide."""
     listed: dict[str, list[Tool]] = {}
@@ -331,7 +347,14 @@ async def server_tools(
         listed[server] = await session.list_tools() if has_tools else []
     names = exposed_names({s: [t.name for t in tools] for s, tools in listed.items()}, reserved)
     return [
-        mcp_tool(sessions[server], tool, name=names[(server, tool.name)], timeout=timeout, images=images)
+        mcp_tool(
+            sessions[server],
+            tool,
+            name=names[(server, tool.name)],
+            timeout=timeout,
+            images=images,
+            use_tasks=use_tasks,
+        )
         for server, tools in listed.items()
         for tool in tools
     ]

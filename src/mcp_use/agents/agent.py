@@ -34,6 +34,7 @@ from ..client.client import MCPClient
 from ..client.session import ClientSession
 from . import adapter, prompts
 from .server_manager import MANAGER_TOOL_NAMES, ServerManager
+from .tasks import TaskRelay, TaskStatusStep
 
 T = TypeVar("T")
 
@@ -73,7 +74,7 @@ class FinalAnswer:
     messages: list[BaseMessage] = field(default_factory=list, repr=False)
 
 
-AgentStep = ToolCallStep | ToolResultStep | FinalAnswer
+AgentStep = ToolCallStep | TaskStatusStep | ToolResultStep | FinalAnswer
 
 
 class OutputSchemaError(ValueError):
@@ -106,6 +107,7 @@ class MCPAgent:
         callbacks: list[Any] | None = None,
         tool_timeout: float | None = None,
         tool_images: bool | None = None,
+        use_tasks: bool = False,
     ) -> None:
         if not callable(getattr(llm, "bind_tools", None)) or (
             isinstance(llm, BaseChatModel) and type(llm).bind_tools is BaseChatModel.bind_tools
@@ -129,6 +131,7 @@ class MCPAgent:
         self.use_server_manager = use_server_manager
         self.callbacks = callbacks
         self.tool_timeout = tool_timeout
+        self.use_tasks = use_tasks  # task-required tools always run as tasks; True: optional ones too
         self.tool_images = _model_takes_tool_images(llm) if tool_images is None else tool_images
         self._history: list[BaseMessage] = []
         self._tools: list[BaseTool] = []
@@ -154,6 +157,7 @@ class MCPAgent:
                 timeout=self.tool_timeout,
                 images=self.tool_images,
                 reserved=[t.name for t in helpers],
+                use_tasks=self.use_tasks,
             )
             self._tools = self._filter([*found, *helpers])
         self._initialized = True
@@ -174,7 +178,11 @@ class MCPAgent:
     async def _tools_for_server(self, name: str, session: ClientSession) -> list[BaseTool]:
         reserved = [*MANAGER_TOOL_NAMES, *(t.name for t in self._tools)]
         found = await adapter.server_tools(
-            {name: session}, timeout=self.tool_timeout, images=self.tool_images, reserved=reserved
+            {name: session},
+            timeout=self.tool_timeout,
+            images=self.tool_images,
+            reserved=reserved,
+            use_tasks=self.use_tasks,
         )
         return self._filter(found)
 
@@ -269,7 +277,8 @@ class MCPAgent:
 
         Order: `on_chain_start` (name "MCPAgent"), then per turn `on_chat_model_start`,
         `on_chat_model_stream`..., `on_chat_model_end`, and per tool call `on_tool_start` /
-        `on_tool_end`; last `on_chain_end` whose `data.output` is the answer.
+        `on_tool_end` (between them, for a task-backed tool, `on_tool_task_status` with
+        `data` `{task_id, status, message}` per status change); last `on_chain_end` whose `data.output` is the answer.
         """
         run_id = str(uuid.uuid4())
         parents = [run_id]
@@ -287,6 +296,10 @@ class MCPAgent:
                 rid = tool_runs.pop(item.id, str(uuid.uuid4()))
                 data = {"output": item.content, "is_error": item.is_error, "artifact": item.artifact}
                 yield _event("on_tool_end", item.tool, rid, parents, data, call_id=item.id)
+            elif isinstance(item, TaskStatusStep):
+                rid = tool_runs.get(item.id, "")
+                data = {"task_id": item.task_id, "status": item.status, "message": item.message}
+                yield _event("on_tool_task_status", item.tool, rid, parents, data, call_id=item.id)
             else:
                 data = {
                     "output": item.output if output_schema is not None else item.text,
@@ -340,7 +353,13 @@ class MCPAgent:
             for call in ai.tool_calls:
                 arguments = dict(call.get("args") or {})
                 yield ToolCallStep(call["name"], arguments, str(call["id"]), step, text)
-                result = await self._call_tool(by_name, call, config)
+                relay: TaskRelay[ToolMessage] = TaskRelay()
+                async for status in relay.drive(self._call_tool(by_name, call, config)):
+                    yield TaskStatusStep(
+                        call["name"], str(call["id"]), step, status.id, status.status, status.message
+                    )
+                result = relay.result
+                assert result is not None
                 new.append(result)
                 yield ToolResultStep(
                     call["name"],
@@ -518,6 +537,7 @@ __all__ = [
     "FinalAnswer",
     "MCPAgent",
     "OutputSchemaError",
+    "TaskStatusStep",
     "ToolCallStep",
     "ToolResultStep",
 ]

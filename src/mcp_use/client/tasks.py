@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.correlator import ProgressCallback
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .requester import Requester
 
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
+StatusCallback = Callable[["TaskStatus"], Awaitable[None] | None]
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 DEFAULT_POLL_MS = 1000
 
@@ -100,16 +102,19 @@ class TaskHandle:
             if self._wire.modern or exc.code != -32602:
                 raise
 
-    async def result(self, on_status: ProgressCallback | None = None) -> CallToolResult:
+    async def result(
+        self, on_status: ProgressCallback | None = None, *, on_change: StatusCallback | None = None
+    ) -> CallToolResult:
         """Wait for the end (answering input on the way); the tool's result.
 
-        `on_status(n, None, message)` hears each new status message (a task's progress).
+        `on_status(n, None, message)` hears each new status message (a task's progress);
+        `on_change(status)` each new status or message (what an agent or UI shows).
         A `failed` task raises `ServerError` with its error; a `cancelled` one
         `TaskCancelled`.
         """
         if self._immediate is not None:
             return CallToolResult.model_validate(self._immediate)
-        watch = _StatusWatch(on_status)
+        watch = _StatusWatch(on_status, on_change)
         if not self._wire.modern:
             return await self._legacy_result(watch)
         status = self._last
@@ -140,7 +145,8 @@ class TaskHandle:
         )
 
     async def _legacy_result(self, watch: _StatusWatch) -> CallToolResult:
-        poller = asyncio.ensure_future(self._poll(watch)) if watch.callback is not None else None
+        await watch.see(self._last)
+        poller = asyncio.ensure_future(self._poll(watch)) if watch.listening else None
         try:
             raw = await self._wire.request("tasks/result", self._params(), timeout=None)
         except ServerError:
@@ -152,6 +158,7 @@ class TaskHandle:
             if poller is not None:
                 poller.cancel()
         self._last = _status({**self._last.raw, "status": "completed"})
+        await watch.see(self._last)
         return CallToolResult.model_validate(raw)
 
     async def _poll(self, watch: _StatusWatch) -> None:
@@ -167,14 +174,25 @@ class TaskHandle:
 
 
 class _StatusWatch:
-    """Calls back once per new status message."""
+    """Calls `callback` once per new status message, `on_change` once per new (status, message)."""
 
-    def __init__(self, callback: ProgressCallback | None) -> None:
+    def __init__(self, callback: ProgressCallback | None, on_change: StatusCallback | None = None) -> None:
         self.callback = callback
+        self.on_change = on_change
         self.last: str | None = None
+        self.seen: tuple[str, str | None] | None = None
         self.count = 0
 
+    @property
+    def listening(self) -> bool:
+        return self.callback is not None or self.on_change is not None
+
     async def see(self, status: TaskStatus) -> None:
+        if self.on_change is not None and (status.status, status.message) != self.seen:
+            self.seen = (status.status, status.message)
+            changed = self.on_change(status)
+            if asyncio.iscoroutine(changed):
+                await changed
         if self.callback is None or status.message is None or status.message == self.last:
             return
         self.last = status.message

@@ -140,6 +140,7 @@ class Tool(MCPModel):
     outputSchema: dict[str, Any] | None = None
     annotations: ToolAnnotations | None = None
     icons: list[Icon] | None = None
+    execution: dict[str, Any] | None = None  # {"taskSupport": "required" | "optional" | "forbidden"}
     meta: dict[str, Any] | None = Field(default=None, alias="_meta")
 
 

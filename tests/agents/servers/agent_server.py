@@ -11,7 +11,8 @@ import asyncio
 import base64
 from pathlib import Path
 
-from mcp_use import MCPServer, ToolError
+from mcp_use import Context, MCPServer, ToolError
+from mcp_use.server import TaskSettings
 from mcp_use.types import ImageContent, TextContent
 
 parser = argparse.ArgumentParser()
@@ -20,7 +21,9 @@ parser.add_argument("--transport", default="stdio")
 parser.add_argument("--port", type=int, default=0)
 opts = parser.parse_args()
 
-server = MCPServer(opts.name)
+# Polled often, so the tests see a task's statuses while it runs.
+server = MCPServer(opts.name, tasks=TaskSettings(poll_interval_ms=100))
+CANCELLED: list[str] = []
 # A 1x1 transparent PNG.
 PIXEL = base64.b64encode(
     bytes.fromhex(
@@ -60,6 +63,38 @@ async def slow(seconds: float) -> str:
     """Sleep for `seconds`."""
     await asyncio.sleep(seconds)
     return "slept"
+
+
+@server.tool(task="required")
+async def build_report(pages: int, ctx: Context) -> str:
+    """Build a report of `pages` pages (a long job: it runs only as a task)."""
+    for page in range(1, pages + 1):
+        await ctx.report_progress(page, pages, f"page {page} of {pages}")
+        await asyncio.sleep(0.3)
+    return f"{opts.name} built a {pages}-page report in task {ctx.task_id}"
+
+
+@server.tool(task="required")
+async def endless_job(ctx: Context) -> str:
+    """Never finishes on its own; records its cancellation in CANCELLED."""
+    try:
+        await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        CANCELLED.append(ctx.task_id or "")
+        raise
+    return "impossible"
+
+
+@server.tool(task=True)
+async def maybe_task(ctx: Context) -> str:
+    """A tool that may run as a task; says whether it did."""
+    return f"task id: {ctx.task_id}"
+
+
+@server.tool()
+def cancelled_tasks() -> str:
+    """The ids of the tasks of endless_job that were cancelled, comma-separated."""
+    return ",".join(CANCELLED) or "none"
 
 
 @server.tool()

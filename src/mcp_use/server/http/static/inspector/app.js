@@ -5,6 +5,7 @@ import { askUser } from "./input.js";
 import { addHistory, completeInto } from "./extras.js";
 import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
 import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
+import { callAsTask, taskOption } from "./tasks.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
 const $ = (id) => document.getElementById(id);
@@ -313,6 +314,7 @@ function renderTool(tool) {
   const progress = h("progress", { class: "progress", hidden: true, max: 1, value: 0 });
   const panel = resultPanel();
   const button = h("button", { type: "submit", id: "call-tool", class: "primary", text: "Call tool" });
+  const asTask = taskOption(tool);
   const formEl = h(
     "form",
     {
@@ -323,6 +325,7 @@ function renderTool(tool) {
         run(panel, button, async (signal, elapsed) => {
           const args = raw.hidden ? form.get() || {} : JSON.parse(raw.value || "{}");
           progress.hidden = true;
+          if (asTask?.wanted()) return showResult(panel, await callAsTask(ensureConnected(), tool.name, args, panel, signal), elapsed());
           const result = await recorded(
             "tools/call",
             { name: tool.name, arguments: args },
@@ -342,7 +345,7 @@ function renderTool(tool) {
     },
     form.el,
     raw,
-    h("div", { class: "actions" }, button, toggle, progress),
+    h("div", { class: "actions" }, button, toggle, asTask?.el, progress),
   );
   const schemaBox = h("details", { class: "schema" }, h("summary", { text: "Schemas" }), h("h4", { text: "Input" }), h("pre", { text: pretty(tool.inputSchema || {}) }), tool.outputSchema ? h("h4", { text: "Output" }) : null, tool.outputSchema ? h("pre", { text: pretty(tool.outputSchema) }) : null);
   return [...detailHead("tool", tool.name, tool), formEl, panel, schemaBox];

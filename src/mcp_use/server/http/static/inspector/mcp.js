@@ -164,7 +164,9 @@ export class McpClient {
 
   withMeta(method, params) {
     if (!this.modern) return params;
-    const meta = { ...(params._meta || {}), [`${META}protocolVersion`]: this.protocolVersion, [`${META}clientCapabilities`]: this.clientCapabilities(), [`${META}clientInfo`]: this.clientInfo() };
+    // Capabilities the request itself declares (an extension's per-request opt-in) are kept.
+    const caps = { ...this.clientCapabilities(), ...(params._meta?.[`${META}clientCapabilities`] || {}) };
+    const meta = { ...(params._meta || {}), [`${META}protocolVersion`]: this.protocolVersion, [`${META}clientCapabilities`]: caps, [`${META}clientInfo`]: this.clientInfo() };
     if (this.capabilities.logging && method !== "server/discover") meta[`${META}logLevel`] = this.logLevel;
     return { ...params, _meta: meta };
   }

@@ -8,7 +8,8 @@
 // client's token and custom headers, and hands what the server sends on its own to
 // `client.incoming(msg)`.
 
-const NAMED = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+// `tasks/*` are routed by their task id (SEP-2663).
+const NAMED = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri", "tasks/get": "taskId", "tasks/update": "taskId", "tasks/cancel": "taskId" };
 
 export class McpError extends Error {
   constructor(message, code, data, status) {
