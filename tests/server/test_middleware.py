@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ from mcp_use.client import ServerError
 from mcp_use.server import Context, MCPServer, Middleware, MiddlewareContext, ToolError
 from mcp_use.server.rate_limit import RateLimitMiddleware, caller_of
 from mcp_use.server.timing_middleware import TimingMiddleware
+from tests.helpers import REPO_ROOT
 
 ERAS = ["legacy", "2026-07-28"]
 
@@ -280,7 +280,7 @@ async def test_middleware_over_stdio(mode: str, tmp_path: Any) -> None:
     entry = {
         "command": sys.executable,
         "args": [str(script)],
-        "env": {"PYTHONPATH": os.environ["PYTHONPATH"]},
+        "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
     }
     async with MCPClient({"mcpServers": {"t": entry}}, mode=mode) as client:
         result = await client.get_session("t").call_tool("ping2", {})

@@ -6,7 +6,6 @@ the target's; the front's middleware; cancellation; a child that dies is restart
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,14 @@ from mcp_use import MCPClient
 from mcp_use.client import ServerError
 from mcp_use.client.errors import RequestTimedOut
 from mcp_use.server import MCPServer, Middleware, MiddlewareContext
+from tests.helpers import REPO_ROOT
 
 TARGET = Path(__file__).parent / "servers" / "proxy_target.py"
 ERAS = ["legacy", "2026-07-28"]
 
 
 def child_entry() -> dict[str, Any]:
-    return {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": os.environ["PYTHONPATH"]}}
+    return {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")}}
 
 
 class Seen(Middleware):
