@@ -130,10 +130,10 @@ async def test_cancelling_the_front_call_ends_the_forwarded_call(front: MCPServe
         with pytest.raises(RequestTimedOut, match=r"timed out after 0\.5s"):
             await session.call_tool("slow", {"seconds": 30}, timeout=0.5)
         for _ in range(100):  # the client's notifications/cancelled reaches the front
-            if not front._proxy.active:
+            if not front._proxy.routing.active:
                 break
             await asyncio.sleep(0.05)
-        assert front._proxy.active == []  # the forwarded call is gone too
+        assert front._proxy.routing.active == []  # the forwarded call is gone too
         assert (await session.call_tool("slow", {"seconds": 0}, timeout=10)).content[0].text == "finished"
 
 

@@ -8,8 +8,8 @@ progress and log messages, and its requests (elicitation, sampling, roots). On a
 legacy front those become server-to-client requests. On a 2026-07-28 front the call to
 the target is parked: the front request ends with an input-required round, and the
 retry that carries the answer resumes the same parked call (in this process; parked
-calls expire after `input_timeout`). With several calls in flight at once, a request
-from the target goes to the most recent one (the target does not say which it is for).
+calls expire after `input_timeout`). With several calls in flight at once, each request
+of the target goes to the call it belongs to (`proxy_routing.py`).
 List changes and resource updates of the target are announced by the front.
 """
 
@@ -22,9 +22,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.errors import INVALID_REQUEST, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
-from .context import Context
+from ..protocol.errors import INVALID_REQUEST, MCPError
 from .input_rounds import InputRequired
+from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
 from .request import ServerRequest
 
@@ -40,26 +40,7 @@ LISTS = {
     "resources/templates/list": ("resourceTemplates", "templates"),
 }
 INTERACTIVE = {"tools/call": "tools", "prompts/get": "prompts"}
-CAPABILITY = {
-    "elicitation/create": "elicitation",
-    "sampling/createMessage": "sampling",
-    "roots/list": "roots",
-}
 FRONT_ONLY = ("requestState", "inputResponses")
-
-
-class FrontCall:
-    """One forwarded front request; `asks` carries the target's requests (modern front)."""
-
-    def __init__(self, req: ServerRequest, reader: Any) -> None:
-        self.reader = reader
-        self.asks: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]] = asyncio.Queue()
-        self.use(req)
-
-    def use(self, req: ServerRequest) -> None:
-        """The current round's request: progress and logs go to its stream."""
-        self.req = req
-        self.ctx = Context(req, self.reader)
 
 
 class Parked:
@@ -78,7 +59,7 @@ class ProxyLayer:
     ) -> None:
         self.core = core
         self.input_timeout = input_timeout
-        self.active: list[FrontCall] = []
+        self.routing = Routing(input_timeout)
         self.parked: dict[str, Parked] = {}
         self.target = ProxyTarget(
             entry,
@@ -134,12 +115,7 @@ class ProxyLayer:
                 return await handler(req)  # one of the front's own
             if req.modern:
                 return await self._modern_round(method, req)
-            call = FrontCall(req, self.core.engine.methods)
-            self.active.append(call)
-            try:
-                return await self._send(method, req.params, call)
-            finally:
-                self.active.remove(call)
+            return await self._send(method, req.params, FrontCall(req, self.core.engine.methods))
 
         return forward
 
@@ -184,7 +160,8 @@ class ProxyLayer:
             await self.target.apply("logging/setLevel", {"level": call.req.log_level})
         if call.req.progress_token is not None:
             options["progress_callback"] = progress
-        return await self.target.request(method, target_params(params), **options)
+        with self.routing.running(call):
+            return await self.target.request(method, target_params(params), **options)
 
     async def _modern_round(self, method: str, req: ServerRequest) -> dict[str, Any]:
         """One front round of a call that may ask; resumes a parked call when the retry
@@ -202,11 +179,7 @@ class ProxyLayer:
         else:
             call = FrontCall(req, self.core.engine.methods)
             task = asyncio.ensure_future(self._send(method, req.params, call))
-        self.active.append(call)
-        try:
-            return await self._wait(call, task, req)
-        finally:
-            self.active.remove(call)
+        return await self._wait(call, task, req)
 
     async def _wait(self, call: FrontCall, task: asyncio.Task[Any], req: ServerRequest) -> dict[str, Any]:
         asked = asyncio.ensure_future(call.asks.get())
@@ -241,24 +214,7 @@ class ProxyLayer:
 
     # ---- what the target asks of the client ----------------------------------------
     async def _ask(self, method: str, params: dict[str, Any]) -> Any:
-        if not self.active:
-            raise MCPError(INVALID_REQUEST, f"{method}: no client request in flight to ask")
-        call = self.active[-1]
-        req = call.req
-        capability = CAPABILITY[method]
-        if req.client_capabilities.get(capability) is None:
-            raise MCPError(
-                MISSING_REQUIRED_CLIENT_CAPABILITY,
-                f"The proxy's client did not declare the '{capability}' capability",
-                {"requiredCapabilities": {capability: {}}},
-            )
-        if not req.modern:
-            if req.session is None:
-                raise MCPError(INVALID_REQUEST, "No session to ask the client through")
-            return await req.session.requests().request(req.sink, method, params, timeout=self.input_timeout)
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await call.asks.put((method, params, answer))
-        return await answer
+        return await self.routing.ask(method, params)
 
     async def _elicit(self, session: Any, params: Any) -> Any:
         return await self._ask("elicitation/create", params.to_wire())
@@ -271,11 +227,7 @@ class ProxyLayer:
         return answer.get("roots", []) if isinstance(answer, dict) else []
 
     async def _log(self, session: Any, message: Any) -> None:
-        if self.active:
-            wire = message.to_wire()
-            await self.active[-1].ctx.log(
-                wire.get("level", "info"), wire.get("data"), logger=wire.get("logger")
-            )
+        await self.routing.log(message.to_wire())
 
     async def close(self) -> None:
         for parked in self.parked.values():

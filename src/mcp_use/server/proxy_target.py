@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -78,7 +79,12 @@ class ProxyTarget:
                 await self.client.close_session(TARGET)
             self.starts += 1
             try:
-                return await self.client.create_session(TARGET)
+                # In an empty context: the session's readers (a stdio pipe, a GET stream)
+                # must not carry the front call that happened to open it (proxy_routing.py).
+                opening = asyncio.get_running_loop().create_task(
+                    self.client.create_session(TARGET), context=contextvars.Context()
+                )
+                return await opening
             except ClientError as exc:
                 raise MCPError(INTERNAL_ERROR, f"Proxy target unavailable: {exc.detail}") from None
 

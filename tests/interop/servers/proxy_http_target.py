@@ -1,0 +1,30 @@
+"""Our own server as a proxy's HTTP target: `python proxy_http_target.py PORT`.
+
+`ask` waits, then elicits its question, so two calls can be in flight through the
+proxy when the questions come; `headers_seen` reports the `Mcp-Param-*` headers its
+request arrived with (the front's `x-mcp-header` parameters, passed on by the proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+from pydantic import Field
+
+from mcp_use.server import Context, MCPServer
+
+server = MCPServer(name="proxy-http-target")
+
+
+@server.tool()
+async def ask(ctx: Context, question: str, delay: float = 0.0) -> str:
+    """Sleep `delay` seconds, then ask the client `question`; return its answer."""
+    await asyncio.sleep(delay)
+    answer = await ctx.elicit(question, {"type": "object", "properties": {"answer": {"type": "string"}}})
+    return f"{question} -> {answer.content['answer'] if answer.content else answer.action}"
+
+
+if __name__ == "__main__":
+    server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

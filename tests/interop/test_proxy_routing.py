@@ -1,0 +1,98 @@
+"""Routing a target's requests to the front call they belong to, with several calls in
+flight through `mcp-use proxy`, driven by the official SDK client (`mcp==2.3.0`).
+
+Two front clients each call an eliciting tool of an HTTP target (our own server) at
+once; the first one's question comes while the second call is in flight too. Each
+client must be asked its own call's question, on both front eras (a server-to-client
+request on the call's stream; an input-required round of that call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import mcp_types as types
+import pytest
+from mcp import Client
+
+from tests.helpers import REPO_ROOT, ServerPool, ServerProcess, build_env, free_port
+
+HERE = Path(__file__).parent
+MODES = {"legacy": "2025-11-25", "auto": "2026-07-28"}
+TIMEOUT = 30.0
+
+
+def start(pool: ServerPool, cmd: list[str], port: int, name: str) -> ServerProcess:
+    return pool(
+        cmd,
+        port=port,
+        env=build_env({"PYTHONPATH": str(REPO_ROOT / "src")}),
+        ready=lambda: httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=2).status_code < 500,
+        name=name,
+    )
+
+
+@pytest.fixture(scope="module")
+def proxy(module_server_process: ServerPool) -> Iterator[ServerProcess]:
+    """Our server on Streamable HTTP, and `mcp-use proxy URL` in front of it."""
+    port = free_port()
+    target = [sys.executable, str(HERE / "servers" / "proxy_http_target.py"), str(port)]
+    start(module_server_process, target, port, "proxy-http-target")
+    front = free_port()
+    cmd = [sys.executable, "-m", "mcp_use.cli", "proxy", "--port", str(front), f"http://127.0.0.1:{port}/mcp"]
+    yield start(module_server_process, cmd, front, "proxy-routing")
+
+
+def answering(who: str, asked: list[str]) -> Any:
+    async def elicit(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"answer": who})
+
+    return elicit
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_two_eliciting_calls_each_get_their_own_answer(proxy: ServerProcess, mode: str) -> None:
+    url = proxy.url("/mcp")
+    asked: dict[str, list[str]] = {"A": [], "B": []}
+    with anyio.fail_after(TIMEOUT * 2):
+        async with (
+            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("A", asked["A"])) as a,
+            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("B", asked["B"])) as b,
+        ):
+            assert a.protocol_version == b.protocol_version == MODES[mode]
+            # A's question comes after 0.8 s, B's after 1.6 s: when A's arrives, B's call
+            # is the most recent one in flight.
+            first = asyncio.ensure_future(a.call_tool("ask", {"question": "A's question?", "delay": 0.8}))
+            await asyncio.sleep(0.3)
+            second = asyncio.ensure_future(b.call_tool("ask", {"question": "B's question?", "delay": 1.6}))
+            ra, rb = await asyncio.gather(first, second)
+    assert ra.is_error is False and ra.content[0].text == "A's question? -> A"
+    assert rb.is_error is False and rb.content[0].text == "B's question? -> B"
+    assert asked == {"A": ["A's question?"], "B": ["B's question?"]}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_one_client_with_two_calls_in_flight(proxy: ServerProcess, mode: str) -> None:
+    """One client, two overlapping calls: each question reaches it once, each call gets
+    the answer to its own question."""
+    asked: list[str] = []
+
+    async def echo(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"answer": params.message.upper()})
+
+    with anyio.fail_after(TIMEOUT * 2):
+        async with Client(proxy.url("/mcp"), mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=echo) as c:
+            results = await asyncio.gather(
+                c.call_tool("ask", {"question": "one", "delay": 0.6}),
+                c.call_tool("ask", {"question": "two", "delay": 0.2}),
+            )
+    assert [r.content[0].text for r in results] == ["one -> ONE", "two -> TWO"]
+    assert sorted(asked) == ["one", "two"]
