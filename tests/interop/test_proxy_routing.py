@@ -63,8 +63,12 @@ async def test_two_eliciting_calls_each_get_their_own_answer(proxy: ServerProces
     asked: dict[str, list[str]] = {"A": [], "B": []}
     with anyio.fail_after(TIMEOUT * 2):
         async with (
-            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("A", asked["A"])) as a,
-            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("B", asked["B"])) as b,
+            Client(
+                url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("A", asked["A"])
+            ) as a,
+            Client(
+                url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=answering("B", asked["B"])
+            ) as b,
         ):
             assert a.protocol_version == b.protocol_version == MODES[mode]
             # A's question comes after 0.8 s, B's after 1.6 s: when A's arrives, B's call
@@ -89,7 +93,9 @@ async def test_one_client_with_two_calls_in_flight(proxy: ServerProcess, mode: s
         return types.ElicitResult(action="accept", content={"answer": params.message.upper()})
 
     with anyio.fail_after(TIMEOUT * 2):
-        async with Client(proxy.url("/mcp"), mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=echo) as c:
+        async with Client(
+            proxy.url("/mcp"), mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=echo
+        ) as c:
             results = await asyncio.gather(
                 c.call_tool("ask", {"question": "one", "delay": 0.6}),
                 c.call_tool("ask", {"question": "two", "delay": 0.2}),

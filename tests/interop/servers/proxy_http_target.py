@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
-
-from pydantic import Field
 
 from mcp_use.server import Context, MCPServer
 
