@@ -21,7 +21,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from tests.helpers import REPO_ROOT, ServerPool, ServerProcess, build_env, free_port
+from tests.helpers import REPO_ROOT, ServerPool, ServerProcess, build_env, free_port, node_tools
 
 HERE = Path(__file__).parent
 MODES = {"legacy": "2025-11-25", "auto": "2026-07-28"}
@@ -102,3 +102,90 @@ async def test_one_client_with_two_calls_in_flight(proxy: ServerProcess, mode: s
             )
     assert [r.content[0].text for r in results] == ["one -> ONE", "two -> TWO"]
     assert sorted(asked) == ["one", "two"]
+
+
+# ---- a stdio target on the handshake era: nothing on the wire says which call asks ----
+@pytest.fixture(scope="module")
+def stdio_proxy(module_server_process: ServerPool) -> Iterator[ServerProcess]:
+    """`mcp-use proxy -- node server-everything stdio` (a legacy-only stdio target)."""
+    node = node_tools()
+    js = node.package_dir("@modelcontextprotocol/server-everything") / "dist" / "index.js"
+    front = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcp_use.cli",
+        "proxy",
+        "--port",
+        str(front),
+        "--",
+        str(node.node),
+        str(js),
+        "stdio",
+    ]
+    yield start(module_server_process, cmd, front, "proxy-routing-stdio")
+
+
+def text(result: types.CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+async def test_stdio_target_one_front_session_asks_on_its_channel(stdio_proxy: ServerProcess) -> None:
+    """Two calls of one legacy front session: the second question (two calls in flight, no
+    association) is asked on the session's own channel, and both calls finish."""
+    asked: list[str] = []
+    second_asked, first_asked = asyncio.Event(), asyncio.Event()
+
+    async def elicit(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        n = len(asked)
+        if n == 1:
+            first_asked.set()
+            await second_asked.wait()  # keep the first call in flight until the second asks
+        else:
+            second_asked.set()
+        return types.ElicitResult(action="accept", content={"name": f"Ada{n}", "check": True, "integer": 7})
+
+    with anyio.fail_after(TIMEOUT * 2):
+        async with Client(
+            stdio_proxy.url("/mcp"), mode="legacy", read_timeout_seconds=TIMEOUT, elicitation_callback=elicit
+        ) as c:
+            first = asyncio.ensure_future(c.call_tool("trigger-elicitation-request", {}))
+            await first_asked.wait()
+            second = await c.call_tool("trigger-elicitation-request", {})
+            first_result = await first
+    assert len(asked) == 2
+    assert first_result.is_error is False and "Ada1" in text(first_result)
+    assert second.is_error is False and "Ada2" in text(second)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_stdio_target_ambiguous_request_fails_to_the_target(
+    stdio_proxy: ServerProcess, mode: str
+) -> None:
+    """Two front clients (or two 2026-07-28 calls), two calls in flight, a question with
+    no association: it is refused to the target with an error saying why, and the call
+    whose question it was answers with the target's own failure; the other one works."""
+    release = asyncio.Event()
+
+    async def slow(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
+        await release.wait()
+        return types.ElicitResult(action="accept", content={"name": "Ada", "check": True, "integer": 7})
+
+    async def fast(context: object, params: types.ElicitRequestParams) -> types.ElicitResult:
+        raise AssertionError("the ambiguous question must not reach any client")
+
+    url = stdio_proxy.url("/mcp")
+    with anyio.fail_after(TIMEOUT * 2):
+        async with (
+            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=slow) as a,
+            Client(url, mode=mode, read_timeout_seconds=TIMEOUT, elicitation_callback=fast) as b,
+        ):
+            first = asyncio.ensure_future(a.call_tool("trigger-elicitation-request", {}))
+            await asyncio.sleep(1.0)  # A's question is out (the only call then) and waits
+            refused = await b.call_tool("trigger-elicitation-request", {})
+            release.set()
+            answered = await first
+    assert answered.is_error is False and "Ada" in text(answered)
+    assert refused.is_error is True
+    assert "2 calls are in flight through the proxy and the target did not say which one" in text(refused)
