@@ -20,6 +20,7 @@ import httpx
 import mcp_types as types
 import pytest
 from mcp import Client
+from mcp.client.subscriptions import ResourceUpdated, ToolsListChanged
 
 from tests.helpers import REPO_ROOT, ServerPool, ServerProcess, build_env, free_port, node_tools
 
@@ -189,3 +190,22 @@ async def test_stdio_target_ambiguous_request_fails_to_the_target(
     assert answered.is_error is False and "Ada" in text(answered)
     assert refused.is_error is True
     assert "2 calls are in flight through the proxy and the target did not say which one" in text(refused)
+
+
+# ---- 2026-07-28 subscriptions/listen through the proxy -----------------------------
+async def test_modern_listen_hears_the_targets_changes(proxy: ServerProcess) -> None:
+    """A modern client listening on the proxy hears the target's tools-list change and
+    the update of a resource it subscribed to in the listen."""
+    with anyio.fail_after(TIMEOUT):
+        async with Client(proxy.url("/mcp"), mode="auto", read_timeout_seconds=TIMEOUT) as c:
+            assert c.protocol_version == "2026-07-28"
+            async with c.listen(tools_list_changed=True, resource_subscriptions=["test://watched"]) as sub:
+                assert sub.honored.tools_list_changed is True
+                assert sub.honored.resource_subscriptions == ["test://watched"]
+                assert (await c.call_tool("grow", {"name": "fresh"})).content[0].text == "added fresh"
+                seen: set[object] = set()
+                async for event in sub:
+                    seen.add(event)
+                    if {ToolsListChanged(), ResourceUpdated(uri="test://watched")} <= seen:
+                        break
+            assert "fresh" in {t.name for t in (await c.list_tools()).tools}

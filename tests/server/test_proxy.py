@@ -196,3 +196,42 @@ async def test_the_front_s_auth_guards_the_target() -> None:
         assert ok.status_code == 200 and ok.json()["result"]["content"][0]["text"] == "the data"
     assert principals == ["ada"]
     await front.close_proxy()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_resource_subscriptions_reach_the_target_once(mode: str) -> None:
+    """Two front clients subscribe to one URI (a legacy subscribe, or a 2026-07-28
+    listen naming it): the target is subscribed once, each client hears the update, and
+    the target is unsubscribed after the last client lets go."""
+    inner = MCPServer(name="inner")
+
+    @inner.resource("test://watched")
+    def watched() -> str:
+        return "watched"
+
+    proxy = MCPServer.as_proxy(inner)
+    heard: dict[str, list[str]] = {"a": [], "b": []}
+    async with (
+        MCPClient(proxy, mode=mode, resource_updated_callback=heard["a"].append) as a,
+        MCPClient(proxy, mode=mode, resource_updated_callback=heard["b"].append) as b,
+    ):
+        sa, sb = a.get_session("mcp-use-proxy"), b.get_session("mcp-use-proxy")
+        await sa.subscribe("test://watched")
+        await sb.subscribe("test://watched")  # on 2026-07-28 a listen, acknowledged later
+        await until(lambda: proxy._proxy.subscriptions.wanted == {"test://watched": 2})
+        await inner.notify_resource_updated("test://watched")
+        await until(lambda: bool(heard["a"] and heard["b"]))
+        assert heard == {"a": ["test://watched"], "b": ["test://watched"]}
+        await sa.unsubscribe("test://watched")
+        await sb.unsubscribe("test://watched")
+        await until(lambda: not proxy._proxy.subscriptions.wanted)
+    await proxy.close_proxy()
+
+
+async def until(condition: Any, seconds: float = 5.0) -> None:
+    """Wait for `condition()` (something another task does); fail saying so after `seconds`."""
+    async with asyncio.timeout(seconds):
+        for _ in iter(int, 1):  # polled: what it waits for has no event of its own to await
+            if condition():
+                return
+            await asyncio.sleep(0.02)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import INVALID_REQUEST, MCPError
 from .input_rounds import InputRequired
+from .proxy_listen import TargetSubscriptions
 from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
 from .request import ServerRequest
@@ -73,6 +74,8 @@ class ProxyLayer:
                 "resource_updated_callback": core.resource_updated,
             },
         )
+        self.subscriptions = TargetSubscriptions(self.target)
+        core.engine.listen_observers.append(self.subscriptions.observe)
 
     # ---- the layer ----------------------------------------------------------------
     def layer(self, method: str, handler: Handler, modern: bool) -> Handler:
@@ -145,7 +148,13 @@ class ProxyLayer:
 
         async def both(req: ServerRequest) -> dict[str, Any]:
             result = await handler(req)
-            await self.target.apply(method, req.params)
+            uri = req.params.get("uri")
+            if method == "resources/subscribe" and isinstance(uri, str):
+                await self.subscriptions.add(uri)
+            elif method == "resources/unsubscribe" and isinstance(uri, str):
+                await self.subscriptions.remove(uri)
+            else:
+                await self.target.apply(method, req.params)
             return result
 
         return both

@@ -1,7 +1,7 @@
 """Our own server as a proxy's HTTP target: `python proxy_http_target.py PORT`.
 
 `ask` waits, then elicits its question, so two calls can be in flight through the
-proxy when the questions come; `headers_seen` reports the `Mcp-Param-*` headers its
+proxy when the questions come; `grow` changes the tools list and updates `test://watched`; `headers_seen` reports the `Mcp-Param-*` headers its
 request arrived with (the front's `x-mcp-header` parameters, passed on by the proxy).
 """
 
@@ -21,6 +21,19 @@ async def ask(ctx: Context, question: str, delay: float = 0.0) -> str:
     await asyncio.sleep(delay)
     answer = await ctx.elicit(question, {"type": "object", "properties": {"answer": {"type": "string"}}})
     return f"{question} -> {answer.content['answer'] if answer.content else answer.action}"
+
+
+@server.resource("test://watched", mime_type="text/plain")
+def watched() -> str:
+    return "watched"
+
+
+@server.tool()
+async def grow(name: str) -> str:
+    """Add a tool called `name` (the tools list changes) and touch `test://watched`."""
+    server.add_tool(lambda: name, name=name)
+    await server.notify_resource_updated("test://watched")
+    return f"added {name}"
 
 
 if __name__ == "__main__":
