@@ -209,3 +209,15 @@ async def test_modern_listen_hears_the_targets_changes(proxy: ServerProcess) -> 
                     if {ToolsListChanged(), ResourceUpdated(uri="test://watched")} <= seen:
                         break
             assert "fresh" in {t.name for t in (await c.list_tools()).tools}
+
+
+# ---- x-mcp-header: the proxy's call to a 2026-07-28 HTTP target mirrors the arguments --
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_x_mcp_header_params_reach_the_target(proxy: ServerProcess, mode: str) -> None:
+    """Whatever the front client's era, the proxy talks 2026-07-28 to the target, whose
+    `regional` tool has an `x-mcp-header` parameter: the call carries `Mcp-Param-Region`."""
+    with anyio.fail_after(TIMEOUT):
+        async with Client(proxy.url("/mcp"), mode=mode, read_timeout_seconds=TIMEOUT) as c:
+            result = await c.call_tool("regional", {"region": "eu-west-1"})
+    assert result.is_error is False
+    assert result.content[0].text == "eu-west-1 (header eu-west-1)"

@@ -1,14 +1,18 @@
 """Our own server as a proxy's HTTP target: `python proxy_http_target.py PORT`.
 
 `ask` waits, then elicits its question, so two calls can be in flight through the
-proxy when the questions come; `grow` changes the tools list and updates `test://watched`; `headers_seen` reports the `Mcp-Param-*` headers its
-request arrived with (the front's `x-mcp-header` parameters, passed on by the proxy).
+proxy when the questions come; `grow` changes the tools list and updates `test://watched`; `regional` reports the
+`Mcp-Param-Region` header its request arrived with (on 2026-07-28 the target refuses a
+call whose headers do not mirror its `x-mcp-header` arguments).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Annotated
+
+from pydantic import Field
 
 from mcp_use.server import Context, MCPServer
 
@@ -34,6 +38,14 @@ async def grow(name: str) -> str:
     server.add_tool(lambda: name, name=name)
     await server.notify_resource_updated("test://watched")
     return f"added {name}"
+
+
+@server.tool()
+def regional(
+    ctx: Context, region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]
+) -> str:
+    headers = ctx.request_headers or {}
+    return f"{region} (header {headers.get('mcp-param-region')})"
 
 
 if __name__ == "__main__":
