@@ -70,6 +70,8 @@ class TaskHandle:
     def __init__(self, wire: Requester, name: str, first: dict[str, Any]) -> None:
         self._wire = wire
         self.tool = name
+        #: the call's own answer: the task as created, or the result when answered at once
+        self.first = first
         self._immediate: dict[str, Any] | None = None
         if first.get("resultType") == "task":
             self._last = _status(first)
@@ -85,6 +87,19 @@ class TaskHandle:
         if self._wire.modern:
             params["_meta"] = {META_CLIENT_CAPABILITIES: with_extension(self._wire)}
         return params
+
+    @property
+    def answered(self) -> bool:
+        """True when the server ran the call at once (no task): `first` is the result."""
+        return self._immediate is not None
+
+    async def forward(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send one task method for this task (`tasks/get`, `tasks/update`, `tasks/cancel`,
+        `tasks/result`) with `params` as given and return its raw result: a proxy passing
+        its client's requests about the task through."""
+        return await self._wire.request(
+            method, self._params(**params), timeout=None if method == "tasks/result" else ...
+        )
 
     async def status(self) -> TaskStatus:
         if self._immediate is not None:

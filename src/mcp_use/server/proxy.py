@@ -27,6 +27,7 @@ from .input_rounds import InputRequired
 from .proxy_listen import TargetSubscriptions
 from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
+from .proxy_tasks import TASK_METHODS, ProxyTasks, asks_for_task
 from .request import ServerRequest
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class ProxyLayer:
             },
         )
         self.subscriptions = TargetSubscriptions(self.target)
+        self.tasks = ProxyTasks(self.target, self.routing, core.engine.methods)
         core.engine.listen_observers.append(self.subscriptions.observe)
 
     # ---- the layer ----------------------------------------------------------------
@@ -89,6 +91,8 @@ class ProxyLayer:
             return self._complete(handler)
         if method in ("logging/setLevel", "resources/subscribe", "resources/unsubscribe"):
             return self._also(method, handler)
+        if method in TASK_METHODS:
+            return self.tasks.layer(method, handler)
         return handler
 
     def _list(self, method: str, handler: Handler) -> Handler:
@@ -167,6 +171,8 @@ class ProxyLayer:
         options: dict[str, Any] = {}
         if call.req.log_level is not None:  # 2026-07-28 front: logs are asked for per request
             await self.target.apply("logging/setLevel", {"level": call.req.log_level})
+        if method == "tools/call" and asks_for_task(call.req, (await self.target.session()).era):
+            return await self.tasks.start(call.req, target_params(params), call)
         if call.req.progress_token is not None:
             options["progress_callback"] = progress
         with self.routing.running(call):

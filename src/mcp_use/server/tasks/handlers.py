@@ -120,7 +120,7 @@ class TaskHandlers:
 
     async def _create(self, req: ServerRequest, tool: Any, ttl: int | None) -> LiveTask:
         live = await self.runner.create(
-            tool.name, scope=_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
+            tool.name, scope=task_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
         )
         req.task = live
         req.start_task = None
@@ -165,7 +165,7 @@ class TaskHandlers:
     async def _record(self, req: ServerRequest, method: str) -> TaskRecord:
         if req.modern and not declares_extension(req.client_capabilities):
             raise _needs_extension(method)
-        return await self.runner.get(req.params.get("taskId"), _scope(req))
+        return await self.runner.get(req.params.get("taskId"), task_scope(req))
 
     async def _get(self, req: ServerRequest) -> dict[str, Any]:
         record = await self._record(req, "tasks/get")
@@ -195,7 +195,7 @@ class TaskHandlers:
         return record.legacy_wire()
 
     async def _legacy_list(self, req: ServerRequest) -> dict[str, Any]:
-        return {"tasks": [r.legacy_wire() for r in await self.runner.list(_scope(req))]}
+        return {"tasks": [r.legacy_wire() for r in await self.runner.list(task_scope(req))]}
 
     async def _legacy_cancel(self, req: ServerRequest) -> dict[str, Any]:
         record = await self._record(req, "tasks/cancel")
@@ -272,7 +272,7 @@ def _final(record: TaskRecord) -> dict[str, Any]:
     raise MCPError(INVALID_REQUEST, f"Task {record.id} was {record.status}; it has no result")
 
 
-def _scope(req: ServerRequest) -> str:
+def task_scope(req: ServerRequest) -> str:
     """Who may see a task: the authenticated principal; else the legacy session; else anyone
     holding its (unguessable) id."""
     token = req.access_token
