@@ -92,6 +92,9 @@ async def test_another_front_client_cannot_reach_the_task(server_process: Server
         handle = await owner.get_session("p").start_task("sleepy", {"seconds": 30})
         with pytest.raises(ServerError, match=handle.id):
             await other.get_session("p").request("tasks/get", {"taskId": handle.id})
+        listed = await owner.get_session("p").request("tasks/list", {})
+        assert [(t["taskId"], t["status"]) for t in listed["tasks"]] == [(handle.id, "working")]
+        assert (await other.get_session("p").request("tasks/list", {}))["tasks"] == []
         assert (await handle.status()).status == "working"
         await handle.cancel()
         assert (await handle.status()).status == "cancelled"

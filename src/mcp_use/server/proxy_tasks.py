@@ -12,7 +12,8 @@ waits for the end (the target's input requests travel on its stream as server-to
 requests, routed as any other), and `tasks/cancel` answers with the task.
 Each task is kept with the scope of the front request that made it (its principal, else
 its legacy session): another front client naming its id is answered as for an unknown
-task by the front itself. The proxy remembers its tasks for this process only.
+task by the front itself. The proxy remembers its last `MAX_TASKS` tasks, in this
+process only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
 
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
-TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel", "tasks/result"})
+TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel", "tasks/result", "tasks/list"})
+MAX_TASKS = 10_000  # remembered per process; the oldest is forgotten first (the target's TTL ends it anyway)
 MODERN_ONLY = {"resultType", "ttlMs", "pollIntervalMs", "result", "error", "inputRequests"}
 
 
@@ -65,11 +67,16 @@ class ProxyTasks:
             return handle.first  # type: ignore[no-any-return]
         call.task_id = handle.id
         self.handles[handle.id] = (task_scope(req), handle)
+        while len(self.handles) > MAX_TASKS:
+            del self.handles[next(iter(self.handles))]
         if req.modern:
             return handle.first  # type: ignore[no-any-return]
         return {"task": legacy_task(await self._status(handle))}
 
     def layer(self, method: str, handler: Handler) -> Handler:
+        if method == "tasks/list":
+            return self._list(handler)
+
         async def forward(req: ServerRequest) -> dict[str, Any]:
             entry = self.handles.get(req.params.get("taskId"))  # type: ignore[arg-type]
             if entry is None or entry[0] != task_scope(req):
@@ -91,6 +98,20 @@ class ProxyTasks:
         if method == "tasks/cancel":
             await handle.cancel()
         return legacy_task(await self._status(handle))
+
+    def _list(self, handler: Handler) -> Handler:
+        """2025-11-25 `tasks/list`: the front's own tasks, then those it runs on the target
+        for this client (as they are now)."""
+
+        async def merged(req: ServerRequest) -> dict[str, Any]:
+            own = await handler(req)
+            scope = task_scope(req)
+            mine = [h for s, h in self.handles.values() if s == scope]
+            with translated("tasks/list"):
+                forwarded = [legacy_task(await self._status(h)) for h in mine]
+            return {**own, "tasks": [*(own.get("tasks") or []), *forwarded]}
+
+        return merged
 
     @staticmethod
     async def _status(handle: Any) -> dict[str, Any]:
