@@ -18,16 +18,18 @@ process only.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..protocol.errors import INVALID_PARAMS, MCPError
-from ..protocol.types import CallToolResult
-from .proxy_routing import FrontCall, Routing
+from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
+from .proxy_routing import RELATED_TASK, FrontCall, Routing
 from .proxy_target import ProxyTarget, translated
 from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
 
+log = logging.getLogger("mcp_use.server.proxy")
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel", "tasks/result", "tasks/list"})
 MAX_TASKS = 10_000  # remembered per process; the oldest is forgotten first (the target's TTL ends it anyway)
@@ -48,6 +50,8 @@ class ProxyTasks:
         self.routing = routing
         self.reader = reader
         self.handles: dict[str, tuple[str, Any]] = {}  # task id -> (front scope, TaskHandle)
+        self.relayed: set[tuple[str, str]] = set()  # (task id, input key) asked of the front client
+        self._relays: set[asyncio.Future[None]] = set()
 
     async def start(self, req: ServerRequest, params: dict[str, Any], call: FrontCall) -> dict[str, Any]:
         """Start the call as a task on the target; the front's answer to its `tools/call`."""
@@ -68,8 +72,10 @@ class ProxyTasks:
         call.task_id = handle.id
         self.handles[handle.id] = (task_scope(req), handle)
         while len(self.handles) > MAX_TASKS:
-            del self.handles[next(iter(self.handles))]
-        if req.modern:
+            forgotten = next(iter(self.handles))
+            del self.handles[forgotten]
+            self.relayed = {r for r in self.relayed if r[0] != forgotten}
+        if req.modern or session.era == "legacy":  # one era at both ends: as it is
             return handle.first  # type: ignore[no-any-return]
         return {"task": legacy_task(await self._status(handle))}
 
@@ -89,15 +95,69 @@ class ProxyTasks:
         return forward
 
     async def _serve(self, method: str, req: ServerRequest, handle: Any) -> dict[str, Any]:
-        if req.modern:  # both ends 2026-07-28 (`asks_for_task`): as they are
+        target_modern = (await self.target.session()).era == "modern"
+        if req.modern == target_modern:  # one era at both ends: as they are
             params = {k: v for k, v in req.params.items() if k not in ("taskId", "_meta")}
             return await handle.forward(method, params)  # type: ignore[no-any-return]
+        # a 2025-11-25 front over a 2026-07-28 target
         if method == "tasks/result":
-            result: CallToolResult = await handle.result()
-            return result.to_wire()
+            return await self._result(req, handle)
         if method == "tasks/cancel":
             await handle.cancel()
-        return legacy_task(await self._status(handle))
+        status = await self._status(handle)
+        if req.session is not None and req.session.stream is not None:
+            self._relay(req.session, req.session.stream, handle, status)  # a polling client
+        return legacy_task(status)
+
+    async def _result(self, req: ServerRequest, handle: Any) -> dict[str, Any]:
+        """2025-11-25 `tasks/result` of a 2026-07-28 task: wait for the end, asking the
+        task's questions on this request's stream meanwhile."""
+        while True:
+            status = await self._status(handle)
+            state = status.get("status")
+            if state == "completed":
+                result = dict(status.get("result") or {"content": []})
+                result["_meta"] = {**(result.get("_meta") or {}), RELATED_TASK: {"taskId": handle.id}}
+                return result
+            if state == "failed":
+                error = status.get("error")
+                raise (
+                    MCPError.from_error(error)
+                    if isinstance(error, dict)
+                    else MCPError(INTERNAL_ERROR, f"Task {handle.id} failed without saying why")
+                )
+            if state == "cancelled":
+                raise MCPError(INVALID_REQUEST, f"Task {handle.id} was cancelled; it has no result")
+            if state == "input_required" and req.session is not None:
+                self._relay(req.session, req.sink, handle, status)
+            poll = status.get("pollIntervalMs")
+            await asyncio.sleep(poll / 1000 if isinstance(poll, int) and poll > 0 else 1.0)
+
+    def _relay(self, session: Any, sink: Any, handle: Any, status: dict[str, Any]) -> None:
+        """Ask the front client each new input request of the task (a server-to-client
+        request tagged with the task, on `sink`); its answer goes to the target's task."""
+        requests = status.get("inputRequests")
+        if status.get("status") != "input_required" or not isinstance(requests, dict):
+            return
+        for key, request in requests.items():
+            if (handle.id, key) in self.relayed or not isinstance(request, dict):
+                continue
+            self.relayed.add((handle.id, key))
+            relay = asyncio.ensure_future(self._ask(session, sink, handle, key, request))
+            self._relays.add(relay)
+            relay.add_done_callback(self._relays.discard)
+
+    async def _ask(self, session: Any, sink: Any, handle: Any, key: str, request: dict[str, Any]) -> None:
+        params = {**(request.get("params") or {}), "_meta": {RELATED_TASK: {"taskId": handle.id}}}
+        try:
+            answer = await session.requests().request(
+                sink, request.get("method"), params, timeout=self.routing.input_timeout
+            )
+            with translated("tasks/update"):
+                await handle.forward("tasks/update", {"inputResponses": {key: answer}})
+        except Exception as exc:  # a relay has no caller: the task stays input_required
+            self.relayed.discard((handle.id, key))  # asked again on the next poll
+            log.warning("Proxy: could not relay input %s of task %s: %s", key, handle.id, exc)
 
     def _list(self, handler: Handler) -> Handler:
         """2025-11-25 `tasks/list`: the front's own tasks, then those it runs on the target
