@@ -19,10 +19,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.helpers import REPO_ROOT, NodeTools, ServerProcess, build_env, free_port
+from tests.helpers import NodeTools, ServerPool, ServerProcess
+from tests.helpers.proxy import start_proxy
 from tests.interop.test_typescript_sdk import CLIENTS, run_node
 from tests.server.tasks_wire import SERVER, start_tasks_server
 
@@ -38,29 +38,10 @@ def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 
 @pytest.fixture(scope="module")
-def proxied_tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def proxied_tasks_server(module_server_process: ServerPool) -> ServerProcess:
     """`mcp-use proxy -- python tasks_server.py`: the task server behind our proxy."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "mcp_use.cli",
-        "proxy",
-        "--port",
-        str(port),
-        "--",
-        sys.executable,
-        str(SERVER),
-    ]
-    env = build_env({"PYTHONPATH": str(REPO_ROOT / "src"), "MCP_USE_REDIS_URL": None, "DEBUG": None})
-    ready = lambda: httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=2).status_code < 500  # noqa: E731
-    server = ServerProcess(
-        cmd, port=port, env=env, log_dir=tmp_path_factory.mktemp("proxy-tasks"), ready=ready
-    )
-    server.start()
-    yield server
-    assert server.is_running(), server.describe()
-    server.stop()
+    env = {"MCP_USE_REDIS_URL": None, "DEBUG": None}
+    return start_proxy(module_server_process, ["--", sys.executable, str(SERVER)], "proxy-tasks", env)
 
 
 @pytest.mark.parametrize("served", ["tasks_server", "proxied_tasks_server"])

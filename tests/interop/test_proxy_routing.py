@@ -16,27 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.subscriptions import ResourceUpdated, ToolsListChanged
 
-from tests.helpers import REPO_ROOT, ServerPool, ServerProcess, build_env, free_port, node_tools
+from tests.helpers import ServerPool, ServerProcess, free_port, node_tools
+from tests.helpers.proxy import serve_http, start_proxy
 
 HERE = Path(__file__).parent
 MODES = {"legacy": "2025-11-25", "auto": "2026-07-28"}
 TIMEOUT = 30.0
-
-
-def start(pool: ServerPool, cmd: list[str], port: int, name: str) -> ServerProcess:
-    return pool(
-        cmd,
-        port=port,
-        env=build_env({"PYTHONPATH": str(REPO_ROOT / "src")}),
-        ready=lambda: httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=2).status_code < 500,
-        name=name,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +34,8 @@ def proxy(module_server_process: ServerPool) -> Iterator[ServerProcess]:
     """Our server on Streamable HTTP, and `mcp-use proxy URL` in front of it."""
     port = free_port()
     target = [sys.executable, str(HERE / "servers" / "proxy_http_target.py"), str(port)]
-    start(module_server_process, target, port, "proxy-http-target")
-    front = free_port()
-    cmd = [sys.executable, "-m", "mcp_use.cli", "proxy", "--port", str(front), f"http://127.0.0.1:{port}/mcp"]
-    yield start(module_server_process, cmd, front, "proxy-routing")
+    serve_http(module_server_process, target, port, "proxy-http-target")
+    yield start_proxy(module_server_process, [f"http://127.0.0.1:{port}/mcp"], "proxy-routing")
 
 
 def answering(who: str, asked: list[str]) -> Any:
@@ -111,20 +99,7 @@ def stdio_proxy(module_server_process: ServerPool) -> Iterator[ServerProcess]:
     """`mcp-use proxy -- node server-everything stdio` (a legacy-only stdio target)."""
     node = node_tools()
     js = node.package_dir("@modelcontextprotocol/server-everything") / "dist" / "index.js"
-    front = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "mcp_use.cli",
-        "proxy",
-        "--port",
-        str(front),
-        "--",
-        str(node.node),
-        str(js),
-        "stdio",
-    ]
-    yield start(module_server_process, cmd, front, "proxy-routing-stdio")
+    yield start_proxy(module_server_process, ["--", str(node.node), str(js), "stdio"], "proxy-routing-stdio")
 
 
 def text(result: types.CallToolResult) -> str:

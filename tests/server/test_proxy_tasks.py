@@ -15,7 +15,8 @@ import pytest
 from mcp_use import MCPClient, MCPServer
 from mcp_use.client import ServerError
 from mcp_use.client.tasks import TaskCancelled
-from tests.helpers import REPO_ROOT, ServerPool, build_env, free_port
+from tests.helpers import REPO_ROOT, ServerPool
+from tests.helpers.proxy import start_proxy
 
 TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
 ERAS = ["legacy", "2026-07-28"]
@@ -71,20 +72,8 @@ async def test_cancel_and_failure_pass_through(front: MCPServer, mode: str) -> N
 async def test_another_front_client_cannot_reach_the_task(server_process: ServerPool) -> None:
     """Over HTTP each legacy client has its own session, and a task belongs to the one
     that started it (the proxy's identity at the target is the same for both)."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "mcp_use.cli",
-        "proxy",
-        "--port",
-        str(port),
-        "--",
-        sys.executable,
-        str(TARGET),
-    ]
-    server_process(cmd, port=port, env=build_env({"PYTHONPATH": str(REPO_ROOT / "src")}), name="proxy-tasks")
-    config = {"mcpServers": {"p": {"url": f"http://127.0.0.1:{port}/mcp"}}}
+    front = start_proxy(server_process, ["--", sys.executable, str(TARGET)], "proxy-tasks")
+    config = {"mcpServers": {"p": {"url": front.url("/mcp")}}}
     async with (
         MCPClient(config, mode="legacy", timeout=30) as owner,
         MCPClient(config, mode="legacy", timeout=30) as other,

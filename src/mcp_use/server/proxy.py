@@ -10,7 +10,10 @@ the target is parked: the front request ends with an input-required round, and t
 retry that carries the answer resumes the same parked call (in this process; parked
 calls expire after `input_timeout`). With several calls in flight at once, each request
 of the target goes to the call it belongs to (`proxy_routing.py`).
-List changes and resource updates of the target are announced by the front.
+List changes and resource updates of the target are announced by the front; the target
+is subscribed to what the front's clients subscribe to or listen for (`proxy_listen.py`).
+A task-augmented call runs as a task on the target, and the front's `tasks/*` about it
+reach that task (`proxy_tasks.py`).
 """
 
 from __future__ import annotations
