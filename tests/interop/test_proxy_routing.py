@@ -196,3 +196,6 @@ async def test_x_mcp_header_params_reach_the_target(proxy: ServerProcess, mode: 
             result = await c.call_tool("regional", {"region": "eu-west-1"})
     assert result.is_error is False
     assert result.content[0].text == "eu-west-1 (header eu-west-1)"
+    if mode == "auto":  # the result names the proxy, not its target
+        assert result.meta is not None
+        assert result.meta["io.modelcontextprotocol/serverInfo"]["name"] == "mcp-use-proxy"

@@ -18,6 +18,7 @@ from typing import Any
 from ..client.client import MCPClient
 from ..client.errors import ClientError, ConfigError, ServerError
 from ..protocol.errors import INTERNAL_ERROR, MCPError
+from ..protocol.versions import META_SERVER_INFO
 
 log = logging.getLogger("mcp_use.server.proxy")
 TARGET = "target"
@@ -56,6 +57,18 @@ def translated(method: str) -> Iterator[None]:
         raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
 
 
+def own_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A target's result as the front's own: the target's `serverInfo` (2026-07-28 `_meta`)
+    is dropped, so the front names itself."""
+    meta = result.get("_meta")
+    if isinstance(meta, dict) and META_SERVER_INFO in meta:
+        kept = {k: v for k, v in meta.items() if k != META_SERVER_INFO}
+        result = {k: v for k, v in result.items() if k != "_meta"}
+        if kept:
+            result["_meta"] = kept
+    return result
+
+
 class ProxyTarget:
     """`request()` forwards one request to the target and returns its raw result."""
 
@@ -91,7 +104,8 @@ class ProxyTarget:
     async def request(self, method: str, params: dict[str, Any], **options: Any) -> dict[str, Any]:
         session = await self.session()
         with translated(method):
-            return await session.request_with_input(method, params, **options)  # type: ignore[no-any-return]
+            result = await session.request_with_input(method, params, **options)
+        return own_result(result)
 
     async def apply(self, method: str, params: dict[str, Any]) -> None:
         """A session setting made on the front, made on the target too, in whichever way

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
 from .proxy_routing import RELATED_TASK, FrontCall, Routing
-from .proxy_target import ProxyTarget, translated
+from .proxy_target import ProxyTarget, own_result, translated
 from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
 
@@ -68,7 +68,7 @@ class ProxyTasks:
                 meta=meta if isinstance(meta, dict) and meta else None,
             )
         if handle.answered:
-            return handle.first  # type: ignore[no-any-return]
+            return own_result(handle.first)
         call.task_id = handle.id
         self.handles[handle.id] = (task_scope(req), handle)
         while len(self.handles) > MAX_TASKS:
@@ -76,7 +76,7 @@ class ProxyTasks:
             del self.handles[forgotten]
             self.relayed = {r for r in self.relayed if r[0] != forgotten}
         if req.modern or session.era == "legacy":  # one era at both ends: as it is
-            return handle.first  # type: ignore[no-any-return]
+            return own_result(handle.first)
         return {"task": legacy_task(await self._status(handle))}
 
     def layer(self, method: str, handler: Handler) -> Handler:
@@ -98,7 +98,7 @@ class ProxyTasks:
         target_modern = (await self.target.session()).era == "modern"
         if req.modern == target_modern:  # one era at both ends: as they are
             params = {k: v for k, v in req.params.items() if k not in ("taskId", "_meta")}
-            return await handle.forward(method, params)  # type: ignore[no-any-return]
+            return own_result(await handle.forward(method, params))
         # a 2025-11-25 front over a 2026-07-28 target
         if method == "tasks/result":
             return await self._result(req, handle)
