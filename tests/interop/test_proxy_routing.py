@@ -21,6 +21,7 @@ import pytest
 from mcp import Client
 from mcp.client.subscriptions import ResourceUpdated, ToolsListChanged
 
+from mcp_use import MCPClient
 from tests.helpers import ServerPool, ServerProcess, free_port, node_tools
 from tests.helpers.proxy import serve_http, start_proxy
 
@@ -199,3 +200,38 @@ async def test_x_mcp_header_params_reach_the_target(proxy: ServerProcess, mode: 
     if mode == "auto":  # the result names the proxy, not its target
         assert result.meta is not None
         assert result.meta["io.modelcontextprotocol/serverInfo"]["name"] == "mcp-use-proxy"
+
+
+async def test_legacy_task_of_a_stdio_target_asks_through_its_tasks_result(
+    stdio_proxy: ServerProcess,
+) -> None:
+    """server-everything's `simulate-research-query` is a 2025-11-25 task whose question
+    travels on the `tasks/result` stream tagged with the task (nothing else on a stdio
+    pipe says which call it is for): through the proxy it reaches the client that waits
+    for that task's result, not another client's call in flight, and the task completes
+    with the answer."""
+    asked: list[str] = []
+
+    def clarify(ctx: object, params: Any) -> dict[str, Any]:
+        asked.append(params.message)
+        return {"action": "accept", "content": {"interpretation": "the programming language"}}
+
+    config = {"mcpServers": {"p": {"url": stdio_proxy.url("/mcp")}}}
+    async with (
+        MCPClient(config, mode="legacy", timeout=TIMEOUT, elicitation_callback=clarify) as client,
+        MCPClient(config, mode="legacy", timeout=TIMEOUT) as other,
+    ):
+        # Another client's call is in flight all along: two calls, two sessions, and only
+        # the task tag says whose question it is.
+        busy = asyncio.ensure_future(
+            other.get_session("p").call_tool("trigger-long-running-operation", {"duration": 6, "steps": 2})
+        )
+        await asyncio.sleep(0.5)
+        session = client.get_session("p")
+        handle = await session.start_task("simulate-research-query", {"topic": "python", "ambiguous": True})
+        assert handle.id and not handle.answered
+        result = await handle.result()
+        assert "Long running operation completed" in (await busy).content[0].text
+    assert len(asked) == 1 and "python" in asked[0]
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert "the programming language" in text, text
