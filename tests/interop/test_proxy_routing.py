@@ -228,7 +228,8 @@ async def test_legacy_task_of_a_stdio_target_asks_through_its_tasks_result(
         )
         await asyncio.sleep(0.5)
         session = client.get_session("p")
-        handle = await session.start_task("simulate-research-query", {"topic": "python", "ambiguous": True})
+        args = {"topic": "python", "ambiguous": True}
+        handle = await session.start_task("simulate-research-query", args)
         assert handle.id and not handle.answered
         result = await handle.result()
         assert "Long running operation completed" in (await busy).content[0].text

@@ -256,11 +256,19 @@ class ClientSession:
         return CallToolResult.model_validate(result)
 
     async def start_task(
-        self, name: str, arguments: Mapping[str, Any] | None = None, *, meta: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        ttl_ms: int | None = None,
     ) -> TaskHandle:
-        """Start a tool as a task: a handle with `.id`, `status()`, `result()`, `cancel()`."""
+        """Start a tool as a task: a handle with `.id`, `status()`, `result()`, `cancel()`.
+        `ttl_ms` asks a 2025-11-25 server to keep the task that long (`params.task.ttl`;
+        the server may choose otherwise and says so in the task); 2026-07-28 has no such
+        request, so it is refused there rather than dropped."""
         params, headers = await self._tool_call(name, arguments, meta)
-        return await start_task(self._wire, params, headers=headers)
+        return await start_task(self._wire, params, headers=headers, ttl_ms=ttl_ms)
 
     async def _tool_call(
         self, name: str, arguments: Mapping[str, Any] | None, meta: Mapping[str, Any] | None

@@ -225,17 +225,26 @@ def with_extension(wire: Requester) -> dict[str, Any]:
 
 
 async def start_task(
-    wire: Requester, params: dict[str, Any], *, headers: Any = None, timeout: Any = ...
+    wire: Requester,
+    params: dict[str, Any],
+    *,
+    headers: Any = None,
+    timeout: Any = ...,
+    ttl_ms: int | None = None,
 ) -> TaskHandle:
     """Send `tools/call` asking for a task; input asked before the task exists (a
     `task_start="manual"` tool) is answered in the call's own input rounds."""
     params = dict(params)
     if wire.modern:
+        if ttl_ms is not None:
+            raise ClientError(
+                wire.name, "a task's ttl cannot be asked for on 2026-07-28 (the server sets it)"
+            )
         meta = dict(params.get("_meta") or {})
         meta[META_CLIENT_CAPABILITIES] = with_extension(wire)
         params["_meta"] = meta
     else:
-        params["task"] = {}
+        params["task"] = {} if ttl_ms is None else {"ttl": ttl_ms}
     first = await wire.rounds("tools/call", params, timeout=timeout, headers=headers)
     return TaskHandle(wire, str(params.get("name")), first)
 

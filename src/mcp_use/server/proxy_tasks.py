@@ -3,13 +3,15 @@ the target, and its `tasks/*` requests about that task reach the target's task.
 
 The target is reached with our client's task calls (`ClientSession.start_task`, the
 `TaskHandle`), so the target's own era decides the wire (2026-07-28's extension or
-2025-11-25's `params.task`). The front answers in its client's era. On a 2026-07-28
-front with a 2026-07-28 target the answers pass through as they are (input requests in
-`tasks/get`, answers in `tasks/update`); a 2026-07-28 front over a 2025-11-25 target
-runs the call as a plain call (that front has no `tasks/result` to carry the target's
-questions). On a 2025-11-25 front the task is shown as that era's `Task`, `tasks/result`
-waits for the end (the target's input requests travel on its stream as server-to-client
-requests, routed as any other), and `tasks/cancel` answers with the task.
+2025-11-25's `params.task`, with the client's `ttl`). The front answers in its client's
+era. With one era at both ends the answers pass through as they are (2026-07-28: input
+requests in `tasks/get`, answers in `tasks/update`; 2025-11-25: the target's questions
+come tagged with the task, and `proxy_routing` sends them to the front call about that
+task). A 2026-07-28 front over a 2025-11-25 target runs the call as a plain call (that
+front has no `tasks/result` to carry the target's questions). A 2025-11-25 front over a
+2026-07-28 target sees that era's `Task`; `tasks/result` waits for the end, and the
+task's input requests are asked on its stream (or on the session's channel when the
+client only polls `tasks/get`), their answers sent to the target as `tasks/update`.
 Each task is kept with the scope of the front request that made it (its principal, else
 its legacy session): another front client naming its id is answered as for an unknown
 task by the front itself. The proxy remembers its last `MAX_TASKS` tasks, in this
@@ -60,12 +62,14 @@ class ProxyTasks:
         name = params.get("name")
         if not isinstance(name, str):
             raise MCPError(INVALID_PARAMS, "tools/call: name must be a string")
+        ttl = _ttl(req)
         session = await self.target.session()
         with self.routing.running(call), translated("tools/call"):
             handle = await session.start_task(
                 name,
                 arguments if isinstance(arguments, dict) else {},
                 meta=meta if isinstance(meta, dict) and meta else None,
+                ttl_ms=ttl if session.era == "legacy" else None,
             )
         if handle.answered:
             return own_result(handle.first)
@@ -176,6 +180,16 @@ class ProxyTasks:
     @staticmethod
     async def _status(handle: Any) -> dict[str, Any]:
         return dict((await handle.status()).raw)
+
+
+def _ttl(req: ServerRequest) -> int | None:
+    """The ttl a 2025-11-25 front's client asked for (a 2026-07-28 target sets its own, and
+    the task it answers with says which)."""
+    hint = req.params.get("task")
+    ttl = hint.get("ttl") if isinstance(hint, dict) else None
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0):
+        raise MCPError(INVALID_PARAMS, "params.task.ttl must be a positive integer (milliseconds)")
+    return ttl
 
 
 def legacy_task(status: dict[str, Any]) -> dict[str, Any]:
