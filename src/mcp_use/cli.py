@@ -9,6 +9,8 @@ mcp-use logout [<config-or-url> [server]]
 mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
 mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
 mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
+mcp-use proxy ... --auth-jwks-uri URL --auth-issuer ISS --auth-audience AUD [--required-scopes S]
+                                                        # a protected front (cli_auth.py)
 """
 
 from __future__ import annotations
