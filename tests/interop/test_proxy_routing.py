@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import mcp_types as types
 import pytest
 from mcp import Client
@@ -236,3 +237,32 @@ async def test_legacy_task_of_a_stdio_target_asks_through_its_tasks_result(
     assert len(asked) == 1 and "python" in asked[0]
     text = " ".join(getattr(c, "text", "") for c in result.content)
     assert "the programming language" in text, text
+
+
+async def test_front_refuses_mismatched_mcp_param_headers_for_target_tools(proxy: ServerProcess) -> None:
+    """The proxy checks a 2026-07-28 call of a target tool as the target would: an
+    `Mcp-Param-Region` header that does not say what the argument says is refused with
+    HTTP 400 (-32020) before anything is forwarded; a missing one too."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "regional", "arguments": {"region": "eu-west-1"}, "_meta": meta}}  # fmt: skip
+    headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28",
+               "mcp-method": "tools/call", "mcp-name": "regional"}  # fmt: skip
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        wrong = await http.post(
+            proxy.url("/mcp"), json=body, headers={**headers, "mcp-param-region": "us-east-1"}
+        )
+        missing = await http.post(proxy.url("/mcp"), json=body, headers=headers)
+        right = await http.post(
+            proxy.url("/mcp"), json=body, headers={**headers, "mcp-param-region": "eu-west-1"}
+        )
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == -32020
+    assert "does not match body value" in wrong.json()["error"]["message"]
+    assert (
+        missing.status_code == 400
+        and "Mcp-Param-region header is required" in missing.json()["error"]["message"]
+    )
+    assert right.status_code == 200

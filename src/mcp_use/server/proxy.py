@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import INVALID_REQUEST, MCPError
+from .http.headers import check_params
 from .input_rounds import InputRequired
 from .proxy_listen import TargetSubscriptions
 from .proxy_routing import FrontCall, Routing
@@ -74,13 +75,18 @@ class ProxyLayer:
                 "sampling_callback": self._sample,
                 "list_roots_callback": self._roots,
                 "logging_callback": self._log,
-                "list_changed_callback": core.announce,
+                "list_changed_callback": self._target_list_changed,
                 "resource_updated_callback": core.resource_updated,
             },
         )
         self.subscriptions = TargetSubscriptions(self.target)
         self.tasks = ProxyTasks(self.target, self.routing, core.engine.methods)
         core.engine.listen_observers.append(self.subscriptions.observe)
+
+    def _target_list_changed(self, kind: str) -> None:
+        if kind == "tools":
+            self.target.forget_tools()
+        self.core.announce(kind)
 
     # ---- the layer ----------------------------------------------------------------
     def layer(self, method: str, handler: Handler, modern: bool) -> Handler:
@@ -105,15 +111,7 @@ class ProxyLayer:
             own = await handler(req) if len(getattr(self.core.features, registry)) else {key: []}
             if own.get("nextCursor") is not None:
                 return own
-            items = list(own.get(key) or [])
-            cursor = None
-            while True:
-                params = {"cursor": cursor} if cursor is not None else {}
-                page = await self.target.request(method, params)
-                items.extend(page.get(key) or [])
-                cursor = page.get("nextCursor")
-                if not cursor:
-                    return {key: items}
+            return {key: [*(own.get(key) or []), *await self.target.list_all(method, key)]}
 
         return merged
 
@@ -123,11 +121,21 @@ class ProxyLayer:
         async def forward(req: ServerRequest) -> dict[str, Any]:
             if req.params.get("name") in registry:
                 return await handler(req)  # one of the front's own
+            if method == "tools/call" and req.modern and req.headers is not None:
+                await self._check_headers(req)
             if req.modern:
                 return await self._modern_round(method, req)
             return await self._send(method, req.params, FrontCall(req, self.core.engine.methods))
 
         return forward
+
+    async def _check_headers(self, req: ServerRequest) -> None:
+        """A 2026-07-28 HTTP call of a target tool: its `Mcp-Param-*` headers must say what
+        its arguments say, as for the front's own tools (the transport checks those)."""
+        schema = await self.target.tool_schema(req.params.get("name"))
+        arguments = req.params.get("arguments")
+        if schema is not None:
+            check_params(arguments if isinstance(arguments, dict) else {}, req.headers, schema)
 
     def _read(self, handler: Handler) -> Handler:
         from .mount import serves

@@ -75,6 +75,7 @@ class ProxyTarget:
     def __init__(self, entry: Any, *, timeout: float | None, callbacks: dict[str, Any]) -> None:
         self.client = MCPClient({"mcpServers": {TARGET: entry}}, mode="auto", timeout=timeout, **callbacks)
         self._lock = asyncio.Lock()
+        self._schemas: dict[str, dict[str, Any]] | None = None
         self.starts = 0
 
     @property
@@ -91,6 +92,7 @@ class ProxyTarget:
                 log.warning("Proxy target %s is gone; starting it again", self.description)
                 await self.client.close_session(TARGET)
             self.starts += 1
+            self._schemas = None  # a new process may have other tools
             try:
                 # In an empty context: the session's readers (a stdio pipe, a GET stream)
                 # must not carry the front call that happened to open it (proxy_routing.py).
@@ -106,6 +108,36 @@ class ProxyTarget:
         with translated(method):
             result = await session.request_with_input(method, params, **options)
         return own_result(result)
+
+    async def list_all(self, method: str, key: str) -> list[Any]:
+        """Every page of one of the target's lists; its tools' input schemas are kept
+        (`tool_schema`) until the target says its tools changed."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            page = await self.request(method, {"cursor": cursor} if cursor is not None else {})
+            items.extend(page.get(key) or [])
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        if method == "tools/list":
+            self._schemas = {
+                t["name"]: t["inputSchema"]
+                for t in items
+                if isinstance(t, dict)
+                and isinstance(t.get("name"), str)
+                and isinstance(t.get("inputSchema"), dict)
+            }
+        return items
+
+    async def tool_schema(self, name: Any) -> dict[str, Any] | None:
+        """The input schema of the target's tool `name` (listing the tools when not known)."""
+        if self._schemas is None:
+            await self.list_all("tools/list", "tools")
+        return (self._schemas or {}).get(name) if isinstance(name, str) else None
+
+    def forget_tools(self) -> None:
+        self._schemas = None
 
     async def apply(self, method: str, params: dict[str, Any]) -> None:
         """A session setting made on the front, made on the target too, in whichever way
