@@ -154,7 +154,7 @@ class TaskHandle:
             await asyncio.sleep(self._last.poll_interval_ms / 1000)
             return
         keys = list(requests)
-        answers = await asyncio.gather(*(self._wire._input_for(requests[k]) for k in keys))
+        answers = await asyncio.gather(*(self._wire._input_for(requests[k], k) for k in keys))
         await self._wire.request(
             "tasks/update", self._params(inputResponses=dict(zip(keys, answers, strict=True)))
         )

@@ -18,21 +18,19 @@ reach that task (`proxy_tasks.py`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.errors import INVALID_REQUEST, MCPError
+from ..protocol.versions import META_CLIENT_CAPABILITIES
 from .http.headers import check_params
-from .input_rounds import InputRequired
 from .proxy_listen import TargetSubscriptions
+from .proxy_rounds import ParkedCalls
 from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
 from .proxy_tasks import TASK_METHODS, ProxyTasks, asks_for_task
 from .request import ServerRequest
+from .tasks.handlers import TASKS_EXTENSION
 
 if TYPE_CHECKING:
     from .core import ServerCore
@@ -49,16 +47,6 @@ INTERACTIVE = {"tools/call": "tools", "prompts/get": "prompts"}
 FRONT_ONLY = ("requestState", "inputResponses")
 
 
-class Parked:
-    __slots__ = ("answer", "call", "deadline", "task")
-
-    def __init__(
-        self, call: FrontCall, task: asyncio.Task[Any], answer: asyncio.Future[Any], ttl: float
-    ) -> None:
-        self.call, self.task, self.answer = call, task, answer
-        self.deadline = time.monotonic() + ttl
-
-
 class ProxyLayer:
     def __init__(
         self, core: ServerCore, entry: Any, *, timeout: float | None = 300.0, input_timeout: float = 300.0
@@ -66,7 +54,7 @@ class ProxyLayer:
         self.core = core
         self.input_timeout = input_timeout
         self.routing = Routing(input_timeout)
-        self.parked: dict[str, Parked] = {}
+        self.rounds = ParkedCalls(input_timeout)
         self.target = ProxyTarget(
             entry,
             timeout=timeout,
@@ -182,61 +170,27 @@ class ProxyLayer:
         options: dict[str, Any] = {}
         if call.req.log_level is not None:  # 2026-07-28 front: logs are asked for per request
             await self.target.apply("logging/setLevel", {"level": call.req.log_level})
-        if method == "tools/call" and asks_for_task(call.req, (await self.target.session()).era):
+        era = (await self.target.session()).era
+        if method == "tools/call" and asks_for_task(call.req, era):
             return await self.tasks.start(call.req, target_params(params), call)
         if call.req.progress_token is not None:
             options["progress_callback"] = progress
+        sent = target_params(params)
+        if era == "modern":  # the target sees what the real client can answer, per request
+            responses = params.get("inputResponses")
+            if isinstance(responses, dict) and responses:  # answers given up front: the target's to use
+                sent["inputResponses"] = responses
+            sent["_meta"] = {
+                **(sent.get("_meta") or {}),
+                META_CLIENT_CAPABILITIES: front_capabilities(call.req),
+            }
         with self.routing.running(call):
-            return await self.target.request(method, target_params(params), **options)
+            return await self.target.request(method, sent, **options)
 
     async def _modern_round(self, method: str, req: ServerRequest) -> dict[str, Any]:
-        """One front round of a call that may ask; resumes a parked call when the retry
-        carries the answer to its question."""
-        self._expire()
-        round_ = req.round
-        answers = round_.answers if round_ is not None else {}
-        key = next((k for k in answers if k in self.parked), None)
-        if key is not None:
-            parked = self.parked.pop(key)
-            call, task = parked.call, parked.task
-            call.use(req)
-            if not parked.answer.done():
-                parked.answer.set_result(answers[key])
-        else:
-            call = FrontCall(req, self.core.engine.methods)
-            task = asyncio.ensure_future(self._send(method, req.params, call))
-        return await self._wait(call, task, req)
-
-    async def _wait(self, call: FrontCall, task: asyncio.Task[Any], req: ServerRequest) -> dict[str, Any]:
-        asked = asyncio.ensure_future(call.asks.get())
-        parked = False
-        try:
-            await asyncio.wait({task, asked}, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                return task.result()  # type: ignore[no-any-return]
-            method, params, answer = asked.result()
-            if req.round is None:
-                answer.set_exception(
-                    MCPError(INVALID_REQUEST, f"{req.method} cannot ask the client for input")
-                )
-                return await task  # type: ignore[no-any-return]
-            key = f"proxy-{secrets.token_urlsafe(12)}"
-            self.parked[key] = Parked(call, task, answer, self.input_timeout)
-            parked = True
-            req.round.requests[key] = {"method": method, "params": params}
-            raise InputRequired()
-        finally:
-            asked.cancel()
-            if not parked and not task.done():
-                task.cancel()  # the front request was cancelled: so is the target's
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, p in self.parked.items() if p.deadline < now]:
-            parked = self.parked.pop(key)
-            if not parked.answer.done():
-                parked.answer.set_exception(TimeoutError("the client did not answer in time"))
-            parked.task.cancel()
+        return await self.rounds.round(
+            req, self.core.engine.methods, lambda call: self._send(method, req.params, call)
+        )
 
     # ---- what the target asks of the client ----------------------------------------
     async def _ask(self, method: str, params: dict[str, Any]) -> Any:
@@ -256,10 +210,23 @@ class ProxyLayer:
         await self.routing.log(message.to_wire())
 
     async def close(self) -> None:
-        for parked in self.parked.values():
-            parked.task.cancel()
-        self.parked.clear()
+        self.rounds.close()
         await self.target.close()
+
+
+def front_capabilities(req: ServerRequest) -> dict[str, Any]:
+    """The front client's capabilities, as the proxy's request to a 2026-07-28 target
+    declares them: what it cannot answer the target must not ask. The tasks extension is
+    left out (a call that runs as a task goes through `proxy_tasks`)."""
+    caps = dict(req.client_capabilities or {})
+    extensions = caps.get("extensions")
+    if isinstance(extensions, dict) and TASKS_EXTENSION in extensions:
+        kept = {k: v for k, v in extensions.items() if k != TASKS_EXTENSION}
+        if kept:
+            caps["extensions"] = kept
+        else:
+            caps.pop("extensions")
+    return caps
 
 
 def target_params(params: dict[str, Any]) -> dict[str, Any]:

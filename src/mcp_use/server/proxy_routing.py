@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from ..client.inbound import INPUT_KEY
 from ..protocol.errors import INVALID_REQUEST, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
 from ..protocol.jsonrpc import notification
 from .context import Context
@@ -32,12 +34,23 @@ CAPABILITY = {
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 
 
+@dataclasses.dataclass
+class Question:
+    """A target's request for a 2026-07-28 front's next round; `key` is the target's own
+    input key when it asked in an input-required round (None for a legacy request)."""
+
+    key: str | None
+    method: str
+    params: dict[str, Any]
+    answer: asyncio.Future[Any]
+
+
 class FrontCall:
     """One forwarded front request; `asks` carries the target's requests (modern front)."""
 
     def __init__(self, req: ServerRequest, reader: Any) -> None:
         self.reader = reader
-        self.asks: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self.asks: asyncio.Queue[Question] = asyncio.Queue()
         self.task_id: str | None = None  # the target's task, when the call became one
         self.use(req)
 
@@ -105,7 +118,7 @@ class Routing:
                 raise MCPError(INVALID_REQUEST, "No session to ask the client through")
             return await req.session.requests().request(req.sink, method, params, timeout=self.input_timeout)
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await call.asks.put((method, params, answer))
+        await call.asks.put(Question(INPUT_KEY.get(), method, params, answer))
         return await answer
 
     async def _ask_session(self, method: str, params: dict[str, Any]) -> Any:
