@@ -10,14 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import (
-    ConformanceResult,
-    ServerPool,
-    ServerProcess,
-    free_port,
-    python_cmd,
-    run_conformance_server,
-)
+from tests.helpers import ServerPool, ServerProcess, free_port, python_cmd, run_conformance_server
 from tests.helpers.proxy import serve_http, start_proxy
 
 from .test_server_conformance import EXPECTED_FAILURES, LEGACY, MODERN, SERVER_SCRIPT
@@ -46,7 +39,7 @@ def proxied(module_server_process: ServerPool, node: Any) -> ServerProcess:
 def test_conformance_through_the_proxy(
     proxied: ServerProcess, tmp_path_factory: pytest.TempPathFactory, options: dict[str, Any]
 ) -> None:
-    result: ConformanceResult = run_conformance_server(
+    result = run_conformance_server(
         proxied.url("/mcp"), output_dir=tmp_path_factory.mktemp("conformance-proxy"), **options
     )
     assert proxied.is_running(), proxied.describe()

@@ -266,3 +266,15 @@ async def test_front_refuses_mismatched_mcp_param_headers_for_target_tools(proxy
         and "Mcp-Param-region header is required" in missing.json()["error"]["message"]
     )
     assert right.status_code == 200
+
+
+async def test_legacy_target_asking_a_client_without_the_capability(stdio_proxy: ServerProcess) -> None:
+    """A legacy target knows only the proxy's own capabilities (its session's): when it
+    asks for elicitation and the real client declared none, the proxy refuses it to the
+    target with -32021 naming the capability, and the target's call fails saying so."""
+    config = {"mcpServers": {"p": {"url": stdio_proxy.url("/mcp")}}}
+    async with MCPClient(config, mode="legacy", timeout=TIMEOUT) as client:  # no callbacks
+        result = await client.get_session("p").call_tool("trigger-elicitation-request", {})
+    # server-everything reports the failed request in its tool result
+    said = " ".join(getattr(c, "text", "") for c in result.content)
+    assert "MCP error -32021: The proxy's client did not declare the 'elicitation' capability" in said, said
