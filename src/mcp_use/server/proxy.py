@@ -6,10 +6,12 @@ items followed by the target's; a call the front cannot serve itself is forwarde
 What the target sends back travels to the client of the front request in flight:
 progress and log messages, and its requests (elicitation, sampling, roots). On a
 legacy front those become server-to-client requests. On a 2026-07-28 front the call to
-the target is parked: the front request ends with an input-required round, and the
-retry that carries the answer resumes the same parked call (in this process; parked
-calls expire after `input_timeout`). With several calls in flight at once, each request
-of the target goes to the call it belongs to (`proxy_routing.py`).
+the target is parked: the front request ends with an input-required round under the
+target's own input keys, and the retry that carries the answers resumes the same parked
+call (`proxy_rounds.py`). With several calls in flight at once, each request of the
+target goes to the call it belongs to (`proxy_routing.py`). A 2026-07-28 target is told
+the real client's capabilities with each forwarded request, so it asks only for what
+that client can answer.
 List changes and resource updates of the target are announced by the front; the target
 is subscribed to what the front's clients subscribe to or listen for (`proxy_listen.py`).
 A task-augmented call runs as a task on the target, and the front's `tasks/*` about it
