@@ -23,6 +23,17 @@ from .conftest import ENV, SERVERS
 BURST = SERVERS / "burst_server.py"
 
 
+class SlowProgress:
+    """A progress callback that yields to the loop before recording each value."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        await asyncio.sleep(0)
+        self.values.append(progress)
+
+
 def _session(**options: Any) -> ClientSession:
     transport = StdioClientTransport("burst", sys.executable, [str(BURST)], env=ENV)
     return ClientSession(transport, mode="legacy", timeout=20, **options)
@@ -32,16 +43,11 @@ async def test_a_flood_of_notifications_arrives_in_order_before_the_answer() -> 
     """More notifications than the backlog holds, with a slow callback: the pipe pauses,
     nothing is lost or reordered, and the call returns only after the last one."""
     count = stdio_module.BACKLOG_PAUSE * 8
-    seen: list[float] = []
-
-    async def slow(progress: float, total: float | None, message: str | None) -> None:
-        await asyncio.sleep(0)
-        seen.append(progress)
-
+    seen = SlowProgress()
     async with _session() as session:
-        result = await session.call_tool("flood", {"count": count}, progress_callback=slow)
+        result = await session.call_tool("flood", {"count": count}, progress_callback=seen)
         assert result.content[0].text == "flood"
-        assert seen == list(range(count))
+        assert seen.values == list(range(count))
         # The pipe is read again afterwards: the next calls are answered.
         assert (await session.call_tool("flood", {"count": 0})).content[0].text == "flood"
         assert (await session.call_tool("split", {})).content[0].text == "split"
@@ -59,14 +65,9 @@ async def test_a_line_split_across_writes_and_a_batch_are_both_read() -> None:
 
 async def test_a_server_that_dies_mid_burst_delivers_what_it_wrote_then_fails_the_call() -> None:
     count = stdio_module.BACKLOG_PAUSE * 2
-    seen: list[float] = []
-
-    async def slow(progress: float, total: float | None, message: str | None) -> None:
-        await asyncio.sleep(0)
-        seen.append(progress)
-
+    seen = SlowProgress()
     async with _session() as session:
         with pytest.raises(ServerDisconnected) as info:
-            await session.call_tool("vanish", {"count": count}, progress_callback=slow)
+            await session.call_tool("vanish", {"count": count}, progress_callback=seen)
         assert "exited with code 3" in info.value.message
-        assert seen == list(range(count))
+        assert seen.values == list(range(count))
