@@ -146,10 +146,11 @@ class Correlator:
 
 
 class _Deadline:
-    """What `asyncio.timeout()` does for one request, without its context manager's cost
-    (a timer handle and two checks, measured at a fifth of it on every call).
+    """What `asyncio.timeout()` does for one request, without its context manager's cost:
+    one timer handle (`Correlator.request` answered at once: 5.6 µs with the context
+    manager, 3.6 µs with this).
 
-    At the deadline the waiting task is cancelled; `expired()` then tells that cancellation
+    At the deadline the waiting task is cancelled; `stop()` then tells that cancellation
     from any other, by the rule `asyncio.timeout` uses: ours is undone (`uncancel`), and
     it counts as a timeout only when no one else cancelled the task as well.
     A deadline of 0 or less fires on the loop's next turn, as with `asyncio.timeout`.
