@@ -38,9 +38,8 @@ from .asgi import (
     Scope,
     Send,
     accepts,
-    header_map,
-    header_problem,
     read_body,
+    read_headers,
     respond,
     respond_error,
     respond_json,
@@ -92,11 +91,10 @@ class StreamableHTTPServerTransport:
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
-        problem = header_problem(scope["headers"], self.limits.max_header_bytes)
+        headers, problem = read_headers(scope["headers"], self.limits.max_header_bytes)
         if problem is not None:
             await respond_error(send, problem[0], INVALID_REQUEST, problem[1])
             return
-        headers = header_map(scope)
         refusal = self.guard.check(scope, headers.get("host"), headers.get("origin"))
         if refusal is not None:
             await respond_json(send, refusal.status, refusal.body())
@@ -344,12 +342,17 @@ class StreamableHTTPServerTransport:
             return
         finally:
             watch.stop()
-        error = response.get("error")
         try:
-            if error is not None and not stream.started:
-                await respond_json(send, MODERN_ERROR_STATUS.get(error.get("code"), 200), response)
-            else:
+            if stream.started:
                 await stream.finish(response)
+                return
+            # The usual answer: plain JSON, nothing streamed before it. A message the
+            # call's leftovers send later finds the stream done and is dropped, as after
+            # `finish`.
+            stream.done = stream.closed = True
+            error = response.get("error")
+            status = 200 if error is None else MODERN_ERROR_STATUS.get(error.get("code"), 200)
+            await respond_json(send, status, response)
         except OSError:
             pass  # the client went away
 
