@@ -29,6 +29,7 @@ from ...protocol.errors import (
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
 from ..http.auth import SCOPE_KEY, principal_of
+from ..http.security import KEPT_VERDICTS
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
@@ -78,6 +79,7 @@ class StreamableHTTPServerTransport:
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
+        self._accepted: set[str] = set()  # Accept values that passed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,6 +122,15 @@ class StreamableHTTPServerTransport:
                 headers=[(b"allow", b"GET, POST, DELETE")],
             )
 
+    def _accept_ok(self, accept: str) -> bool:
+        """Whether a POST's `Accept` lists both answer types; a passing value is kept (a
+        client sends the same one every time; bounded, since a client chooses them)."""
+        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+            return False
+        if len(self._accepted) < KEPT_VERDICTS:
+            self._accepted.add(accept)
+        return True
+
     # ---- POST -----------------------------------------------------------------------
     async def _read(self, receive: Receive, send: Send, headers: dict[str, str]) -> Any:
         """The POST's one JSON-RPC message (any JSON value), or `REFUSED` once a refusal
@@ -130,7 +141,7 @@ class StreamableHTTPServerTransport:
             )
             return REFUSED
         accept = headers.get("accept", "")
-        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+        if accept not in self._accepted and not self._accept_ok(accept):
             await respond_error(
                 send,
                 406,
