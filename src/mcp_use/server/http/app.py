@@ -132,7 +132,7 @@ class MCPApp(Starlette):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._mcp_endpoint is not None and not self.user_middleware and scope["type"] == "http":
-            if endpoint_path(scope) == self._mcp_path:
+            if (endpoint_path(scope) if scope.get("root_path") else scope["path"]) == self._mcp_path:
                 scope["app"] = self
                 await self._mcp_endpoint(scope, receive, send)
                 return
