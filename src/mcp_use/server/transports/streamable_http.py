@@ -29,7 +29,6 @@ from ...protocol.errors import (
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
 from ..http.auth import SCOPE_KEY, principal_of
-from ..http.security import KEPT_VERDICTS
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
@@ -61,6 +60,7 @@ MODERN_ERROR_STATUS = {
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
 RETRY_LATER = [(b"retry-after", b"5")]
 REFUSED = object()  # `_read` answered the POST itself
+KEPT_ACCEPTS = 64  # Accept values remembered as passing (a client chooses them: bounded)
 
 
 class StreamableHTTPServerTransport:
@@ -127,7 +127,7 @@ class StreamableHTTPServerTransport:
         client sends the same one every time; bounded, since a client chooses them)."""
         if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
             return False
-        if len(self._accepted) < KEPT_VERDICTS:
+        if len(self._accepted) < KEPT_ACCEPTS:
             self._accepted.add(accept)
         return True
 
