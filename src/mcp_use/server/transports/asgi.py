@@ -27,24 +27,24 @@ class BodyTooLarge(Exception):
 MAX_SESSION_ID = 128  # ours are 32 hex digits; anything far longer is not one of ours
 
 
-def read_headers(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[dict[str, str], tuple[int, str] | None]:
-    """The request's headers by lower-case name, and (status, reason) when they are too
-    large to look at (else None), in one pass over them.
+def header_map(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def header_problem(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[int, str] | None:
+    """(status, reason) when the request's headers are too large to look at, else None.
 
     The server in front may allow more than we want to hold per request (httptools has
     no limit); the session id, looked up in the session table and in Redis, is bounded too.
     """
-    headers: dict[str, str] = {}
     total = 0
     for name, value in raw:
         total += len(name) + len(value) + 4
-        headers[name.decode("latin-1")] = value.decode("latin-1")
-    session_id = headers.get("mcp-session-id")
-    if session_id is not None and len(session_id) > MAX_SESSION_ID:
-        return headers, (400, f"Bad Request: Mcp-Session-Id is longer than {MAX_SESSION_ID} characters")
+        if name == b"mcp-session-id" and len(value) > MAX_SESSION_ID:
+            return 400, f"Bad Request: Mcp-Session-Id is longer than {MAX_SESSION_ID} characters"
     if total > limit:
-        return headers, (431, f"Request Header Fields Too Large: the headers exceed {limit} bytes")
-    return headers, None
+        return 431, f"Request Header Fields Too Large: the headers exceed {limit} bytes"
+    return None
 
 
 class BodyTimeout(Exception):
