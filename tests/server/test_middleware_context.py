@@ -41,7 +41,9 @@ def token(audience: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def protected(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def protected(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """A protected server on an HTTP transport, and the config entry that reaches it."""
     port = free_port()
     kind = request.param
@@ -122,7 +124,9 @@ async def test_every_hook_over_stdio(mode: str) -> None:
 
 # The SSE transport serves the initialize era only.
 @pytest.mark.parametrize(
-    ("protected", "mode"), [("http", "legacy"), ("http", "2026-07-28"), ("sse", "legacy")], indirect=["protected"]
+    ("protected", "mode"),
+    [("http", "legacy"), ("http", "2026-07-28"), ("sse", "legacy")],
+    indirect=["protected"],
 )
 async def test_every_hook_over_http(protected: dict[str, Any], mode: str) -> None:
     entry = {"url": protected["url"], "headers": protected["headers"], "transport": protected["transport"]}

@@ -63,6 +63,7 @@ class ServerRequest:
         "sink",
         "start_task",
         "task",
+        "task_handlers",
         "transport",
         "version",
     )
@@ -103,4 +104,8 @@ class ServerRequest:
         # (`task_start="manual"`: what `ctx.start_task()` awaits).
         self.task: Any = None
         self.start_task: Callable[[], Awaitable[None]] | None = None
+        # Who runs this call if it becomes a task (a `tasks.TaskHandlers`): None, the
+        # engine serving it; set by a mount to its parent's, so the task's record lives
+        # where the client's `tasks/get` goes.
+        self.task_handlers: Any = None
         self.transport: str | None = None  # "stdio", "streamable-http", "sse", "memory"

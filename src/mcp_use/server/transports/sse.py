@@ -142,7 +142,9 @@ class SSEServerTransport:
             if channel.session is None:
                 await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
                 return
-            req = self.engine.legacy_request(message, channel.session, sink=channel.send, headers=peer.headers)
+            req = self.engine.legacy_request(
+                message, channel.session, sink=channel.send, headers=peer.headers
+            )
             req.client_address = peer.client_address
             req.access_token = peer.access_token
             req.transport = "sse"
