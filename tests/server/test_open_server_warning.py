@@ -19,6 +19,7 @@ import pytest
 
 from mcp_use.server.exposure import exposed_host, listening_addresses
 from tests.helpers import REPO_ROOT, ServerProcess, build_env, free_port
+from tests.helpers.messages import initialize_message
 
 WARNING = "serves HTTP on 0.0.0.0 without auth=: anyone who can reach it can call every tool"
 AUDIENCE_WARNING = "Set resource_url to this server's public URL"
@@ -56,18 +57,9 @@ COMMANDS = {
 
 
 def initialize(port: int) -> int:
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     headers = {"accept": "application/json, text/event-stream"}
-    return httpx.post(f"http://127.0.0.1:{port}/mcp", json=body, headers=headers, timeout=10).status_code
+    url = f"http://127.0.0.1:{port}/mcp"
+    return httpx.post(url, json=initialize_message(), headers=headers, timeout=10).status_code
 
 
 def wait_for(path: Path, text: str, seconds: float = 5.0) -> str:

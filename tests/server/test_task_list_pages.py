@@ -9,7 +9,7 @@ is checked for round trips and for what a client could send instead of one.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,15 +19,7 @@ from mcp_use.server.state.redis_tasks import RedisTaskStore
 from mcp_use.server.state.tasks import MemoryTaskStore, position
 from mcp_use.server.tasks import cursor
 from mcp_use.server.tasks.records import TaskRecord
-from tests.helpers.redis import redis_available, redis_server
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not redis_available():
-        pytest.fail("redis-server is not installed: these tests need a real Redis", pytrace=False)
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
+from tests.server.test_tasks_redis import redis_url  # noqa: F401  (the real redis-server fixture)
 
 
 class Shared:
@@ -106,7 +98,9 @@ async def _expire(store: Any, task_id: str) -> None:
     await store.state.client.delete(store.state.key("t", task_id))  # as Redis expiry does
 
 
-async def test_redis_index_drops_expired_ids_and_expires_with_its_records(redis_url: str) -> None:
+async def test_redis_index_drops_expired_ids_and_expires_with_its_records(
+    redis_url: str,  # noqa: F811
+) -> None:
     import redis.asyncio as aioredis
 
     client = aioredis.Redis.from_url(redis_url)
