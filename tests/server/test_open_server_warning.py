@@ -42,12 +42,13 @@ APP = textwrap.dedent(
     def hi() -> str:
         return "hi"
 
-    app = server.app
+    app = server.sse_app() if os.environ.get("OPEN_TEST_SSE") else server.app
     """
 )
 
 COMMANDS = {
     "uvicorn": [sys.executable, "-m", "uvicorn", "openapp:app", "--host", "{host}", "--port", "{port}"],
+    "uvicorn-sse": [sys.executable, "-m", "uvicorn", "openapp:app", "--host", "{host}", "--port", "{port}"],
     "gunicorn": [
         sys.executable, "-m", "gunicorn", "openapp:app", "--workers", "1",
         "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "{host}:{port}",
@@ -60,6 +61,15 @@ def initialize(port: int) -> int:
     headers = {"accept": "application/json, text/event-stream"}
     url = f"http://127.0.0.1:{port}/mcp"
     return httpx.post(url, json=initialize_message(), headers=headers, timeout=10).status_code
+
+
+def open_sse(port: int) -> int:
+    """Open the legacy SSE stream, read its first event (the endpoint), close it."""
+    with httpx.stream("GET", f"http://127.0.0.1:{port}/sse", timeout=10) as events:
+        for line in events.iter_lines():
+            if line.startswith("event:"):
+                break
+        return events.status_code
 
 
 def wait_for(path: Path, text: str, seconds: float = 5.0) -> str:
@@ -76,6 +86,7 @@ def wait_for(path: Path, text: str, seconds: float = 5.0) -> str:
     [
         ("uvicorn", "0.0.0.0", "none", True),
         ("gunicorn", "0.0.0.0", "none", True),
+        ("uvicorn-sse", "0.0.0.0", "none", True),
         ("uvicorn", "127.0.0.1", "none", False),
         ("uvicorn", "0.0.0.0", "auth", False),
         ("uvicorn", "0.0.0.0", "noaud", False),
@@ -87,12 +98,16 @@ def test_served_without_run_warns_once_on_the_first_request(
     (tmp_path / "openapp.py").write_text(APP)
     port = free_port()
     command = [part.replace("{host}", host).replace("{port}", str(port)) for part in COMMANDS[served]]
-    env = build_env({"PYTHONPATH": str(REPO_ROOT / "src"), "OPEN_TEST_AUTH": auth, "DEBUG": None,
+    sse = "1" if served.endswith("-sse") else None
+    env = build_env({"PYTHONPATH": str(REPO_ROOT / "src"), "OPEN_TEST_AUTH": auth, "DEBUG": None, "OPEN_TEST_SSE": sse,
                      "MCP_USE_BIND_HOST": None, "MCP_USE_LOGGING": None, "MCP_USE_REDIS_URL": None})  # fmt: skip
     with ServerProcess(command, port=port, cwd=tmp_path, env=env, log_dir=tmp_path, name=served) as srv:
         assert "without auth=" not in srv.stderr_path.read_text()  # nothing said before serving
         for _ in range(3):
-            assert initialize(port) == (401 if auth != "none" else 200)
+            if sse:
+                assert open_sse(port) == 200
+            else:
+                assert initialize(port) == (401 if auth != "none" else 200)
         expected = WARNING if warned else AUDIENCE_WARNING if auth == "noaud" else "no such line"
         log = wait_for(srv.stderr_path, expected, 5.0 if expected != "no such line" else 1.0)
     assert log.count("without auth=") == (1 if warned else 0), log

@@ -28,7 +28,16 @@ HOUSEKEEPING_SECONDS = 5.0
 
 
 class Lifecycle:
-    __slots__ = ("_event", "_hooked", "_retiring", "_timer", "first_request", "housekeeping", "state")
+    __slots__ = (
+        "_event",
+        "_hooked",
+        "_retiring",
+        "_served",
+        "_timer",
+        "first_request",
+        "housekeeping",
+        "state",
+    )
 
     def __init__(self, state: Any = None) -> None:
         self.state = state  # shared state to leave on shutdown, or None
@@ -42,6 +51,7 @@ class Lifecycle:
         # Run once, on the first request: however the app is served, its sockets are
         # bound by then (the open-server warning reads them).
         self.first_request: list[Callable[[], None]] = []
+        self._served = False
 
     def start_housekeeping(self) -> None:
         """Start the timer (once per loop; transports call it on their first request)."""
@@ -76,6 +86,17 @@ class Lifecycle:
         if retire is not None and self.state.ready and self._retiring is None:
             self._retiring = asyncio.ensure_future(retire())
 
+    def serving(self) -> None:
+        """A request arrived: run the `first_request` jobs, once (cheap after that)."""
+        if self._served:
+            return
+        self._served = True
+        for job in self.first_request:
+            try:
+                job()
+            except Exception:
+                log.exception("First-request job %s failed", job)
+
     def hook_signals(self) -> None:
         """Chain `begin_shutdown` in front of the running server's SIGTERM/SIGINT handlers,
         and run the `first_request` jobs once.
@@ -85,11 +106,7 @@ class Lifecycle:
         if self._hooked:
             return
         self._hooked = True
-        for job in self.first_request:
-            try:
-                job()
-            except Exception:
-                log.exception("First-request job %s failed", job)
+        self.serving()
         if threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()

@@ -55,6 +55,7 @@ class SSEServerTransport:
         self.max_body_size = core.settings.limits.max_body_size
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.channels: dict[str, _Channel] = {}
+        self.serving = core.lifecycle.serving  # the first request's jobs (the open-server warning)
 
     async def _refuse(self, request: Request) -> Response | None:
         """The host check, answered as Streamable HTTP answers it (421 or 403), then the
@@ -67,6 +68,7 @@ class SSEServerTransport:
         return None
 
     async def connect(self, request: Request) -> Response:
+        self.serving()
         refused = await self._refuse(request)
         if refused is not None:
             return refused
