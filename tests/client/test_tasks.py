@@ -95,7 +95,7 @@ async def test_manual_start_input_rounds_then_task(tasks_http: str) -> None:
 
 
 async def test_list_tasks_follows_every_page(tmp_path: Any) -> None:
-    """`session.list_tasks()` on 2025-11-25: the session's tasks, oldest first, across the
+    """`session.list_tasks()` on 2025-11-25: the session's tasks, in creation order (one TTL), across the
     server's pages of two; on 2026-07-28 (no `tasks.list` advertised) refused unsent."""
     from mcp_use.client import CapabilityNotAdvertised
 

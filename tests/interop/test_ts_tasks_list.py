@@ -2,7 +2,7 @@
 
 The SDK's `client.experimental.tasks.listTasks(cursor)` follows `nextCursor` until it is
 absent; our server (tests/server/servers/tasks_server.py, 3 tasks a page) lists the
-session's tasks oldest first, each once, and refuses a cursor it did not issue with
+session's tasks in order (one TTL: creation order), each once, and refuses a cursor it did not issue with
 -32602, as the spec asks.
 """
 
@@ -38,7 +38,9 @@ def test_ts_sdk_v1_follows_next_cursor_through_every_page(
     created = out["created"]
     assert len(set(created)) == 7
     assert [len(page) for page in out["pages"]] == [3, 3, 1]
-    assert [task_id for page in out["pages"] for task_id in page] == created  # oldest first, once each
+    assert [
+        task_id for page in out["pages"] for task_id in page
+    ] == created  # creation order (one TTL), once each
     assert len(out["cursors"]) == 2 and len(set(out["cursors"])) == 2
     assert out["badCursor"] is not None and out["badCursor"]["code"] == -32602, out
     assert "Invalid cursor" in out["badCursor"]["message"]

@@ -1,6 +1,6 @@
 """`tasks/list` pages (2025-11-25): the stores' ordered listing and the opaque cursor.
 
-Both stores list a scope's records in (created, id) order after a position, so a page
+Both stores list a scope's records in (expires_at, id) order after a position, so a page
 ends where the next begins even when records are created or expire in between. The
 Redis store is exercised on a real `redis-server` through its scope index; the cursor
 is checked for round trips and for what a client could send instead of one.
@@ -66,12 +66,13 @@ async def _pages(store: Any, scope: str, size: int) -> list[list[str]]:
         after = position(records[-1])
 
 
-async def test_pages_follow_creation_order_and_do_not_repeat(store: Any) -> None:
+async def test_pages_follow_expiry_order_and_do_not_repeat(store: Any) -> None:
+    """With one TTL for all (the default), expiry order is creation order."""
     now = time.time()
     ids = [f"task-{n}" for n in range(7)]
     for n, task_id in enumerate(reversed(ids)):  # saved newest first: the order is by creation
         await store.save(_record(task_id, now - 30 + (6 - n)))
-    await store.save(_record("tie-b", now - 20))  # two created at the same instant: id breaks the tie
+    await store.save(_record("tie-b", now - 20))  # two at the same instant: the id breaks the tie
     await store.save(_record("tie-a", now - 20))
     await store.save(_record("elsewhere", now - 29, scope="s:two"))
     expected = [*ids, "tie-a", "tie-b"]
@@ -115,6 +116,10 @@ async def test_redis_index_drops_expired_ids_and_expires_with_its_records(
         await client.delete(shared.state.key("t", "short"))
         assert [r.id for r in await shared.list("s:one")] == ["long"]
         assert await client.zrange(index, 0, -1) == [b"long"]  # the expired id left the index
+        # A scope nobody lists: each save drops the ids already past their expiry.
+        await shared.save(_record("gone", time.time() - 10, scope="", ttl_ms=1000))
+        await shared.save(_record("live", time.time(), scope=""))
+        assert await client.zrange(shared.state.key("ts", ""), 0, -1) == [b"live"]
     finally:
         await client.aclose()
 
@@ -122,7 +127,7 @@ async def test_redis_index_drops_expired_ids_and_expires_with_its_records(
 def test_cursor_round_trip_and_refusals() -> None:
     record = _record("abc", 1_764_600_000.123456)
     token = cursor.encode(record)
-    assert cursor.decode(token) == (1_764_600_000.123456, "abc")
+    assert cursor.decode(token) == position(record) == (1_764_600_060.123456, "abc")
     assert cursor.decode(None) is None
     for bad in ["", "not a cursor!", "W10", "bnVsbA", 42, ["x"], "A" * 600, cursor.encode(record)[:-3]]:
         with pytest.raises(MCPError) as info:

@@ -256,9 +256,9 @@ class ClientSession:
         return await start_task(self._wire, params, headers=headers)
 
     async def list_tasks(self) -> list[TaskStatus]:
-        """The tasks the server keeps for this client, oldest first, all pages (2025-11-25
-        `tasks/list`, following `nextCursor`; refused unsent where `tasks.list` is not
-        advertised, as on 2026-07-28, whose tasks extension has no listing)."""
+        """The tasks the server keeps for this client, in the server's order, all pages
+        (2025-11-25 `tasks/list`, following `nextCursor`; refused unsent where `tasks.list`
+        is not advertised, as on 2026-07-28, whose tasks extension has no listing)."""
         require(self.name, self.server_capabilities, "tasks/list")
         return [task_status(t) for t in await self._list("tasks/list", "tasks") if isinstance(t, dict)]
 

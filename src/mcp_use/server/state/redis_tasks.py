@@ -1,10 +1,11 @@
 """Task records on Redis, so any process answers `tasks/get` for any task.
 
 Keys (under the `RedisState` prefix): `{p}:t:{id}` one record as JSON, expiring with
-its TTL; `{p}:ts:{scope}` a sorted set of the scope's task ids scored by creation time,
+its TTL; `{p}:ts:{scope}` a sorted set of the scope's task ids scored by expiry time,
 so a page of `tasks/list` costs one range read and one MGET, not a scan of every
-task (ids whose record expired are dropped from it as a listing meets them; the set
-itself expires with its longest-lived record). A record names its owner process; `{p}:proc:{owner}` is that process's
+task. Every save drops the ids already past their expiry (so the set holds live tasks
+only, also for scopes nobody lists), and the set itself expires with its
+longest-lived record. A record names its owner process; `{p}:proc:{owner}` is that process's
 heartbeat key (refreshed by `RedisState`), so its absence means the owner died.
 Cancellations and input answers for a task run elsewhere travel to the owner on its
 own channel `{p}:p:{owner}` (the `task` messages of `bus.py`).
@@ -41,6 +42,8 @@ if current then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[4])
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(now[1]) + tonumber(now[2]) / 1000000))
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1
 """
@@ -64,7 +67,7 @@ class RedisTaskStore:
         body = orjson.dumps(record.to_dict())
         keys = (self._key(record.id), self._index(record.scope))
         return bool(
-            await self.state.client.eval(_SAVE, 2, *keys, body, ttl_ms, repr(record.created), record.id)
+            await self.state.client.eval(_SAVE, 2, *keys, body, ttl_ms, repr(record.expires_at), record.id)
         )
 
     async def get(self, task_id: str) -> StoredTask | None:
@@ -74,7 +77,7 @@ class RedisTaskStore:
     async def list(
         self, scope: str, *, after: Position | None = None, limit: int | None = None
     ) -> list[StoredTask]:
-        """The scope's records in (created, id) order, strictly after `after`, at most `limit`."""
+        """The scope's records in (expires_at, id) order, strictly after `after`, at most `limit`."""
         client, index = self.state.client, self._index(scope)
         low = "-inf" if after is None else repr(after[0])  # inclusive: ties are skipped below
         found: list[StoredTask] = []

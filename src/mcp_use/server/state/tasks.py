@@ -5,10 +5,11 @@ says whether the process that owns a record is still alive (so a task whose proc
 died is reported `failed`, not `working` for ever). `RedisTaskStore` (in
 `.redis_tasks`) is the shared one.
 
-Listing is paged: `list(scope, after=, limit=)` gives a scope's records in creation
-order (`(created, id)`, a total order), those strictly after the `after` position, at
-most `limit` of them, so `tasks/list` can hand out a cursor that stays right when
-records are added or expire between pages.
+Listing is paged: `list(scope, after=, limit=)` gives a scope's records ordered by
+`(expires_at, id)` (a total order; with one TTL for all, creation order), those
+strictly after the `after` position, at most `limit` of them, so `tasks/list` can hand
+out a cursor that stays right when records are added or expire between pages. Expiry
+rather than creation orders them so the Redis index can drop expired ids by score.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
-Position = tuple[float, str]  # (created, id): where a page of a listing ended
+Position = tuple[float, str]  # (expires_at, id): where a page of a listing ended
 
 
 class StoredTask(Protocol):
@@ -53,7 +54,7 @@ class TaskStore(Protocol):
 
 
 def position(record: StoredTask) -> Position:
-    return (record.created, record.id)
+    return (record.expires_at, record.id)
 
 
 class MemoryTaskStore:

@@ -208,7 +208,8 @@ class TaskHandlers:
         return record.legacy_wire()
 
     async def _legacy_list(self, req: ServerRequest) -> dict[str, Any]:
-        """One page of the caller's tasks, oldest first; `nextCursor` when more follow."""
+        """One page of the caller's tasks, soonest to expire first (creation order under
+        one TTL); `nextCursor` when more follow."""
         size = max(1, self.runner.settings.list_page_size)
         after = cursor.decode(req.params.get("cursor"))
         records = await self.runner.list(_scope(req), after, size + 1)
