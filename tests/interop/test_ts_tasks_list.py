@@ -2,8 +2,8 @@
 
 The SDK's `client.experimental.tasks.listTasks(cursor)` follows `nextCursor` until it is
 absent; our server (tests/server/servers/tasks_server.py, 3 tasks a page) lists the
-session's tasks in order (one TTL: creation order), each once, and refuses a cursor it did not issue with
--32602, as the spec asks.
+session's tasks in order (one TTL: creation order), each once, and refuses a cursor it
+did not issue with -32602, as the spec asks.
 """
 
 from __future__ import annotations
