@@ -125,7 +125,7 @@ class TaskHandlers:
 
     async def _create(self, req: ServerRequest, tool: Any, ttl: int | None) -> LiveTask:
         live = await self.runner.create(
-            tool.name, scope=_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
+            tool.name, scope=task_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
         )
         req.task = live
         req.start_task = None
@@ -170,7 +170,7 @@ class TaskHandlers:
     async def _record(self, req: ServerRequest, method: str) -> TaskRecord:
         if req.modern and not declares_extension(req.client_capabilities):
             raise _needs_extension(method)
-        return await self.runner.get(req.params.get("taskId"), _scope(req))
+        return await self.runner.get(req.params.get("taskId"), task_scope(req))
 
     async def _get(self, req: ServerRequest) -> dict[str, Any]:
         record = await self._record(req, "tasks/get")
@@ -212,7 +212,7 @@ class TaskHandlers:
         one TTL); `nextCursor` when more follow."""
         size = max(1, self.runner.settings.list_page_size)
         after = cursor.decode(req.params.get("cursor"))
-        records = await self.runner.list(_scope(req), after, size + 1)
+        records = await self.runner.list(task_scope(req), after, size + 1)
         page: dict[str, Any] = {"tasks": [r.legacy_wire() for r in records[:size]]}
         if len(records) > size:
             page["nextCursor"] = cursor.encode(records[size - 1])
@@ -351,7 +351,7 @@ def _final(record: TaskRecord) -> dict[str, Any]:
     raise MCPError(INVALID_REQUEST, f"Task {record.id} was {record.status}; it has no result")
 
 
-def _scope(req: ServerRequest) -> str:
+def task_scope(req: ServerRequest) -> str:
     """Who may see a task: the authenticated principal; else the legacy session; else anyone
     holding its (unguessable) id."""
     token = req.access_token
