@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND, MCPError
 from ...protocol.versions import is_modern
-from ..state.events import StreamLog, parse_event_id
+from ..state.events import StreamLog, StreamLost, parse_event_id
 from .asgi import SSE_HEADERS, Receive, Send, accepts, respond_error
 from .response_stream import ResponseStream, hold_open
 
@@ -72,7 +72,20 @@ class StandaloneStreams:
                 await self._resume(receive, send, stream_log, parsed[1])  # type: ignore[index]
                 return
             if stream_log is None and parsed is not None and self.shared is not None:
-                owner = await self.shared.stream_owner(parsed[0])
+                try:
+                    owner = await self.shared.stream_owner(parsed[0])
+                except StreamLost as exc:
+                    await respond_error(send, 410, INVALID_REQUEST, f"Gone: {exc}; send the request again")
+                    return
+                except Exception as exc:  # Redis does not answer: retry later, do not open a new stream
+                    await respond_error(
+                        send,
+                        503,
+                        INVALID_REQUEST,
+                        f"Service Unavailable: shared state unavailable ({exc})",
+                        headers=[(b"retry-after", b"5")],
+                    )
+                    return
                 if owner is not None and owner[0] == session.id:
                     await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
                     return
