@@ -17,15 +17,17 @@ MODERN_META = {
 }
 
 
-def post_scope(headers: list[tuple[bytes, bytes]], method: str = "POST") -> dict[str, Any]:
-    """A raw ASGI scope for the MCP endpoint on 127.0.0.1:8000, for tests that drive the
-    app with their own `receive` (a body that never arrives, arbitrary bytes)."""
+def post_scope(
+    headers: list[tuple[bytes, bytes]], method: str = "POST", path: str = "/mcp", query: bytes = b""
+) -> dict[str, Any]:
+    """A raw ASGI scope for the MCP endpoint (or `path`) on 127.0.0.1:8000, for tests that
+    drive the app with their own `receive` (a body that never arrives, arbitrary bytes)."""
     return {
         "type": "http",
         "method": method,
-        "path": "/mcp",
-        "raw_path": b"/mcp",
-        "query_string": b"",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
         "root_path": "",
         "scheme": "http",
         "server": ("127.0.0.1", 8000),

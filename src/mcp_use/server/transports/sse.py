@@ -2,7 +2,10 @@
 
 Every answer travels on the session's SSE stream; the POST only says 202 Accepted. The
 inbound-era rule applies here too: a 2026-07-28 request is refused (unsupported version)
-rather than served as if it were legacy.
+rather than served as if it were legacy. The limits are Streamable HTTP's, with its
+helpers (`asgi.py`): 431 beyond `max_header_bytes`, 400 for a `session_id` far longer
+than ours, 413 / 408 for a body too large or too slow, and refusals quote at most
+`QUOTE_LIMIT` characters of what they refuse.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MC
 from ...protocol.versions import LEGACY_VERSIONS
 from ..http.auth import SCOPE_KEY, denial_response, principal_of
 from ..session import ServerSession, new_session_id
-from .asgi import SSE_HEADERS, sse_event
+from .asgi import SSE_HEADERS, BodyRefused, header_problem, read_limited_body, session_id_problem, sse_event
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -50,13 +53,16 @@ class SSEServerTransport:
         self.table = core.sessions
         self.guard = core.guard
         self.messages_path = core.settings.paths.messages
-        self.max_body_size = core.settings.limits.max_body_size
+        self.limits = core.settings.limits
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.channels: dict[str, _Channel] = {}
 
     async def _refuse(self, request: Request) -> Response | None:
-        """The host check, answered as Streamable HTTP answers it (421 or 403), then the
-        bearer check on a protected server (401, 403 or 503)."""
+        """The header limits, the host check, answered as Streamable HTTP answers them
+        (431 / 400, 421 or 403), then the bearer check on a protected server (401, 403 or 503)."""
+        problem = header_problem(request.scope["headers"], self.limits.max_header_bytes)
+        if problem is not None:
+            return _error(*problem)
         refusal = self.guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
         if refusal is not None:
             return JSONResponse(refusal.body(), status_code=refusal.status)
@@ -81,17 +87,19 @@ class SSEServerTransport:
         if refused is not None:
             return refused
         session_id = request.query_params.get("session_id")
+        if session_id and (problem := session_id_problem("session_id", session_id)):
+            return _error(*problem)
         channel = self.channels.get(session_id or "")
         if channel is not None and (channel.principal or "") != (principal_of(request.scope) or ""):
             channel = None  # another principal's session: as if it did not exist
         if channel is None:
-            return JSONResponse(
-                jsonrpc.error(None, INVALID_REQUEST, "Unknown or missing session_id"),
-                status_code=404 if session_id else 400,
+            return _error(404 if session_id else 400, "Unknown or missing session_id")
+        try:
+            body = await read_limited_body(
+                request.receive, self.limits, request.headers.get("content-length")
             )
-        body = await request.body()
-        if len(body) > self.max_body_size:
-            return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, "Payload Too Large"), status_code=413)
+        except BodyRefused as exc:
+            return _error(exc.status, exc.reason)
         try:
             message = jsonrpc.loads(body)
             kind = jsonrpc.classify(message)
@@ -151,6 +159,10 @@ class SSEServerTransport:
             return
         except MCPError as exc:
             await channel.send(jsonrpc.error_from(message["id"], exc))
+
+
+def _error(status: int, reason: str) -> Response:
+    return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, reason), status_code=status)
 
 
 class _SSEResponse(Response):

@@ -32,15 +32,14 @@ from ..http.auth import SCOPE_KEY, principal_of
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
-    BodyTimeout,
-    BodyTooLarge,
+    BodyRefused,
     Receive,
     Scope,
     Send,
     accepts,
     header_map,
     header_problem,
-    read_body,
+    read_limited_body,
     respond,
     respond_error,
     respond_json,
@@ -140,21 +139,10 @@ class StreamableHTTPServerTransport:
                 "Not Acceptable: Accept must list both application/json and text/event-stream",
             )
             return REFUSED
-        limit = self.limits.max_body_size
         try:
-            body = await read_body(receive, limit, headers.get("content-length"), self.limits.body_timeout)
-        except BodyTimeout:
-            await respond_error(
-                send,
-                408,
-                INVALID_REQUEST,
-                f"Request Timeout: the body did not arrive within {self.limits.body_timeout:g}s",
-            )
-            return REFUSED
-        except BodyTooLarge:
-            await respond_error(
-                send, 413, INVALID_REQUEST, f"Payload Too Large: the body exceeds {limit} bytes"
-            )
+            body = await read_limited_body(receive, self.limits, headers.get("content-length"))
+        except BodyRefused as exc:
+            await respond_error(send, exc.status, INVALID_REQUEST, exc.reason)
             return REFUSED
         try:
             message = jsonrpc.loads(body)
