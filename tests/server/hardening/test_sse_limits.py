@@ -18,7 +18,7 @@ import orjson
 
 from mcp_use import MCPServer
 
-from .asgi import initialize_body, post_scope
+from .asgi import Exchange, initialize_body, post_scope
 
 PAD = [(f"x-pad-{i}".encode(), b"v" * 1000) for i in range(40)]  # 40 KB of headers
 
@@ -31,38 +31,6 @@ def _server(**options: Any) -> MCPServer:
         return a + b
 
     return server
-
-
-class Exchange:
-    """One request driven by hand: `body` arrives in the given chunks, then nothing."""
-
-    def __init__(self, chunks: list[bytes] | None = None, *, stall: bool = False) -> None:
-        self.chunks = list(chunks or [b""])
-        self.stall = stall
-        self.sent: list[dict[str, Any]] = []
-        self.arrived = asyncio.Event()
-        self.gone = asyncio.Event()
-
-    async def receive(self) -> dict[str, Any]:
-        if self.chunks:
-            chunk = self.chunks.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(self.chunks) or self.stall}
-        await self.gone.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
-        self.arrived.set()
-
-    @property
-    def status(self) -> int:
-        return self.sent[0]["status"]
-
-    def json(self) -> Any:
-        return orjson.loads(b"".join(m.get("body", b"") for m in self.sent[1:]))
-
-    def text(self) -> str:
-        return b"".join(m.get("body", b"") for m in self.sent[1:]).decode()
 
 
 async def answer(server: MCPServer, scope: dict[str, Any], exchange: Exchange) -> Exchange:

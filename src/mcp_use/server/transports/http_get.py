@@ -34,10 +34,16 @@ class StandaloneStreams:
         self._open_streams: dict[str, asyncio.Event] = {}  # session id -> ends its GET stream
 
     async def get(
-        self, receive: Receive, send: Send, headers: dict[str, str], principal: str | None = None
+        self,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        principal: str | None = None,
+        expires_at: float | None = None,
     ) -> None:
         """`principal`: whose token the GET carries, on a protected server (a session is
-        served only to the principal that opened it)."""
+        served only to the principal that opened it); `expires_at`: when that token
+        expires, and the stream ends (`hold_open`)."""
         if is_modern(headers.get("mcp-protocol-version")):
             await respond_error(
                 send,
@@ -69,7 +75,7 @@ class StandaloneStreams:
             parsed = parse_event_id(last_event_id)
             stream_log = self.events.get(parsed[0]) if parsed else None
             if stream_log is not None and stream_log.session_id == session.id and not stream_log.standalone:
-                await self._resume(receive, send, stream_log, parsed[1])  # type: ignore[index]
+                await self._resume(receive, send, stream_log, parsed[1], expires_at)  # type: ignore[index]
                 return
             if stream_log is None and parsed is not None and self.shared is not None:
                 try:
@@ -87,11 +93,13 @@ class StandaloneStreams:
                     )
                     return
                 if owner is not None and owner[0] == session.id:
-                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
+                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1], expires_at)
                     return
-        await self._open(receive, send, session)
+        await self._open(receive, send, session, expires_at)
 
-    async def _open(self, receive: Receive, send: Send, session: ServerSession) -> None:
+    async def _open(
+        self, receive: Receive, send: Send, session: ServerSession, expires_at: float | None
+    ) -> None:
         """The session's standalone stream. A new GET replaces the one open: the old one may
         be a dropped connection whose end the server has not noticed yet (refusing it
         with 409 would lock the client out until then), and only one gets messages."""
@@ -112,14 +120,16 @@ class StandaloneStreams:
         stream.started = True
         await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
         try:
-            await hold_open(receive, send, closed, stream, self.stopping)
+            await hold_open(receive, send, closed, stream, self.stopping, expires_at)
         finally:
             if session.stream is deliver:
                 session.stream = None
             if self._open_streams.get(session.id) is closed:  # type: ignore[arg-type]
                 del self._open_streams[session.id]  # type: ignore[arg-type]
 
-    async def _resume(self, receive: Receive, send: Send, stream_log: StreamLog, seq: int) -> None:
+    async def _resume(
+        self, receive: Receive, send: Send, stream_log: StreamLog, seq: int, expires_at: float | None
+    ) -> None:
         """Replay a POST stream's events after `seq`, then follow it until it finishes."""
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         for chunk in stream_log.after(seq):
@@ -138,12 +148,14 @@ class StandaloneStreams:
         stream = ResponseStream(send)
         stream.started = True
         try:
-            await hold_open(receive, send, finished, stream, self.stopping)
+            await hold_open(receive, send, finished, stream, self.stopping, expires_at)
         finally:
             if stream_log.live is forward:
                 stream_log.live = None
 
-    async def _resume_shared(self, receive: Receive, send: Send, key: str, seq: int, writer: str) -> None:
+    async def _resume_shared(
+        self, receive: Receive, send: Send, key: str, seq: int, writer: str, expires_at: float | None
+    ) -> None:
         """Resume a stream another process writes: replay from Redis, then follow it live."""
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         finished = asyncio.Event()
@@ -161,6 +173,6 @@ class StandaloneStreams:
         stream = ResponseStream(send)
         stream.started = True
         try:
-            await hold_open(receive, send, finished, stream, self.stopping)
+            await hold_open(receive, send, finished, stream, self.stopping, expires_at)
         finally:
             task.cancel()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -22,9 +23,10 @@ from ...protocol import jsonrpc
 from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
 from ...protocol.versions import LEGACY_VERSIONS
-from ..http.auth import SCOPE_KEY, denial_response, principal_of
+from ..http.auth import SCOPE_KEY, denial_response, expiry_of, principal_of
 from ..session import ServerSession, new_session_id
 from .asgi import SSE_HEADERS, BodyRefused, header_problem, read_limited_body, session_id_problem, sse_event
+from .response_stream import EXPIRED
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -80,7 +82,7 @@ class SSEServerTransport:
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
         endpoint = f"{base}{self.messages_path}?session_id={session_id}"
-        return _SSEResponse(self, session_id, channel, endpoint)
+        return _SSEResponse(self, session_id, channel, endpoint, expiry_of(request.scope))
 
     async def post(self, request: Request) -> Response:
         refused = await self._refuse(request)
@@ -166,8 +168,16 @@ def _error(status: int, reason: str) -> Response:
 
 
 class _SSEResponse(Response):
-    def __init__(self, transport: SSEServerTransport, session_id: str, channel: _Channel, endpoint: str):
+    def __init__(
+        self,
+        transport: SSEServerTransport,
+        session_id: str,
+        channel: _Channel,
+        endpoint: str,
+        expires_at: float | None,
+    ):
         super().__init__()
+        self.expires_at = expires_at  # the token that opened the stream: it ends then
         self.transport = transport
         self.session_id = session_id
         self.channel = channel
@@ -199,8 +209,15 @@ class _SSEResponse(Response):
 
         writer = asyncio.ensure_future(drain())
         watcher = asyncio.ensure_future(disconnected())
+        left = None if self.expires_at is None else max(self.expires_at - time.time(), 0.0)
         try:
-            await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({writer, watcher}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            if not done:  # the token expired: the session ends with its stream
+                log.info(
+                    "Closed the SSE stream of session %s: the token that opened it expired", self.session_id
+                )
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.body", "body": EXPIRED, "more_body": True})
         finally:
             writer.cancel()
             watcher.cancel()

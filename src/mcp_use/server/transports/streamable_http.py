@@ -28,7 +28,7 @@ from ...protocol.errors import (
 )
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
-from ..http.auth import SCOPE_KEY, principal_of
+from ..http.auth import SCOPE_KEY, expiry_of, principal_of
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
@@ -109,7 +109,7 @@ class StreamableHTTPServerTransport:
         if method == "POST":
             await self._post(scope, receive, send, headers)
         elif method == "GET":
-            await self.get_streams.get(receive, send, headers, principal_of(scope))
+            await self.get_streams.get(receive, send, headers, principal_of(scope), expiry_of(scope))
         elif method == "DELETE":
             await self._delete(scope, send, headers)
         else:
@@ -317,7 +317,7 @@ class StreamableHTTPServerTransport:
         req.access_token = scope.get(SCOPE_KEY)
         req.transport = "streamable-http"
         if req.method in self.engine.streaming_methods:
-            await self._listen(receive, send, req)
+            await self._listen(receive, send, req, expiry_of(scope))
             return
         # Closing the response stream cancels the request. Most calls finish long before
         # anyone could hang up, so the disconnect watcher only starts if this one doesn't.
@@ -361,8 +361,9 @@ class StreamableHTTPServerTransport:
         mcp_headers.check(req.method, req.params, headers, tool.input_schema if tool else None)
         return req
 
-    async def _listen(self, receive: Receive, send: Send, req: Any) -> None:
-        """`subscriptions/listen`: hold the stream the engine delivers notifications to."""
+    async def _listen(self, receive: Receive, send: Send, req: Any, until: float | None) -> None:
+        """`subscriptions/listen`: hold the stream the engine delivers notifications to
+        (until `until`, when the request's token stops being accepted)."""
         stream = ResponseStream(send)
         lock = asyncio.Lock()
 
@@ -372,7 +373,7 @@ class StreamableHTTPServerTransport:
 
         listener = await self.engine.listen(req, deliver)
         try:
-            await hold_open(receive, send, listener.closed, stream, self.lifecycle.stopping)
+            await hold_open(receive, send, listener.closed, stream, self.lifecycle.stopping, until)
         finally:
             self.engine.unlisten(listener)
 
