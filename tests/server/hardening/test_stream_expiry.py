@@ -1,5 +1,5 @@
 """Long-lived streams end when the token that opened them stops being accepted (its
-`exp`, plus the verifier's leeway): the standalone GET stream, the legacy
+`exp`, plus the verifier's leeway): the standalone GET stream, a resumed one, the legacy
 `/sse` stream (and with it its session), and `subscriptions/listen`. A stream opened
 with a longer-lived token stays open meanwhile.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import orjson
 
-from mcp_use import MCPServer
+from mcp_use import Context, MCPServer
 from mcp_use.auth import JWTVerifier
 
 from .asgi import ACCEPT, LEGACY, MODERN_META, Exchange, initialize_body, post_scope
@@ -27,8 +27,12 @@ def _server(leeway: float = 0) -> MCPServer:
     server = MCPServer("expiry", auth=JWTVerifier(secret=SECRET, audience=RESOURCE, leeway=leeway))
 
     @server.tool()
-    def add(a: int, b: int) -> int:
-        return a + b
+    async def dropped(ctx: Context) -> str:
+        """Reports once, closes its SSE stream (the client resumes it), then runs on."""
+        await ctx.report_progress(1, 2, "first")
+        await ctx.close_sse_stream()
+        await asyncio.sleep(30)
+        return "late"
 
     return server
 
@@ -85,6 +89,41 @@ async def test_the_get_stream_ends_when_its_token_expires_and_a_longer_one_stays
     long.gone.set()
     await asyncio.wait_for(long_task, 5)
     assert EXPIRED not in long.text()
+
+
+async def test_a_resumed_stream_ends_with_the_token_that_resumed_it() -> None:
+    server = _server()
+    long_token = _token(_soon(3600))
+    session_id = await _initialize(server, long_token)
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "dropped", "arguments": {}, "_meta": {"progressToken": "p"}},
+    }
+    headers = [
+        (b"authorization", b"Bearer " + long_token),
+        (b"mcp-session-id", session_id.encode()),
+        (b"mcp-protocol-version", LEGACY.encode()),
+    ]
+    first = Exchange([orjson.dumps(call)])
+    posted = await _run(server, post_scope(headers), first)
+    await first.until('"progress":1')
+    async with asyncio.timeout(10):  # the server closes the POST's stream; the call runs on
+        while not any(m.get("more_body") is False for m in first.sent[1:]):
+            first.arrived.clear()
+            await first.arrived.wait()
+    last_id = [line[3:].strip() for line in first.text().splitlines() if line.startswith("id:")][-1]
+    exp = _soon()
+    scope = _get(_token(exp), session_id)
+    scope["headers"].append((b"last-event-id", last_id.encode()))
+    resumed = Exchange()
+    task = await _run(server, scope, resumed)
+    await _ends_at(task, exp)
+    assert resumed.status == 200 and EXPIRED in resumed.text()
+    assert "stream open" not in resumed.text()  # the POST's stream resumed, not a new GET stream
+    first.gone.set()
+    posted.cancel()
 
 
 async def test_the_verifiers_leeway_is_counted() -> None:
