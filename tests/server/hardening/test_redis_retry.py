@@ -49,6 +49,13 @@ async def until_metric(client: httpx.AsyncClient, server: ServerProcess, name: s
     raise AssertionError(f"{name} never became {want}")
 
 
+async def session_on(client: httpx.AsyncClient, a: ServerProcess, c: ServerProcess) -> dict[str, str]:
+    """A session opened on `a` and cached on `c` (so `c` needs no Redis to find it)."""
+    headers = await open_session(client, a.url("/mcp"))
+    assert (await client.post(c.url("/mcp"), headers=headers, json=call(2, "whoami"))).status_code == 200
+    return headers
+
+
 async def first_part(client: httpx.AsyncClient, url: str, headers: dict[str, str], fault: Any) -> list[Item]:
     """A countdown whose stream the server closes after step 2; `fault()` after step 1."""
     items: list[Item] = []
@@ -83,10 +90,7 @@ def assert_complete(items: list[Item]) -> None:
 async def test_events_written_while_redis_is_stopped_resume_elsewhere(redis: Redis, tmp_path: Path) -> None:
     with processes(redis, tmp_path, **FAST) as (a, _b, c):
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            headers = await open_session(client, a.url("/mcp"))
-            assert (
-                await client.post(c.url("/mcp"), headers=headers, json=call(2, "whoami"))
-            ).status_code == 200
+            headers = await session_on(client, a, c)
 
             async def stop() -> None:
                 redis.signal(signal.SIGSTOP)
@@ -104,10 +108,7 @@ async def test_events_written_while_redis_is_stopped_resume_elsewhere(redis: Red
 async def test_events_survive_a_killed_and_restarted_redis(redis: Redis, tmp_path: Path) -> None:
     with processes(redis, tmp_path, **FAST) as (a, _b, c):
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            headers = await open_session(client, a.url("/mcp"))
-            assert (
-                await client.post(c.url("/mcp"), headers=headers, json=call(2, "whoami"))
-            ).status_code == 200
+            headers = await session_on(client, a, c)
 
             async def kill() -> None:
                 redis.kill()
@@ -124,10 +125,7 @@ async def test_events_survive_a_killed_and_restarted_redis(redis: Redis, tmp_pat
 async def test_a_full_retry_buffer_loses_the_stream_loudly(redis: Redis, tmp_path: Path) -> None:
     with processes(redis, tmp_path, **FAST, RETRY_BYTES="1500") as (a, _b, c):
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            headers = await open_session(client, a.url("/mcp"))
-            assert (
-                await client.post(c.url("/mcp"), headers=headers, json=call(2, "whoami"))
-            ).status_code == 200
+            headers = await session_on(client, a, c)
 
             async def stop() -> None:
                 redis.signal(signal.SIGSTOP)

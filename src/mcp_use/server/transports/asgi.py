@@ -19,6 +19,7 @@ SSE_HEADERS = [
     (b"cache-control", b"no-cache, no-transform"),
     (b"x-accel-buffering", b"no"),
 ]
+RETRY_LATER = [(b"retry-after", b"5")]  # with a 503: the shared state does not answer
 
 
 class BodyTooLarge(Exception):

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND, MCPError
 from ...protocol.versions import is_modern
+from ..session_table import unavailable
 from ..state.events import StreamLog, StreamLost, parse_event_id
-from .asgi import SSE_HEADERS, Receive, Send, accepts, respond_error
+from .asgi import RETRY_LATER, SSE_HEADERS, Receive, Send, accepts, respond_error
 from .response_stream import ResponseStream, hold_open
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class StandaloneStreams:
         try:
             session = await self.sessions.find(session_id, principal)
         except MCPError as exc:  # the shared state does not answer: 503, never 404
-            await respond_error(send, 503, exc.code, exc.message, headers=[(b"retry-after", b"5")])
+            await respond_error(send, 503, exc.code, exc.message, headers=RETRY_LATER)
             return
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
@@ -84,13 +85,8 @@ class StandaloneStreams:
                     await respond_error(send, 410, INVALID_REQUEST, f"Gone: {exc}; send the request again")
                     return
                 except Exception as exc:  # Redis does not answer: retry later, do not open a new stream
-                    await respond_error(
-                        send,
-                        503,
-                        INVALID_REQUEST,
-                        f"Service Unavailable: shared state unavailable ({exc})",
-                        headers=[(b"retry-after", b"5")],
-                    )
+                    refusal = unavailable(exc)
+                    await respond_error(send, 503, refusal.code, refusal.message, headers=RETRY_LATER)
                     return
                 if owner is not None and owner[0] == session.id:
                     await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1], expires_at)

@@ -32,6 +32,7 @@ from ..http.auth import SCOPE_KEY, expiry_of, principal_of
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
+    RETRY_LATER,
     BodyRefused,
     Receive,
     Scope,
@@ -58,7 +59,6 @@ MODERN_ERROR_STATUS = {
     UNSUPPORTED_PROTOCOL_VERSION: 400,
 }
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
-RETRY_LATER = [(b"retry-after", b"5")]
 REFUSED = object()  # `_read` answered the POST itself
 
 
