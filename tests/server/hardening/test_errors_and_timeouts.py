@@ -191,10 +191,10 @@ async def test_a_sync_tool_past_its_timeout_answers_in_time_and_the_loop_stays_f
         quick = await modern(http, "tools/call", {"name": "quick", "arguments": {}})
         served_meanwhile = time.monotonic() - started
         assert quick["result"]["content"][0]["text"] == "done"
-        assert served_meanwhile < 0.4, served_meanwhile  # not after the sleep
+        assert served_meanwhile < 1.0, served_meanwhile  # not after the 1.5 s sleep
         answer = await slow
         took = time.monotonic() - started
-        assert 0.35 < took < 1.2, took  # at the deadline, not when the thread returns
+        assert 0.35 < took < 1.4, took  # at the deadline, not when the thread returns
         assert answer["result"]["isError"] is True
         assert answer["result"]["content"][0]["text"] == (
             "Tool sleepy timed out after 0.4s and its thread's late result will be discarded"
