@@ -208,6 +208,7 @@ def test_inspector_assets_are_offline() -> None:
         "mcp.js",
         "render.js",
         "settings.js",
+        "signin.js",
         "style.css",
         "tasks.js",
         "wire.js",

@@ -5,6 +5,7 @@ import { askUser } from "./input.js";
 import { addHistory, completeInto } from "./extras.js";
 import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
 import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
+import { signedIn, signInBox, signOutButton } from "./signin.js";
 import { callAsTask, taskOption } from "./tasks.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
@@ -159,6 +160,7 @@ async function connect(url) {
     client?.close();
     setStatus("error", "connection failed");
     $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${explain(err, url, proxy)}`));
+    if (err?.signIn && proxy) $("detail").append(signInBox(err, url, proxy, () => connect(url)));
     return;
   }
   state.client = client;
@@ -167,6 +169,7 @@ async function connect(url) {
   history.replaceState(null, "", `${location.pathname}?${params}`);
   saveSettings();
   showServerInfo(client);
+  if (await signedIn(proxy, url)) $("server-info").append(signOutButton(proxy, url, () => connect(url)));
   await refreshLists();
   if (state.client !== client) return;
   // "connected" once the lists are in: what the page shows is then this server's.

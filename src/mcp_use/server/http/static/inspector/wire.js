@@ -94,8 +94,14 @@ async function httpError(response, client) {
     const text = await response.text().catch(() => "");
     if (text) detail += `: ${text.slice(0, 300)}`;
   }
-  if (response.status === 401) detail += " (this server wants a bearer token: fill in Token)";
-  return new McpError(detail, code, data, response.status);
+  const challenge = response.headers.get("www-authenticate");
+  const oauth = /resource_metadata=/i.test(challenge || "") || data?.signIn === true;
+  if (response.status === 401) detail += oauth ? " (this server wants you to sign in)" : " (this server wants a bearer token: fill in Token)";
+  const err = new McpError(detail, code, data, response.status);
+  // The challenge, for signin.js: with `resource_metadata` the server speaks OAuth.
+  err.wwwAuthenticate = challenge;
+  err.signIn = response.status === 401 && oauth;
+  return err;
 }
 
 /** Streamable HTTP: one POST per message; an answer is JSON or an SSE stream. */
