@@ -85,6 +85,7 @@ def test_the_bridge_relays_requests_and_server_requests(bridged: ServerProcess) 
         opened = http.post(url, json=init, headers=headers)
         assert opened.status_code == 200
         assert events(opened.text)[-1]["result"]["serverInfo"]["name"] == "stdio-fixture"
+        headers["mcp-session-id"] = opened.headers["mcp-session-id"]
         assert (
             http.post(
                 url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers
@@ -137,13 +138,11 @@ def test_a_command_that_cannot_start_is_a_502(tmp_path: Path) -> None:
     port = free_port()
     cmd = [*MCP_USE, "inspect", "--port", str(port), "--", str(tmp_path / "no-such-command")]
     with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=30) as srv:
-        response = httpx.post(
-            srv.url("/stdio/mcp"),
-            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-            headers=page_headers(srv),
-        )
-    assert response.status_code == 502
-    assert "cannot start" in response.json()["error"]["message"]
+        opener = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+        response = httpx.post(srv.url("/stdio/mcp"), json=opener, headers=page_headers(srv))
+        assert response.status_code == 502
+        assert "cannot start" in response.json()["error"]["message"]
+        assert "mcp-session-id" not in response.headers  # no session is kept for it
 
 
 def test_command_line_mistakes(tmp_path: Path) -> None:

@@ -139,7 +139,9 @@ export class HttpWire {
     c.hooks.onMessage?.("out", msg);
     const response = await fetch(c.route(c.url), { method: "POST", headers: this.headers(msg), body: JSON.stringify(msg), signal });
     const sid = response.headers.get("mcp-session-id");
-    if (sid && msg.method === "initialize") this.sessionId = sid;
+    // A session starts with initialize; `mcp-use inspect`'s stdio bridge also gives one to
+    // a 2026-07-28 page at server/discover (one server process per page).
+    if (sid && (msg.method === "initialize" || msg.method === "server/discover")) this.sessionId = sid;
     if (!response.ok) throw await httpError(response, c);
     if (msg.id === undefined || msg.method === undefined) return null;
     const type = response.headers.get("content-type") || "";
@@ -211,7 +213,8 @@ export class HttpWire {
     const c = this.client;
     const h = { "Mcp-Session-Id": this.sessionId, ...c.extraHeaders() };
     this.sessionId = null;
-    await fetch(c.route(c.url), { method: "DELETE", headers: h }).catch(() => {});
+    // keepalive: sent even when the tab is closing (the stdio bridge then stops its process)
+    await fetch(c.route(c.url), { method: "DELETE", headers: h, keepalive: true }).catch(() => {});
   }
 }
 
