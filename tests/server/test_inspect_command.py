@@ -7,6 +7,7 @@ test_inspector_capabilities.py; here the bridge is driven over real HTTP.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -174,3 +175,65 @@ def test_a_busy_port_is_one_line() -> None:
         done = run("inspect", "--port", str(port), "http://127.0.0.1:1/mcp")
     assert done.returncode != 0 and f"port {port} on 127.0.0.1 is already in use" in done.stderr
     assert "Traceback" not in done.stderr and "Inspector" not in done.stderr
+
+
+def opener(rid: int = 1) -> dict:
+    params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
+
+
+async def test_the_bridge_keeps_one_process_per_session_within_its_bound(tmp_path: Path) -> None:
+    """Sessions in process (the answers to initialize end, so no stream stays open): the
+    third session over a bound of two ends the least recently used idle one."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from mcp_use.server.http.stdio_bridge import StdioBridge
+
+    script = tmp_path / "stdio_server.py"
+    script.write_text(STDIO_SERVER)
+    env = example_env()
+    bridge = StdioBridge(sys.executable, [str(script)], env=env, max_sessions=2)
+    app = Starlette(routes=[Route("/mcp", bridge.handle, methods=["GET", "POST", "DELETE"])])
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=30) as http:
+            sids = []
+            for _ in range(3):
+                answer = await http.post("/mcp", json=opener())
+                assert answer.status_code == 200, answer.text
+                assert events(answer.text)[-1]["result"]["serverInfo"]["name"] == "stdio-fixture"
+                sids.append(answer.headers["mcp-session-id"])
+            assert len(set(sids)) == 3 and list(bridge.sessions) == sids[1:]
+            pids = {bridge.sessions[s].process.pid for s in sids[1:]}  # type: ignore[union-attr]
+            assert len(pids) == 2
+
+            ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+            evicted = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[0]})
+            assert evicted.status_code == 404 and "Session not found" in evicted.text
+            kept = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[2]})
+            assert kept.status_code == 200 and events(kept.text)[-1] == {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "result": {},
+            }
+            assert kept.headers["mcp-session-id"] == sids[2]
+
+            sessionless = await http.post("/mcp", json=ping)
+            assert sessionless.status_code == 400 and "open a session" in sessionless.text
+            assert (await http.get("/mcp")).status_code == 400
+            assert (await http.delete("/mcp")).status_code == 400
+            assert (
+                await http.post("/mcp", content=b"[1, 2]", headers={"mcp-session-id": sids[2]})
+            ).status_code == 400
+
+            ended = await http.delete("/mcp", headers={"mcp-session-id": sids[1]})
+            assert ended.status_code == 200 and list(bridge.sessions) == [sids[2]]
+            again = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[1]})
+            assert again.status_code == 404
+    finally:
+        await bridge.stop()
+    assert bridge.sessions == {}
+    for pid in pids:  # stopped and reaped
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
