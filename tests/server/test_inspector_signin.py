@@ -12,6 +12,7 @@ wrong or missing state, a callback that never comes (bounded).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Iterator
@@ -231,3 +232,71 @@ def test_a_bad_sign_in_timeout_setting_is_refused_at_start(tmp_path: Path) -> No
             mp.setenv(TIMEOUT_ENV, bad)
             with pytest.raises(ValueError, match=TIMEOUT_ENV):
                 login_routes("/proxy", HostGuard(True))
+
+
+def sign_in_over_http(srv: ServerProcess, url: str) -> None:
+    """The page's steps without a page: start, follow the authorization URL (the demo
+    server approves at once) to the callback, as the opened tab would."""
+    started = httpx.post(login_url(srv, url), headers=same_origin(srv), timeout=30)
+    assert started.status_code == 200, started.text
+    approved = httpx.get(started.json()["authorizationUrl"], follow_redirects=False, timeout=30)
+    assert approved.status_code in (302, 303), approved.text
+    landed = httpx.get(approved.headers["location"], timeout=30)
+    assert landed.status_code == 200 and "You can close this tab" in landed.text, landed.text
+    assert httpx.get(login_url(srv, url), headers=same_origin(srv)).json()["status"] == "signed-in"
+
+
+def test_a_token_the_server_stops_accepting_offers_sign_in_again(tmp_path: Path) -> None:
+    """The authorization server restarts (its tokens are forgotten): the proxy's 401 goes to
+    the provider, which may not open a browser behind the page's back, so the proxy says
+    "sign in" (data.signIn), stops signing, and the next request gets the server's own
+    challenge. A new sign-in then works."""
+    from tests.helpers import node_tools
+    from tests.interop.conftest import SERVERS, server_env
+
+    node = node_tools()
+    auth_port, mcp_port = free_port(), free_port()
+    auth_url, mcp_url = f"http://localhost:{auth_port}/", f"http://127.0.0.1:{mcp_port}/mcp"
+    sdk = str(node.package_dir("@modelcontextprotocol/sdk"))
+    auth_cmd = [str(node.node), str(SERVERS / "ts_auth_server.mjs"), sdk, auth_url, mcp_url]
+    mcp_cmd = [sys.executable, str(SERVERS / "introspected_server.py"), "--port", str(mcp_port)]
+    mcp_cmd += ["--auth-server", auth_url]
+
+    @contextlib.contextmanager
+    def protected(name: str) -> Iterator[None]:
+        """The authorization server and the MCP server (its introspection cache with it)."""
+        logs = tmp_path / name
+        with (
+            ServerProcess(auth_cmd, port=auth_port, env=node.env(), log_dir=logs, startup_timeout=40),
+            ServerProcess(mcp_cmd, port=mcp_port, env=server_env(), log_dir=logs, startup_timeout=40),
+        ):
+            yield
+
+    ping = (
+        b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
+        b' "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}'
+    )
+    with page_server(tmp_path / "page") as srv:
+        headers = {
+            **same_origin(srv),
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+        }
+        proxy = srv.url("/inspector/proxy")
+        with protected("first"):
+            sign_in_over_http(srv, mcp_url)
+            signed = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            assert signed.status_code == 200 and "introspected" in signed.text, signed.text
+        with protected("second"):
+            refused = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            assert refused.status_code == 401, refused.text
+            assert refused.json()["error"]["data"] == {"signIn": True}
+            assert "needs a new sign-in" in refused.json()["error"]["message"]
+            assert (
+                httpx.get(login_url(srv, mcp_url), headers=same_origin(srv)).json()["status"] == "signed-out"
+            )
+            plain = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            assert plain.status_code == 401 and "resource_metadata=" in plain.headers["www-authenticate"]
+            sign_in_over_http(srv, mcp_url)
+            again = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            assert again.status_code == 200 and "introspected" in again.text, again.text

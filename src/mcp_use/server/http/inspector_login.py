@@ -113,9 +113,15 @@ class InspectorLogins:
         entry = self._signed_in.get(origin_of(url))
         return entry.provider if entry is not None else None
 
-    def forget(self, url: str) -> None:
-        """Stop signing requests to `url`'s origin (its token was refused and cannot be renewed)."""
-        self._signed_in.pop(origin_of(url), None)
+    async def forget(self, url: str) -> None:
+        """Stop signing requests to `url`'s origin (its token was refused and cannot be renewed):
+        the page is told it is signed out, and offered "Sign in" on its next connect."""
+        origin = origin_of(url)
+        entry = self._signed_in.pop(origin, None)
+        if entry is not None:
+            if self._by_origin.get(origin) is entry:
+                del self._by_origin[origin]
+            await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
 
     # ---- routes ---------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:

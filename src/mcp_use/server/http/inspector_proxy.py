@@ -82,7 +82,7 @@ class SignIns(Protocol):
 
     def auth_for(self, url: str) -> HTTPAuth | None: ...
 
-    def forget(self, url: str) -> None: ...
+    async def forget(self, url: str) -> None: ...
 
 
 def error_response(status: int, message: str, *, sign_in: bool = False) -> JSONResponse:
@@ -193,7 +193,7 @@ class InspectorProxy:
             await session.close()
             signed_in = self.logins is not None and auth is self.logins.auth_for(url)
             if signed_in and self.logins is not None:
-                self.logins.forget(url)  # its token is dead: the page is offered "Sign in" again
+                await self.logins.forget(url)  # its token is dead: the page is offered "Sign in" again
             return error_response(
                 401, f"The inspector could not authorize with {url}: {exc}", sign_in=signed_in
             )
