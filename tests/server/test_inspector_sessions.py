@@ -21,6 +21,7 @@ from typing import Any
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port
 from tests.helpers.browser import new_page, screenshot
+from tests.server.test_inspector_capabilities import call, result_text
 
 TARGET = Path(__file__).resolve().parent / "servers" / "inspector_target.py"
 MCP_USE = [sys.executable, "-m", "mcp_use.cli"]
@@ -29,16 +30,6 @@ MCP_USE = [sys.executable, "-m", "mcp_use.cli"]
 def target(port: int, tmp_path: Path, *extra: str) -> ServerProcess:
     cmd = [sys.executable, str(TARGET), str(port), *extra]
     return ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=40)
-
-
-def call(page: Any, tool: str) -> None:
-    page.click(f"button.item[data-name={tool}]")
-    page.click("#call-tool")
-
-
-def result_text(page: Any) -> str:
-    page.wait_for_selector("#result .result-head")
-    return page.inner_text("#result")
 
 
 def test_cancel_a_running_call_on_the_2026_era(page: Any, tmp_path: Path) -> None:

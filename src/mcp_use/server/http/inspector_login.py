@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .inspector_proxy import error_response, origin_of, refusal, target_of
+from .inspector_proxy import admit, error_response, origin_of
 
 if TYPE_CHECKING:
     import aiohttp
@@ -125,12 +125,9 @@ class InspectorLogins:
 
     # ---- routes ---------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
-        why = refusal(request, self.guard)
-        if why is not None:
-            return error_response(403, why)
-        url = target_of(request)
-        if url is None:
-            return error_response(400, "Sign-in needs ?url=http(s)://host/path")
+        url = admit(request, self.guard, "Sign-in")
+        if not isinstance(url, str):
+            return url
         if request.method == "GET":
             return await self._status(url, request)
         if request.method == "DELETE":

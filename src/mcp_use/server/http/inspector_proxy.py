@@ -113,6 +113,17 @@ def refusal(request: Request, guard: HostGuard) -> str | None:
     return None
 
 
+def admit(request: Request, guard: HostGuard, what: str) -> str | JSONResponse:
+    """The `?url=` target of a request the guard lets through, or the refusal to send."""
+    why = refusal(request, guard)
+    if why is not None:
+        return error_response(403, why)
+    url = target_of(request)
+    if url is None:
+        return error_response(400, f"{what} needs ?url=http(s)://host/path")
+    return url
+
+
 def target_of(request: Request) -> str | None:
     url = request.query_params.get("url") or ""
     try:
@@ -163,12 +174,9 @@ class InspectorProxy:
     async def handle(self, request: Request) -> Response:
         import aiohttp
 
-        why = refusal(request, self.guard)
-        if why is not None:
-            return error_response(403, why)
-        url = target_of(request)
-        if url is None:
-            return error_response(400, "The inspector proxy needs ?url=http(s)://host/path")
+        url = admit(request, self.guard, "The inspector proxy")
+        if not isinstance(url, str):
+            return url
         headers = {
             k: v
             for k, v in request.headers.items()

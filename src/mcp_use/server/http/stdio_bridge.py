@@ -28,7 +28,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .stdio_child import StdioChild, error_response
+from .stdio_child import StdioChild, StdioCommand, error_response
 
 log = logging.getLogger("mcp_use.inspect")
 OPENERS = frozenset({"initialize", "server/discover"})
@@ -51,17 +51,14 @@ class StdioBridge:
     ) -> None:
         if max_sessions < 1:
             raise ValueError("StdioBridge: max_sessions must be at least 1")
-        self.command = command
-        self.args = list(args)
-        self.env = dict(env) if env is not None else None
-        self.cwd = cwd
+        self.target = StdioCommand(command, tuple(args), dict(env) if env is not None else None, cwd)
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
         self.sessions: dict[str, StdioChild] = {}
 
     @property
     def label(self) -> str:
-        return " ".join([self.command, *self.args])
+        return self.target.label
 
     async def handle(self, request: Request) -> Response:
         sid = request.headers.get("mcp-session-id")
@@ -119,7 +116,7 @@ class StdioBridge:
             log.info("ending inspector session %s: %d sessions is the limit", oldest, self.max_sessions)
             await self._end(oldest)
         sid = secrets.token_urlsafe(16)
-        child = StdioChild(self.command, self.args, env=self.env, cwd=self.cwd)
+        child = StdioChild(self.target)
         self.sessions[sid] = child
         return sid, child
 

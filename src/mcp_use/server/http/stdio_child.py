@@ -25,7 +25,8 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -41,20 +42,25 @@ def error_response(status: int, message: str, rid: Any = None) -> JSONResponse:
     return JSONResponse({"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": message}}, status)
 
 
-class StdioChild:
-    """Runs `command` and relays its stdio to HTTP for one page session."""
+@dataclass(frozen=True)
+class StdioCommand:
+    """What to run: `env` None inherits ours (a config entry's is its safe base plus its own)."""
 
-    def __init__(
-        self,
-        command: str,
-        args: Sequence[str] = (),
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> None:
-        self.command = command
-        self.args = list(args)
-        self.env = dict(env) if env is not None else None
-        self.cwd = cwd
+    command: str
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] | None = None
+    cwd: str | None = None
+
+    @property
+    def label(self) -> str:
+        return " ".join([self.command, *self.args])
+
+
+class StdioChild:
+    """Runs `target` and relays its stdio to HTTP for one page session."""
+
+    def __init__(self, target: StdioCommand) -> None:
+        self.target = target
         self.process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[Any, asyncio.Queue[Any]] = {}
@@ -66,17 +72,18 @@ class StdioChild:
 
     @property
     def label(self) -> str:
-        return " ".join([self.command, *self.args])
+        return self.target.label
 
     # ---- the process -----------------------------------------------------------------
     async def _spawn(self) -> None:
+        t = self.target
         self.process = await asyncio.create_subprocess_exec(
-            self.command,
-            *self.args,
+            t.command,
+            *t.args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env=self.env,  # None: ours; a config entry's is its safe base plus its own
-            cwd=self.cwd,
+            env=dict(t.env) if t.env is not None else None,
+            cwd=t.cwd,
             limit=MAX_LINE,
         )
         self._backlog.clear()
