@@ -208,31 +208,45 @@ def sign_in_over_http(srv: ServerProcess, url: str) -> None:
     assert httpx.get(login_url(srv, url), headers=same_origin(srv)).json()["status"] == "signed-in"
 
 
+class ProtectedStack:
+    """The demo authorization server and our introspecting server, on ports kept across
+    restarts (`run`: both start, both stop; the MCP server's introspection cache with it)."""
+
+    def __init__(self, tmp_path: Path, **mcp_env: str) -> None:
+        from tests.helpers import node_tools
+        from tests.interop.conftest import SERVERS, server_env
+
+        self.node, self.tmp_path = node_tools(), tmp_path
+        auth_port, mcp_port = free_port(), free_port()
+        auth_url = f"http://localhost:{auth_port}/"
+        self.mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
+        sdk = str(self.node.package_dir("@modelcontextprotocol/sdk"))
+        self.auth = (
+            [str(self.node.node), str(SERVERS / "ts_auth_server.mjs"), sdk, auth_url, self.mcp_url],
+            auth_port,
+        )
+        mcp = [sys.executable, str(SERVERS / "introspected_server.py"), "--port", str(mcp_port)]
+        self.mcp = ([*mcp, "--auth-server", auth_url], mcp_port)
+        self.mcp_env = {**server_env(), **mcp_env}
+
+    @contextlib.contextmanager
+    def run(self, name: str) -> Iterator[ServerProcess]:
+        logs = self.tmp_path / name
+        (auth_cmd, auth_port), (mcp_cmd, mcp_port) = self.auth, self.mcp
+        with (
+            ServerProcess(auth_cmd, port=auth_port, env=self.node.env(), log_dir=logs, startup_timeout=40),
+            ServerProcess(mcp_cmd, port=mcp_port, env=self.mcp_env, log_dir=logs, startup_timeout=40) as mcp,
+        ):
+            yield mcp
+
+
 def test_a_token_the_server_stops_accepting_offers_sign_in_again(tmp_path: Path) -> None:
     """The authorization server restarts (its tokens are forgotten): the proxy's 401 goes to
     the provider, which may not open a browser behind the page's back, so the proxy says
     "sign in" (data.signIn), stops signing, and the next request gets the server's own
     challenge. A new sign-in then works."""
-    from tests.helpers import node_tools
-    from tests.interop.conftest import SERVERS, server_env
-
-    node = node_tools()
-    auth_port, mcp_port = free_port(), free_port()
-    auth_url, mcp_url = f"http://localhost:{auth_port}/", f"http://127.0.0.1:{mcp_port}/mcp"
-    sdk = str(node.package_dir("@modelcontextprotocol/sdk"))
-    auth_cmd = [str(node.node), str(SERVERS / "ts_auth_server.mjs"), sdk, auth_url, mcp_url]
-    mcp_cmd = [sys.executable, str(SERVERS / "introspected_server.py"), "--port", str(mcp_port)]
-    mcp_cmd += ["--auth-server", auth_url]
-
-    @contextlib.contextmanager
-    def protected(name: str) -> Iterator[None]:
-        """The authorization server and the MCP server (its introspection cache with it)."""
-        logs = tmp_path / name
-        with (
-            ServerProcess(auth_cmd, port=auth_port, env=node.env(), log_dir=logs, startup_timeout=40),
-            ServerProcess(mcp_cmd, port=mcp_port, env=server_env(), log_dir=logs, startup_timeout=40),
-        ):
-            yield
+    pair = ProtectedStack(tmp_path)
+    mcp_url, protected = pair.mcp_url, pair.run
 
     ping = (
         b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
@@ -262,3 +276,24 @@ def test_a_token_the_server_stops_accepting_offers_sign_in_again(tmp_path: Path)
             sign_in_over_http(srv, mcp_url)
             again = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
             assert again.status_code == 200 and "introspected" in again.text, again.text
+
+
+def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Path) -> None:
+    """A protected server's own inspector (debug routes on): its /mcp answers 401, the page
+    signs in through its own server's sign-in route, and from then on reaches its own
+    endpoint through the proxy, which holds the token."""
+    pair = ProtectedStack(tmp_path, DEBUG="1")
+    with pair.run("own") as srv:
+        page.goto(srv.url("/inspector?era=legacy"))
+        page.wait_for_selector("#sign-in", timeout=30000)
+        with page.context.expect_page() as opened:
+            page.click("#sign-in")
+        opened.value.wait_for_selector("#outcome", timeout=30000)
+        assert "You can close this tab" in opened.value.inner_text("#outcome")
+        page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+        assert "via proxy" in page.inner_text("#server-info")
+        page.click("button.item[data-name=whoami]")
+        page.click("#call-tool")
+        page.wait_for_selector("#result .result-head")
+        assert "mcp:tools" in page.inner_text("#result")
+        screenshot(page, "inspector-signin-own-server.png")

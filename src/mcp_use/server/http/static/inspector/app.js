@@ -124,7 +124,10 @@ async function connect(url) {
   $("ping").disabled = true;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
   setStatus("busy", "connecting…");
-  const proxy = proxyFor(url, config);
+  let proxy = proxyFor(url, config);
+  // Signed in from this page: even this server's own endpoint goes through the proxy,
+  // which holds the token (the page never does).
+  if (!proxy && config.proxyPath && (await signedIn(config.proxyPath, url))) proxy = config.proxyPath;
   let client;
   try {
     client = new McpClient(url, {
@@ -160,7 +163,8 @@ async function connect(url) {
     client?.close();
     setStatus("error", "connection failed");
     $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${explain(err, url, proxy)}`));
-    if (err?.signIn && proxy) $("detail").append(signInBox(err, url, proxy, () => connect(url)));
+    const signInVia = proxy || config.proxyPath;
+    if (err?.signIn && signInVia) $("detail").append(signInBox(err, url, signInVia, () => connect(url)));
     return;
   }
   state.client = client;
