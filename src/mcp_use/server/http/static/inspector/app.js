@@ -108,7 +108,8 @@ function showServerInfo(client) {
   $("server-info").replaceChildren(...parts.filter(Boolean));
   document.title = `${info.name || "MCP"} — MCP Inspector`;
   // The docs page describes the server that serves this inspector, not one reached by proxy.
-  $("docs-link").hidden = !config.docsPath || Boolean(client.proxy);
+  // (Its own endpoint may go through the proxy too, once signed in from the page.)
+  $("docs-link").hidden = !config.docsPath || Boolean(proxyFor(client.url, config));
 }
 
 async function connect(url) {
