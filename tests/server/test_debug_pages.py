@@ -205,6 +205,7 @@ def test_inspector_assets_are_offline() -> None:
         "form.js",
         "index.html",
         "input.js",
+        "logs.js",
         "mcp.js",
         "render.js",
         "settings.js",

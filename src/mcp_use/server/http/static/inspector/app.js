@@ -3,6 +3,7 @@ import { McpClient } from "./mcp.js";
 import { buildField, buildForm, h } from "./form.js";
 import { askUser } from "./input.js";
 import { addHistory, completeInto } from "./extras.js";
+import { clearLogs, logEvent, logMessage } from "./logs.js";
 import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
 import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
 import { signedIn, signInBox, signOutButton } from "./signin.js";
@@ -16,43 +17,8 @@ const state = {
   tab: "tools",
   items: { tools: [], resources: [], templates: [], prompts: [] },
   selected: null,
-  counts: { events: 0, messages: 0, history: 0 },
   subscriptions: new Map(),
 };
-
-// ---- logs ---------------------------------------------------------------------------
-function time() {
-  return new Date().toLocaleTimeString([], { hour12: false });
-}
-
-function addLog(listId, entry) {
-  const list = $(listId);
-  list.prepend(entry);
-  while (list.children.length > 500) list.lastChild.remove();
-  state.counts[listId] += 1;
-  $(`count-${listId}`).textContent = String(state.counts[listId]);
-}
-
-function logMessage(direction, msg) {
-  const what = msg.method || (msg.error ? "error" : "result");
-  const summary = h(
-    "summary",
-    {},
-    h("span", { class: `dir dir-${direction}`, text: direction === "out" ? "→" : "←" }),
-    h("span", { class: "time", text: time() }),
-    h("span", { class: "what", text: what }),
-    msg.id !== undefined ? h("span", { class: "muted", text: ` #${msg.id}` }) : null,
-  );
-  addLog("messages", h("li", { class: `msg msg-${direction}` }, h("details", {}, summary, h("pre", { text: pretty(msg) }))));
-}
-
-function logEvent(kind, text, detail) {
-  const body = detail === undefined ? null : h("pre", { text: typeof detail === "string" ? detail : pretty(detail) });
-  addLog(
-    "events",
-    h("li", { class: `event event-${kind}` }, h("span", { class: "time", text: time() }), h("span", { class: `badge level-${kind}`, text: kind }), h("span", { class: "event-text", text }), body),
-  );
-}
 
 function onNotification(msg) {
   const p = msg.params || {};
@@ -515,13 +481,7 @@ function init() {
       for (const id of ["events", "messages", "history"]) $(id).hidden = button.dataset.log !== id;
     }),
   );
-  $("clear-logs").addEventListener("click", () => {
-    for (const id of ["events", "messages", "history"]) {
-      $(id).replaceChildren();
-      state.counts[id] = 0;
-      $(`count-${id}`).textContent = "0";
-    }
-  });
+  $("clear-logs").addEventListener("click", clearLogs);
   $("filter").addEventListener("input", renderList);
   window.addEventListener("pagehide", () => state.client?.close());
   renderList();
