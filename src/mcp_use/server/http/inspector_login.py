@@ -28,7 +28,6 @@ client and Host, and the unguessable `state` of a flow this page started.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import os
@@ -227,8 +226,7 @@ class InspectorLogins:
         if not entry.redirect.done():
             entry.redirect.set_result(str(request.url))
         assert entry.task is not None
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(entry.task), START_TIMEOUT)
+        await asyncio.wait({entry.task}, timeout=START_TIMEOUT)  # the code exchange; never raises
         outcome = entry.status()
         if outcome["status"] == "signed-in":
             return _page(200, "Signed in", f"Signed in to {entry.url}. You can close this tab.")
@@ -243,8 +241,7 @@ class InspectorLogins:
         except ValueError:
             return error_response(400, "wait= must be a number of seconds")
         if wait > 0 and not entry.task.done():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(entry.task), wait)
+            await asyncio.wait({entry.task}, timeout=wait)
         return JSONResponse(entry.status())
 
     async def _sign_out(self, url: str) -> Response:
