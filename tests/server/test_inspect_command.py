@@ -178,7 +178,8 @@ def test_a_busy_port_is_one_line() -> None:
 
 
 def opener(rid: int = 1) -> dict:
-    params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    caps = {"elicitation": {}}
+    params = {"protocolVersion": LEGACY, "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}
     return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
 
 
@@ -237,3 +238,42 @@ async def test_the_bridge_keeps_one_process_per_session_within_its_bound(tmp_pat
     for pid in pids:  # stopped and reaped
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+async def test_a_new_page_gets_503_when_every_session_is_busy(tmp_path: Path) -> None:
+    """A session with a request awaiting its answer (here: the server asked the page a
+    question) is never ended for a newcomer; over the bound the newcomer is told why."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from mcp_use.server.http.stdio_bridge import StdioBridge
+
+    script = tmp_path / "stdio_server.py"
+    script.write_text(STDIO_SERVER)
+    bridge = StdioBridge(sys.executable, [str(script)], env=example_env(), max_sessions=1)
+    app = Starlette(routes=[Route("/mcp", bridge.handle, methods=["GET", "POST", "DELETE"])])
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=30) as http:
+            first = await http.post("/mcp", json=opener())
+            sid = first.headers["mcp-session-id"]
+            initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert (
+                await http.post("/mcp", json=initialized, headers={"mcp-session-id": sid})
+            ).status_code == 202
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "confirm"}}
+            waiting = asyncio.ensure_future(http.post("/mcp", json=call, headers={"mcp-session-id": sid}))
+            child = bridge.sessions[sid]
+            for _ in range(100):  # until the call is pending in the child
+                if child.busy:
+                    break
+                await asyncio.sleep(0.05)
+            assert child.busy
+            newcomer = await http.post("/mcp", json=opener())
+            assert newcomer.status_code == 503 and "busy" in newcomer.text
+            assert list(bridge.sessions) == [sid]
+            waiting.cancel()
+    finally:
+        await bridge.stop()
