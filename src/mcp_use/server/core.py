@@ -69,7 +69,7 @@ class ServerCore:
     def announce(self, kind: str) -> None:
         """A registry changed: tell clients `list_changed` (when any listens and a loop runs)."""
         hub = self.hub
-        if not (hub.sessions or hub.listeners or hub.relay):
+        if not (hub.sessions or hub.listeners or hub.relay or hub.mirrors):
             return
         try:
             loop = asyncio.get_running_loop()

@@ -20,8 +20,9 @@ from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
 from ...protocol.versions import LEGACY_VERSIONS
 from ..http.auth import SCOPE_KEY, denial_response, principal_of
+from ..request import Peer
 from ..session import ServerSession, new_session_id
-from .asgi import SSE_HEADERS, sse_event
+from .asgi import SSE_HEADERS, header_map, sse_event
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -32,7 +33,8 @@ log = logging.getLogger("mcp_use.server.sse")
 class _Channel:
     """One `GET /sse` connection: a queue drained onto the response."""
 
-    def __init__(self) -> None:
+    def __init__(self, session_id: str) -> None:
+        self.id = session_id  # the `session_id` of its POSTs, and of its legacy session
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.session: ServerSession | None = None
         self.principal: str | None = None  # whose token opened the stream (protected servers)
@@ -69,7 +71,7 @@ class SSEServerTransport:
         if refused is not None:
             return refused
         session_id = new_session_id()
-        channel = _Channel()
+        channel = _Channel(session_id)
         channel.principal = principal_of(request.scope)
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
@@ -102,22 +104,21 @@ class SSEServerTransport:
                 channel.session.correlator.resolve(message)
         elif kind == jsonrpc.NOTIFICATION:
             if channel.session is not None:
-                await self.engine.notification(message, channel.session)
+                await self.engine.notification(message, channel.session, _peer(request))
         else:
             if self.auth is not None:
                 denied = self.auth.deny_scopes(request.scope, message)  # checked per request
                 if denied is not None:
                     return denial_response(denied)
-            token = request.scope.get(SCOPE_KEY)
-            task = asyncio.ensure_future(self._request(channel, message, token))
+            task = asyncio.ensure_future(self._request(channel, message, _peer(request)))
             channel.tasks.add(task)
             task.add_done_callback(channel.tasks.discard)
             if channel.session is not None:
                 channel.session.track(message["id"], task)
         return Response("Accepted", status_code=202)
 
-    async def _request(self, channel: _Channel, message: jsonrpc.Message, token: Any = None) -> None:
-        """Serve one request; `token`: the verified `AccessToken` of its POST, if any."""
+    async def _request(self, channel: _Channel, message: jsonrpc.Message, peer: Peer) -> None:
+        """Serve one request; `peer`: its POST's headers, address and verified token."""
         try:
             if inbound_era(message) is MODERN:
                 # This transport predates 2026-07-28; such a client belongs on Streamable HTTP.
@@ -133,7 +134,7 @@ class SSEServerTransport:
                 return
             if message["method"] == "initialize":
                 session, result = await self.engine.initialize(
-                    message.get("params") or {}, None, channel.send
+                    message.get("params") or {}, channel.id, channel.send, peer
                 )
                 channel.session = session
                 await channel.send(jsonrpc.result(message["id"], result))
@@ -141,8 +142,11 @@ class SSEServerTransport:
             if channel.session is None:
                 await channel.send(jsonrpc.error(message["id"], INVALID_REQUEST, "Send initialize first"))
                 return
-            req = self.engine.legacy_request(message, channel.session, sink=channel.send)
-            req.access_token = token
+            req = self.engine.legacy_request(
+                message, channel.session, sink=channel.send, headers=peer.headers
+            )
+            req.client_address = peer.client_address
+            req.access_token = peer.access_token
             req.transport = "sse"
             response = await self.engine.handle(req)
             channel.session.untrack(req.id)
@@ -151,6 +155,12 @@ class SSEServerTransport:
             return
         except MCPError as exc:
             await channel.send(jsonrpc.error_from(message["id"], exc))
+
+
+def _peer(request: Request) -> Peer:
+    """The client of one POST as middleware sees it (its headers, address and token)."""
+    scope = request.scope
+    return Peer("sse", header_map(scope), scope.get("client"), scope.get(SCOPE_KEY))
 
 
 class _SSEResponse(Response):

@@ -29,6 +29,7 @@ from ...protocol.errors import (
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
 from ..http.auth import SCOPE_KEY, principal_of
+from ..request import Peer
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
@@ -188,7 +189,7 @@ class StreamableHTTPServerTransport:
         request_id = message.get("id") if kind == jsonrpc.REQUEST else None
         if session_id is None:
             if kind == jsonrpc.REQUEST and message["method"] == "initialize":
-                await self._initialize(send, message, principal_of(scope))
+                await self._initialize(scope, send, headers, message)
                 return
             await respond_error(
                 send,
@@ -221,16 +222,20 @@ class StreamableHTTPServerTransport:
             await self.sessions.deliver_response(session, message)
             await respond(send, 202)
         elif kind == jsonrpc.NOTIFICATION:
-            await self.engine.notification(message, session)
+            await self.engine.notification(message, session, _peer(scope, headers))
             await respond(send, 202)
         else:
             await self._legacy(scope, send, headers, session, message)
 
-    async def _initialize(self, send: Send, message: jsonrpc.Message, principal: str | None) -> None:
+    async def _initialize(
+        self, scope: Scope, send: Send, headers: dict[str, str], message: jsonrpc.Message
+    ) -> None:
         try:
             self.sessions.check_capacity()
-            session, result = await self.engine.initialize(message.get("params") or {}, new_session_id())
-            session.principal = principal  # bound before it is shared
+            session, result = await self.engine.initialize(
+                message.get("params") or {}, new_session_id(), peer=_peer(scope, headers)
+            )
+            session.principal = principal_of(scope)  # bound before it is shared
             await self.sessions.add(session)
         except MCPError as exc:
             status = exc.http_status or 400
@@ -404,3 +409,8 @@ class StreamableHTTPServerTransport:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
             return
         await respond(send, 200)
+
+
+def _peer(scope: Scope, headers: dict[str, str]) -> Peer:
+    """The client as middleware sees it on `initialize` and notifications."""
+    return Peer("streamable-http", headers, scope.get("client"), scope.get(SCOPE_KEY))
