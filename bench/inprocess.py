@@ -13,6 +13,8 @@ fairly: run it once per checkout and compare the numbers. Every answer is checke
 `--auth`: the same server behind `JWTVerifier` (HS256, audience checked), every request
 carrying one token: what a protected server pays per request once the token is cached.
 `--middleware` adds one pass-through MCP-level middleware: the cost of the chain.
+`--sync-timeout` gives the (sync) tool a timeout, so it runs in a worker thread: the
+cost of the thread hop (why sync tools without a timeout still run inline).
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ BASE_HEADERS = {
 RESOURCE = "http://127.0.0.1:8000/mcp"
 
 
-def build(auth: bool, default_log: bool, middleware: bool = False) -> tuple[Any, dict[str, str]]:
+def build(
+    auth: bool, default_log: bool, middleware: bool = False, sync_timeout: bool = False
+) -> tuple[Any, dict[str, str]]:
     """The app, and the headers every request carries (a bearer token with `auth`)."""
     if default_log:
         from mcp_use.server.runner import configure_logging
@@ -69,7 +73,7 @@ def build(auth: bool, default_log: bool, middleware: bool = False) -> tuple[Any,
 
         server.use(PassThrough())
 
-    @server.tool()
+    @server.tool(timeout=60.0 if sync_timeout else None)
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -115,8 +119,15 @@ def flush_request_log() -> None:
     request_log.flush()
 
 
-async def main(calls: int, rounds: int, auth: bool, default_log: bool, middleware: bool = False) -> None:
-    app, base_headers = build(auth, default_log, middleware)
+async def main(
+    calls: int,
+    rounds: int,
+    auth: bool,
+    default_log: bool,
+    middleware: bool = False,
+    sync_timeout: bool = False,
+) -> None:
+    app, base_headers = build(auth, default_log, middleware, sync_timeout)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -171,5 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--log", action="store_true", help="with the default request log on (stderr)")
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
     parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
+    parser.add_argument("--sync-timeout", action="store_true", help="the sync tool with a timeout (a thread)")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds, args.auth, args.log, args.middleware))
+    asyncio.run(main(args.calls, args.rounds, args.auth, args.log, args.middleware, args.sync_timeout))

@@ -121,12 +121,11 @@ class FeatureMethods:
         deadline = asyncio.timeout(timeout)
         try:
             async with deadline:
-                return await tool.run(kwargs)
+                return await tool.run(kwargs, bounded=True)  # a sync tool in a thread
         except TimeoutError:
             if deadline.expired():
-                raise ToolTimeout(
-                    f"Tool {tool.name} timed out after {timeout:g}s and was cancelled"
-                ) from None
+                ended = "was cancelled" if tool.is_async else "its thread's late result will be discarded"
+                raise ToolTimeout(f"Tool {tool.name} timed out after {timeout:g}s and {ended}") from None
             raise
 
     # ---- resources ------------------------------------------------------------------

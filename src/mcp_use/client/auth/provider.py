@@ -51,6 +51,7 @@ class OAuthProvider:
         session_factory: Callable[[], aiohttp.ClientSession] | None = None,
         authorize_timeout: float = 300.0,
         name: str | None = None,
+        redirect_uri: str | None = None,
     ) -> None:
         self.server_url = server_url
         self.settings = settings or OAuthSettings()
@@ -58,6 +59,9 @@ class OAuthProvider:
         self.authorize: Authorize = authorize or BrowserAuthorizer(timeout=authorize_timeout)
         self.authorize_timeout = authorize_timeout
         self.name = name
+        # who receives the redirect: by default a one-shot loopback server on a free port
+        # (or `callback_port`); the inspector passes its debug server's own callback route
+        self.redirect_uri = redirect_uri
         self._session_factory = session_factory
         self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
@@ -220,7 +224,7 @@ class OAuthProvider:
         if self._client is not None and self._redirect_uri is not None:
             return self._client, self._redirect_uri
         s = self.settings
-        redirect_uri = redirect_uri_for(s.callback_port or free_port())
+        redirect_uri = self.redirect_uri or redirect_uri_for(s.callback_port or free_port())
         if s.client_id:
             self._client = registration.pre_registered(s.client_id, s.client_secret, disc)
         elif s.client_metadata_url and disc.metadata.get("client_id_metadata_document_supported") is True:
