@@ -15,6 +15,8 @@ carrying one token: what a protected server pays per request once the token is c
 `--middleware` adds one pass-through MCP-level middleware: the cost of the chain.
 `--opcodes` also counts the Python bytecodes run per call (`sys.settrace`): a figure
 no other work on the machine changes, for changes below the CPU clock's noise.
+`--sync-timeout` gives the (sync) tool a timeout, so it runs in a worker thread: the
+cost of the thread hop (why sync tools without a timeout still run inline).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ BASE_HEADERS = {
 RESOURCE = "http://127.0.0.1:8000/mcp"
 
 
-def build(auth: bool, default_log: bool, middleware: bool = False) -> tuple[Any, dict[str, str]]:
+def build(
+    auth: bool, default_log: bool, middleware: bool = False, sync_timeout: bool = False
+) -> tuple[Any, dict[str, str]]:
     """The app, and the headers every request carries (a bearer token with `auth`)."""
     if default_log:
         from mcp_use.server.runner import configure_logging
@@ -72,7 +76,7 @@ def build(auth: bool, default_log: bool, middleware: bool = False) -> tuple[Any,
 
         server.use(PassThrough())
 
-    @server.tool()
+    @server.tool(timeout=60.0 if sync_timeout else None)
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -119,9 +123,15 @@ def flush_request_log() -> None:
 
 
 async def main(
-    calls: int, rounds: int, auth: bool, default_log: bool, middleware: bool = False, opcodes: bool = False
+    calls: int,
+    rounds: int,
+    auth: bool,
+    default_log: bool,
+    middleware: bool = False,
+    sync_timeout: bool = False,
+    opcodes: bool = False,
 ) -> None:
-    app, base_headers = build(auth, default_log, middleware)
+    app, base_headers = build(auth, default_log, middleware, sync_timeout)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -205,6 +215,9 @@ if __name__ == "__main__":
     parser.add_argument("--log", action="store_true", help="with the default request log on (stderr)")
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
     parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
+    parser.add_argument("--sync-timeout", action="store_true", help="the sync tool with a timeout (a thread)")
     parser.add_argument("--opcodes", action="store_true", help="also count Python opcodes per call")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds, args.auth, args.log, args.middleware, args.opcodes))
+    asyncio.run(
+        main(args.calls, args.rounds, args.auth, args.log, args.middleware, args.sync_timeout, args.opcodes)
+    )
