@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
 
 from mcp_use.protocol import jsonrpc
-from mcp_use.protocol.correlator import ConnectionClosed, Correlator, RequestTimeout
+from mcp_use.protocol.correlator import ConnectionClosed, Correlator, RequestTimeout, id_deadline
 from mcp_use.protocol.errors import CONNECTION_CLOSED, REQUEST_TIMEOUT, MCPError
 
 
@@ -47,6 +48,26 @@ async def test_ids_are_unique_and_prefixed() -> None:
     assert [Correlator().next_id() for _ in range(2)] == [1, 1]
     c = Correlator(id_prefix="srv")
     assert [c.next_id(), c.next_id()] == ["srv-1", "srv-2"]
+
+
+async def test_a_prefixed_request_with_a_timeout_carries_its_deadline() -> None:
+    """Another process forwarding the answer reads when to give up from the id alone."""
+    c = Correlator(id_prefix="srv", default_timeout=None)
+    wire = Wire()
+    before = time.time()
+    task = asyncio.create_task(c.request(wire.send, "elicitation/create", timeout=30))
+    sent = await wire.next()
+    prefix, n, _ms = sent["id"].split("-")
+    assert (prefix, n) == ("srv", "1")
+    deadline = id_deadline(sent["id"])
+    assert deadline is not None and before + 30 <= deadline + 0.001 <= time.time() + 30.01
+    assert c.resolve(jsonrpc.result(sent["id"], {"action": "decline"}))
+    assert await task == {"action": "decline"}
+    untimed = asyncio.create_task(c.request(wire.send, "roots/list"))
+    assert (await wire.next())["id"] == "srv-2" and id_deadline("srv-2") is None
+    untimed.cancel()
+    for other in (7, None, "srv-1-x", "a-b-c-1", "srv-3-"):
+        assert id_deadline(other) is None
 
 
 async def test_concurrent_requests_resolve_out_of_order() -> None:

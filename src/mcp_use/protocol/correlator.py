@@ -4,12 +4,19 @@ Each outgoing request gets an id, a future, a deadline and, when asked, a progre
 token. The transport feeds every incoming response to `resolve()` and every progress
 notification to `progress()`. When the peer goes away, `fail_all()` fails every pending
 call at once, so nothing waits on a dead connection.
+
+With an `id_prefix` (a server process sharing its sessions with others) the id names
+the process, `{prefix}-{n}`, and when the request has a timeout also its deadline as
+Unix milliseconds, `{prefix}-{n}-{ms}`: another process that receives the client's
+answer forwards it only until then (`id_deadline`), even while the shared state is
+down, without asking anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -87,9 +94,14 @@ class Correlator:
         self._progress: dict[str | int, ProgressCallback] = {}
         self._closed: MCPError | None = None
 
-    def next_id(self) -> jsonrpc.RequestId:
+    def next_id(self, timeout: float | None = None) -> jsonrpc.RequestId:
+        """A fresh id; with a prefix and a `timeout`, one carrying its deadline (see above)."""
         n = next(self._ids)
-        return f"{self._prefix}-{n}" if self._prefix else n
+        if not self._prefix:
+            return n
+        if timeout is None:
+            return f"{self._prefix}-{n}"
+        return f"{self._prefix}-{n}-{int((time.time() + timeout) * 1000)}"
 
     @property
     def pending(self) -> int:
@@ -109,7 +121,7 @@ class Correlator:
         if self._closed is not None:
             raise self._closed
         deadline = self.default_timeout if timeout is ... else timeout
-        id_ = self.next_id()
+        id_ = self.next_id(deadline if isinstance(deadline, int | float) else None)
         if on_progress is not None:
             params = dict(params or {})
             meta = dict(params.get("_meta") or {})
@@ -185,6 +197,17 @@ class Correlator:
 
     def reopen(self) -> None:
         self._closed = None
+
+
+def id_deadline(request_id: object) -> float | None:
+    """The Unix time after which nobody waits for the answer to `request_id`, when its id
+    carries one (`{prefix}-{n}-{ms}`); None otherwise."""
+    if not isinstance(request_id, str):
+        return None
+    parts = request_id.split("-")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return int(parts[2]) / 1000
 
 
 def _unanswered(future: asyncio.Future[Any]) -> bool:
