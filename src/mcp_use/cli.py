@@ -190,7 +190,7 @@ def proxy_target(args: argparse.Namespace) -> Any:
     try:
         if args.target.startswith(("http://", "https://")):
             return target_entry(args.target)
-        return target_entry(cfg.load_file(args.target), args.server)
+        return target_entry(cfg.load_file(args.target), args.server, where=f" in {args.target}")
     except ConfigError as exc:
         raise CLIError(str(exc)) from None
 

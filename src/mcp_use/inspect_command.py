@@ -52,23 +52,15 @@ def resolve(target: str | None, server: str | None, command: list[str]) -> Targe
         if server is not None:
             raise InspectTargetError(f"{target} is a URL: it names no servers to pick {server!r} from")
         return Target(title=target, url=target)
-    from .client.config import HttpServerConfig, StdioServerConfig, load_file, parse
+    from .client.config import HttpServerConfig, StdioServerConfig, load_file, parse, pick_entry
     from .client.errors import ConfigError
 
     try:
         raw = load_file(target)
         servers = parse(raw)
+        server, entry = pick_entry(servers, server, where=f" in {target}", how="name one after it")
     except ConfigError as exc:
         raise InspectTargetError(str(exc)) from None
-    if server is None:
-        if len(servers) != 1:
-            names = ", ".join(servers) or "none"
-            raise InspectTargetError(f"{target} configures several servers ({names}): name one after it")
-        server = next(iter(servers))
-    entry = servers.get(server)
-    if entry is None:
-        names = ", ".join(servers) or "none"
-        raise InspectTargetError(f"server {server!r} is not configured in {target} (configured: {names})")
     if isinstance(entry, StdioServerConfig):
         return Target(title=server, command=[entry.command, *entry.args], env=entry.full_env(), cwd=entry.cwd)
     assert isinstance(entry, HttpServerConfig)

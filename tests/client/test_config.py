@@ -81,3 +81,32 @@ async def test_unknown_session_and_mode() -> None:
         await client.create_session("zz")
     with pytest.raises(KeyError, match="no active session"):
         client.get_session("a")
+
+
+def test_pick_entry_names_the_mistake_precisely() -> None:
+    """One picker for `call`, `inspect` and `proxy`: the only server, the named one, or a
+    message that says what is configured."""
+    from mcp_use.client.config import parse, pick_entry
+
+    two = {"mcpServers": {"a": {"url": "http://127.0.0.1:1/mcp"}, "b": {"command": "cat"}}}
+    assert pick_entry(two, "b") == ("b", {"command": "cat"})  # a whole config: entries as written
+    name, entry = pick_entry(parse(two), "a")  # parsed servers: checked entries
+    assert name == "a" and isinstance(entry, HttpServerConfig)
+    assert pick_entry({"mcpServers": {"only": {"command": "cat"}}}, None) == ("only", {"command": "cat"})
+    with pytest.raises(ConfigError) as unknown:
+        pick_entry(two, "x", where=" in c.json")
+    assert str(unknown.value) == "server 'x' is not configured in c.json (configured: a, b)"
+    with pytest.raises(ConfigError) as several:
+        pick_entry(parse(two), None)
+    assert str(several.value) == "several servers are configured: name one (a, b)"
+    with pytest.raises(ConfigError) as hinted:
+        pick_entry(two, None, where=" in c.json", how="name one before the tool")
+    assert str(hinted.value) == "several servers are configured in c.json: name one before the tool (a, b)"
+    with pytest.raises(ConfigError) as empty:
+        pick_entry({"mcpServers": {}}, None, where=" in c.json")
+    assert str(empty.value) == "no server is configured in c.json"
+    with pytest.raises(ConfigError) as empty_named:
+        pick_entry({}, "a")
+    assert str(empty_named.value) == "server 'a' is not configured (configured: none)"
+    with pytest.raises(ConfigError, match="'mcpServers' must be an object"):
+        pick_entry({"mcpServers": ["a"]}, None)

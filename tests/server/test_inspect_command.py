@@ -7,6 +7,7 @@ test_inspector_capabilities.py; here the bridge is driven over real HTTP.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -85,6 +86,7 @@ def test_the_bridge_relays_requests_and_server_requests(bridged: ServerProcess) 
         opened = http.post(url, json=init, headers=headers)
         assert opened.status_code == 200
         assert events(opened.text)[-1]["result"]["serverInfo"]["name"] == "stdio-fixture"
+        headers["mcp-session-id"] = opened.headers["mcp-session-id"]
         assert (
             http.post(
                 url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers
@@ -137,13 +139,11 @@ def test_a_command_that_cannot_start_is_a_502(tmp_path: Path) -> None:
     port = free_port()
     cmd = [*MCP_USE, "inspect", "--port", str(port), "--", str(tmp_path / "no-such-command")]
     with ServerProcess(cmd, port=port, env=example_env(), log_dir=tmp_path, startup_timeout=30) as srv:
-        response = httpx.post(
-            srv.url("/stdio/mcp"),
-            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-            headers=page_headers(srv),
-        )
-    assert response.status_code == 502
-    assert "cannot start" in response.json()["error"]["message"]
+        opener = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+        response = httpx.post(srv.url("/stdio/mcp"), json=opener, headers=page_headers(srv))
+        assert response.status_code == 502
+        assert "cannot start" in response.json()["error"]["message"]
+        assert "mcp-session-id" not in response.headers  # no session is kept for it
 
 
 def test_command_line_mistakes(tmp_path: Path) -> None:
@@ -175,3 +175,105 @@ def test_a_busy_port_is_one_line() -> None:
         done = run("inspect", "--port", str(port), "http://127.0.0.1:1/mcp")
     assert done.returncode != 0 and f"port {port} on 127.0.0.1 is already in use" in done.stderr
     assert "Traceback" not in done.stderr and "Inspector" not in done.stderr
+
+
+def opener(rid: int = 1) -> dict:
+    caps = {"elicitation": {}}
+    params = {"protocolVersion": LEGACY, "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
+
+
+async def test_the_bridge_keeps_one_process_per_session_within_its_bound(tmp_path: Path) -> None:
+    """Sessions in process (the answers to initialize end, so no stream stays open): the
+    third session over a bound of two ends the least recently used idle one."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from mcp_use.server.http.stdio_bridge import StdioBridge
+
+    script = tmp_path / "stdio_server.py"
+    script.write_text(STDIO_SERVER)
+    env = example_env()
+    bridge = StdioBridge(sys.executable, [str(script)], env=env, max_sessions=2)
+    app = Starlette(routes=[Route("/mcp", bridge.handle, methods=["GET", "POST", "DELETE"])])
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=30) as http:
+            sids = []
+            for _ in range(3):
+                answer = await http.post("/mcp", json=opener())
+                assert answer.status_code == 200, answer.text
+                assert events(answer.text)[-1]["result"]["serverInfo"]["name"] == "stdio-fixture"
+                sids.append(answer.headers["mcp-session-id"])
+            assert len(set(sids)) == 3 and list(bridge.sessions) == sids[1:]
+            pids = {bridge.sessions[s].process.pid for s in sids[1:]}  # type: ignore[union-attr]
+            assert len(pids) == 2
+
+            ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+            evicted = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[0]})
+            assert evicted.status_code == 404 and "Session not found" in evicted.text
+            kept = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[2]})
+            assert kept.status_code == 200 and events(kept.text)[-1] == {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "result": {},
+            }
+            assert kept.headers["mcp-session-id"] == sids[2]
+
+            sessionless = await http.post("/mcp", json=ping)
+            assert sessionless.status_code == 400 and "open a session" in sessionless.text
+            assert (await http.get("/mcp")).status_code == 400
+            assert (await http.delete("/mcp")).status_code == 400
+            assert (
+                await http.post("/mcp", content=b"[1, 2]", headers={"mcp-session-id": sids[2]})
+            ).status_code == 400
+
+            ended = await http.delete("/mcp", headers={"mcp-session-id": sids[1]})
+            assert ended.status_code == 200 and list(bridge.sessions) == [sids[2]]
+            again = await http.post("/mcp", json=ping, headers={"mcp-session-id": sids[1]})
+            assert again.status_code == 404
+    finally:
+        await bridge.stop()
+    assert bridge.sessions == {}
+    for pid in pids:  # stopped and reaped
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+async def test_a_new_page_gets_503_when_every_session_is_busy(tmp_path: Path) -> None:
+    """A session with a request awaiting its answer (here: the server asked the page a
+    question) is never ended for a newcomer; over the bound the newcomer is told why."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from mcp_use.server.http.stdio_bridge import StdioBridge
+
+    script = tmp_path / "stdio_server.py"
+    script.write_text(STDIO_SERVER)
+    bridge = StdioBridge(sys.executable, [str(script)], env=example_env(), max_sessions=1)
+    app = Starlette(routes=[Route("/mcp", bridge.handle, methods=["GET", "POST", "DELETE"])])
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=30) as http:
+            first = await http.post("/mcp", json=opener())
+            sid = first.headers["mcp-session-id"]
+            initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert (
+                await http.post("/mcp", json=initialized, headers={"mcp-session-id": sid})
+            ).status_code == 202
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "confirm"}}
+            waiting = asyncio.ensure_future(http.post("/mcp", json=call, headers={"mcp-session-id": sid}))
+            child = bridge.sessions[sid]
+            for _ in range(100):  # until the call is pending in the child
+                if child.busy:
+                    break
+                await asyncio.sleep(0.05)
+            assert child.busy
+            newcomer = await http.post("/mcp", json=opener())
+            assert newcomer.status_code == 503 and "busy" in newcomer.text
+            assert list(bridge.sessions) == [sid]
+            waiting.cancel()
+    finally:
+        await bridge.stop()

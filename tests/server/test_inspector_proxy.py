@@ -221,3 +221,40 @@ def test_the_proxy_leaves_no_connection_open_at_exit(guarded: ServerProcess, tmp
         srv.stop()
     log = srv.stderr_path.read_text()
     assert "stopped" in log and "Unclosed" not in log, log
+
+
+# ---- the sign-in routes beside the proxy (browser flow: test_inspector_signin.py) ----
+async def in_process(server: MCPServer, client_ip: str, method: str, path: str) -> httpx.Response:
+    """The app in process, as a request from `client_ip` (no traffic leaves loopback)."""
+    transport = httpx.ASGITransport(app=server.app, client=(client_ip, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
+        return await http.request(method, path, headers={"origin": "http://localhost:8000"})
+
+
+LOGIN = "/inspector/proxy/login?url=" + quote("http://127.0.0.1:1/mcp", safe="")
+CALLBACK = "/inspector/proxy/oauth/callback?state=s&code=c"
+
+
+async def test_sign_in_routes_refuse_other_machines_and_are_absent_at_debug_0(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = MCPServer("p", debug=True)
+    for method, path in (("POST", LOGIN), ("GET", LOGIN), ("DELETE", LOGIN), ("GET", CALLBACK)):
+        refused = await in_process(server, "192.0.2.10", method, path)
+        assert refused.status_code == 403, (method, path)
+        assert "this machine" in refused.text or "loopback" in refused.text
+    monkeypatch.setenv("DEBUG", "0")
+    hidden = MCPServer("p", debug=True)
+    for method, path in (("POST", LOGIN), ("GET", CALLBACK)):
+        assert (await in_process(hidden, "127.0.0.1", method, path)).status_code == 404
+
+
+def test_a_bad_sign_in_timeout_setting_is_refused_at_start() -> None:
+    from mcp_use.server.http.inspector_login import login_routes
+    from mcp_use.server.http.security import HostGuard
+
+    for bad in ("soon", "-1", "0"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MCP_USE_INSPECTOR_SIGNIN_TIMEOUT", bad)
+            with pytest.raises(ValueError, match="MCP_USE_INSPECTOR_SIGNIN_TIMEOUT"):
+                login_routes("/proxy", HostGuard(True))

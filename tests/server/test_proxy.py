@@ -144,9 +144,14 @@ async def test_cancelling_the_front_call_ends_the_forwarded_call(front: MCPServe
 def test_bad_targets() -> None:
     from mcp_use.client.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="pick one server of a, b"):
+    with pytest.raises(
+        ConfigError,
+        match=r"several servers are configured in the proxy target's config: name one after the config \(a, b\)",
+    ):
         MCPServer.as_proxy({"mcpServers": {"a": {"url": "http://x"}, "b": {"url": "http://y"}}})
-    with pytest.raises(ConfigError, match="no server 'c'"):
+    with pytest.raises(
+        ConfigError, match=r"server 'c' is not configured in the proxy target's config \(configured: a\)"
+    ):
         MCPServer.as_proxy({"mcpServers": {"a": {"url": "http://x"}}}, server="c")
     with pytest.raises(ConfigError, match="give a URL"):
         MCPServer.as_proxy("not-a-url")

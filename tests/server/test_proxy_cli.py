@@ -66,8 +66,8 @@ async def test_sse_front(server_process: ServerPool) -> None:
         (["x.json", "--", "cat"], "either CONFIG [SERVER] or -- COMMAND ARGS"),
         (["--"], "nothing after --"),
         (["missing.json"], "Config file not found: missing.json"),
-        (["{config}"], "pick one server of a, b"),
-        (["{config}", "c"], "no server 'c' in the config"),
+        (["{config}"], "two.json: name one after the config (a, b)"),
+        (["{config}", "c"], "server 'c' is not configured in "),
     ],
 )
 def test_command_line_mistakes(args: list[str], message: str, tmp_path: Path) -> None:

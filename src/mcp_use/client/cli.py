@@ -16,6 +16,7 @@ import orjson
 from ..protocol.errors import MCPError
 from ..protocol.types import CallToolResult, Tool
 from .client import MCPClient
+from .config import pick_entry
 from .errors import ConfigError
 from .session import ClientSession
 
@@ -30,11 +31,7 @@ def _client(target: str, **kwargs: Any) -> MCPClient:
 def _oauth_servers(client: MCPClient, server: str | None) -> list[str]:
     from .config import HttpServerConfig
 
-    names = [server] if server else client.get_server_names()
-    for name in names:
-        entry = client.servers.get(name)
-        if entry is None:
-            raise ConfigError(f"no server named {name!r} (servers: {', '.join(client.servers) or 'none'})")
+    names = [pick_entry(client.servers, server)[0]] if server else client.get_server_names()
     picked = [n for n in names if isinstance(client.servers[n], HttpServerConfig) and client.servers[n].oauth]
     if server and not picked:
         raise ConfigError(f'mcpServers.{server}: has no OAuth \'auth\' object (e.g. {{"type": "oauth"}})')
@@ -180,21 +177,13 @@ async def call_command(target: str, args: list[str]) -> int:
         client = _client(target)
     except ConfigError as exc:
         return _fail(str(exc), 2)
-    names = client.get_server_names()
-    if not names:
-        return _fail(f"{target} configures no server", 2)
     rest = list(args)
-    if rest and len(rest) >= 2 and "=" not in rest[1]:
-        # Two words before the key=value pairs: the first names the server.
-        server = rest.pop(0)
-        if server not in names:
-            return _fail(
-                f"server {server!r} is not configured in {target} (configured: {', '.join(names)})", 2
-            )
-    elif len(names) == 1:
-        server = names[0]
-    else:
-        return _fail(f"several servers are configured ({', '.join(names)}): name one before the tool", 2)
+    # Two words before the key=value pairs: the first names the server.
+    named = rest.pop(0) if len(rest) >= 2 and "=" not in rest[1] else None
+    try:
+        server, _ = pick_entry(client.servers, named, where=f" in {target}", how="name one before the tool")
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
     if not rest or "=" in rest[0]:
         return _fail("usage: mcp-use call <config-or-url> [server] <tool> key=value ...", 2)
     tool_name, pairs = rest[0], rest[1:]

@@ -142,6 +142,32 @@ def parse(config: Mapping[str, Any]) -> dict[str, ServerConfig]:
     return parsed
 
 
+def pick_entry(
+    config: Mapping[str, Any], name: str | None, *, where: str = "", how: str = "name one"
+) -> tuple[str, Any]:
+    """The one server entry a command works on: `(name, entry)`.
+
+    `config` is a whole config (`{"mcpServers": {...}}`, entries as written) or its
+    servers by name (`parse()`'s result, or `MCPClient.servers`). `name` None picks the
+    only server. Every command that takes `CONFIG [SERVER]` (`call`, `inspect`, `proxy`)
+    asks here, so a mistake reads the same everywhere; `where` says which config (" in
+    config.json") and `how` how to name a server on that command's line.
+    """
+    servers = config.get("mcpServers", {}) if "mcpServers" in config else config
+    if not isinstance(servers, Mapping):
+        raise ConfigError("'mcpServers' must be an object mapping server names to entries")
+    names = ", ".join(map(str, servers))
+    if name is None:
+        if not servers:
+            raise ConfigError(f"no server is configured{where}")
+        if len(servers) > 1:
+            raise ConfigError(f"several servers are configured{where}: {how} ({names})")
+        name = str(next(iter(servers)))
+    if name not in servers:
+        raise ConfigError(f"server {name!r} is not configured{where} (configured: {names or 'none'})")
+    return name, servers[name]
+
+
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 

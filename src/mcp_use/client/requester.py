@@ -189,8 +189,7 @@ class Requester:
     async def feed(self, message: jsonrpc.Message) -> None:
         method = message.get("method")
         if method is None:
-            if not self.correlator.resolve(message):
-                log.debug("[%s] dropped a response nobody waits for: %r", self.name, message.get("id"))
+            self.settle(message)
             return
         if "id" in message:
             self.spawn(self._serve(message))
@@ -203,6 +202,10 @@ class Requester:
             await self.inbound.notification(method, params, message)
         except Exception:
             log.exception("[%s] a notification callback failed on %s", self.name, method)
+
+    def settle(self, message: jsonrpc.Message) -> None:
+        if not self.correlator.resolve(message):
+            log.debug("[%s] dropped a response nobody waits for: %r", self.name, message.get("id"))
 
     def fail(self, request_id: jsonrpc.RequestId, error: MCPError) -> None:
         self.correlator.fail(request_id, error)

@@ -36,7 +36,7 @@ from .errors import ClientError, ServerError
 from .inbound import Inbound
 from .negotiation import Negotiation
 from .requester import Requester
-from .tasks import TaskHandle, start_task
+from .tasks import TaskHandle, TaskStatus, start_task, task_status
 from .transports.base import ClientTransport
 
 log = logging.getLogger("mcp_use.client")
@@ -269,6 +269,13 @@ class ClientSession:
         request, so it is refused there rather than dropped."""
         params, headers = await self._tool_call(name, arguments, meta)
         return await start_task(self._wire, params, headers=headers, ttl_ms=ttl_ms)
+
+    async def list_tasks(self) -> list[TaskStatus]:
+        """The tasks the server keeps for this client, in the server's order, all pages
+        (2025-11-25 `tasks/list`, following `nextCursor`; refused unsent where `tasks.list`
+        is not advertised, as on 2026-07-28, whose tasks extension has no listing)."""
+        require(self.name, self.server_capabilities, "tasks/list")
+        return [task_status(t) for t in await self._list("tasks/list", "tasks") if isinstance(t, dict)]
 
     async def _tool_call(
         self, name: str, arguments: Mapping[str, Any] | None, meta: Mapping[str, Any] | None

@@ -53,7 +53,8 @@ class TaskStatus:
         return self.status in TERMINAL
 
 
-def _status(raw: dict[str, Any]) -> TaskStatus:
+def task_status(raw: dict[str, Any]) -> TaskStatus:
+    """A `Task` object of the wire (from `tasks/get`, `tasks/list`, `CreateTaskResult`)."""
     poll = raw.get("pollIntervalMs", raw.get("pollInterval"))
     return TaskStatus(
         id=str(raw.get("taskId")),
@@ -74,12 +75,12 @@ class TaskHandle:
         self.first = first
         self._immediate: dict[str, Any] | None = None
         if first.get("resultType") == "task":
-            self._last = _status(first)
+            self._last = task_status(first)
         elif isinstance(first.get("task"), dict):
-            self._last = _status(first["task"])
+            self._last = task_status(first["task"])
         else:  # answered at once: the server ran it as a plain call
             self._immediate = first
-            self._last = _status({"taskId": "", "status": "completed"})
+            self._last = task_status({"taskId": "", "status": "completed"})
         self.id = self._last.id
 
     def _params(self, **extra: Any) -> dict[str, Any]:
@@ -104,7 +105,7 @@ class TaskHandle:
     async def status(self) -> TaskStatus:
         if self._immediate is not None:
             return self._last
-        self._last = _status(await self._wire.request("tasks/get", self._params()))
+        self._last = task_status(await self._wire.request("tasks/get", self._params()))
         return self._last
 
     async def cancel(self) -> None:
@@ -172,7 +173,7 @@ class TaskHandle:
         finally:
             if poller is not None:
                 poller.cancel()
-        self._last = _status({**self._last.raw, "status": "completed"})
+        self._last = task_status({**self._last.raw, "status": "completed"})
         await watch.see(self._last)
         return CallToolResult.model_validate(raw)
 

@@ -18,6 +18,7 @@ import logging
 from typing import Any, Protocol
 
 from .engine import Engine
+from .exposure import OpenServerWarning
 from .input_rounds import StateSealer
 from .lifecycle import Lifecycle
 from .notifications import Hub
@@ -62,6 +63,8 @@ class ServerCore:
         self.sessions = SessionTable(settings.limits, self.hub, state, self.events)
         self.lifecycle = Lifecycle(state)
         self.lifecycle.housekeeping += [lambda: self.sessions.evict_idle(force=True), self.events.sweep]
+        self.open_warning = OpenServerWarning(self)
+        self.lifecycle.first_request.append(self.open_warning.when_served)
         self.engine = Engine(settings, self.features, self.hub, sealer, state)
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -69,7 +72,7 @@ class ServerCore:
     def announce(self, kind: str) -> None:
         """A registry changed: tell clients `list_changed` (when any listens and a loop runs)."""
         hub = self.hub
-        if not (hub.sessions or hub.listeners or hub.relay):
+        if not (hub.sessions or hub.listeners or hub.relay or hub.mirrors):
             return
         try:
             loop = asyncio.get_running_loop()

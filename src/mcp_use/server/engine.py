@@ -49,7 +49,7 @@ from .input_rounds import InputRequired, InputRound, StateSealer
 from .methods import FeatureMethods
 from .notifications import Hub, Listener
 from .registry import Features
-from .request import ServerRequest
+from .request import Peer, ServerRequest
 from .request_log import queue_line
 from .session import MessageSink, ServerSession
 from .settings import ServerSettings, TaskSettings
@@ -175,16 +175,21 @@ class Engine:
         return caps
 
     async def initialize(
-        self, params: dict[str, Any], session_id: str | None, stream: MessageSink | None = None
+        self,
+        params: dict[str, Any],
+        session_id: str | None,
+        stream: MessageSink | None = None,
+        peer: Peer | None = None,
     ) -> tuple[ServerSession, dict[str, Any]]:
         """Answer a legacy `initialize`: the session it opens (notified from now on, on
-        `stream` when the transport has a standalone channel) and the result to send."""
+        `stream` when the transport has a standalone channel) and the result to send.
+        `peer` is what the transport knows of the client, for middleware."""
         if self._initialize_chain is None:
             return self._initialize(params, session_id, stream)
         from .middleware import run_initialize
 
         return await run_initialize(
-            self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream)
+            self._initialize_chain, params, lambda p: self._initialize(p, session_id, stream), peer
         )
 
     def _initialize(
@@ -429,11 +434,15 @@ class Engine:
         return jsonrpc.result(sid, {"resultType": "complete", "_meta": {META_SUBSCRIPTION_ID: sid}})
 
     # ---- client notifications (legacy era) ----------------------------------------------
-    async def notification(self, message: jsonrpc.Message, session: ServerSession) -> None:
+    async def notification(
+        self, message: jsonrpc.Message, session: ServerSession, peer: Peer | None = None
+    ) -> None:
+        """A client notification of a legacy session (`peer`: the transport's view of
+        the client, for middleware)."""
         if self._notification_chain is not None:
             from .middleware import run_notification
 
-            await run_notification(self._notification_chain, message, session, self._notification)
+            await run_notification(self._notification_chain, message, session, self._notification, peer)
             return
         await self._notification(message, session)
 

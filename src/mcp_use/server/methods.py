@@ -86,15 +86,21 @@ class FeatureMethods:
             return error_result(str(exc))
         if tool.context_param is not None:
             kwargs[tool.context_param] = Context(req, self)
-        if tool.task and self.tasks is not None:
-            return await self.tasks.call(req, tool, kwargs, lambda kw: self.run_tool(tool, kw, req.id))
+        if tool.task:
+            tasks = req.task_handlers or self.tasks  # a mount's parent runs its tasks
+            if tasks is not None:
+                return await tasks.call(req, tool, kwargs, lambda kw: self.run_tool(tool, kw, req.id))
         return await self.run_tool(tool, kwargs, req.id)
 
     async def run_tool(self, tool: Tool, kwargs: dict[str, Any], request_id: Any = None) -> dict[str, Any]:
         """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
         name = tool.name
         try:
-            value = await self._run(tool, kwargs)
+            plain = not (tool.is_async or tool.run_in_thread)
+            if not plain or tool.timeout is not None or self.limits.tool_timeout is not None:
+                value = await self._run(tool, kwargs)
+            else:
+                value = tool.fn(**kwargs)  # a plain function, no deadline: no coroutine to await
         except ToolError as exc:
             return error_result(str(exc))
         except ToolTimeout as exc:
@@ -119,12 +125,11 @@ class FeatureMethods:
         deadline = asyncio.timeout(timeout)
         try:
             async with deadline:
-                return await tool.run(kwargs)
+                return await tool.run(kwargs, bounded=True)  # a sync tool in a thread
         except TimeoutError:
             if deadline.expired():
-                raise ToolTimeout(
-                    f"Tool {tool.name} timed out after {timeout:g}s and was cancelled"
-                ) from None
+                ended = "was cancelled" if tool.is_async else "its thread's late result will be discarded"
+                raise ToolTimeout(f"Tool {tool.name} timed out after {timeout:g}s and {ended}") from None
             raise
 
     # ---- resources ------------------------------------------------------------------

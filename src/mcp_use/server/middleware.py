@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, MCPError
-from .request import ServerRequest
+from .request import Peer, ServerRequest
 from .tools import ToolError, error_result
 
 log = logging.getLogger("mcp_use.server")
@@ -43,17 +43,39 @@ METHOD_HOOKS = {
 class MiddlewareContext:
     """What a hook knows about the message: `method`, `params` (assign to rewrite),
     the client's session, version, headers and address, the verified `access_token`
-    (None on an unprotected server), the `transport`, and a `state` dict for the chain."""
+    (None on an unprotected server), the `transport`, and a `state` dict for the chain.
 
-    __slots__ = ("method", "params", "request", "session", "state")
+    The same fields on every hook and every transport, `initialize` and notifications
+    included (read from the `ServerRequest`, or from the transport's `Peer` when there
+    is no request):
+    - `transport`: "stdio", "memory", "streamable-http" or "sse".
+    - `headers`: the HTTP request's headers, a dict with lowercased names, on
+      Streamable HTTP and SSE; None on stdio and in memory (no headers exist there).
+    - `client_ip`: the peer's address on HTTP; None on stdio and in memory.
+    - `access_token`: the verified `AccessToken` on a protected HTTP server, else None.
+    - `session_id`: the legacy session's id on HTTP; None on 2026-07-28 (no sessions)
+      and on stdio and memory (their one session has no id). On `initialize` it is
+      None until `call_next` has opened the session.
+    - `protocol_version`: the request's version; on `initialize`, the version the
+      client asked for until `call_next` returns, then the one negotiated.
+    """
+
+    __slots__ = ("method", "origin", "params", "request", "session", "state")
 
     def __init__(
-        self, method: str, params: dict[str, Any], request: ServerRequest | None = None, session: Any = None
+        self,
+        method: str,
+        params: dict[str, Any],
+        request: ServerRequest | None = None,
+        session: Any = None,
+        peer: Peer | None = None,
     ) -> None:
         self.method = method
         self.params = params
         self.request = request  # None for `initialize` and notifications
         self.session = session if request is None else request.session
+        # Where the client's headers, address, token and transport are read.
+        self.origin: ServerRequest | Peer | None = request if request is not None else peer
         self.state: dict[str, Any] = {}
 
     @property
@@ -64,25 +86,27 @@ class MiddlewareContext:
     def protocol_version(self) -> str | None:
         if self.request is not None:
             return self.request.version
+        if self.session is not None:
+            return self.session.protocol_version  # type: ignore[no-any-return]
         version = self.params.get("protocolVersion")
         return version if isinstance(version, str) else None
 
     @property
     def headers(self) -> Any:
-        return self.request.headers if self.request is not None else None
+        return self.origin.headers if self.origin is not None else None
 
     @property
     def client_ip(self) -> str | None:
-        address = self.request.client_address if self.request is not None else None
+        address = self.origin.client_address if self.origin is not None else None
         return address[0] if address else None
 
     @property
     def access_token(self) -> Any:
-        return getattr(self.request, "access_token", None)
+        return self.origin.access_token if self.origin is not None else None
 
     @property
     def transport(self) -> str | None:
-        return getattr(self.request, "transport", None)
+        return self.origin.transport if self.origin is not None else None
 
     @property
     def modern(self) -> bool:
@@ -193,7 +217,10 @@ def wrap_handler(method: str, handler: Handler, middlewares: list[Middleware]) -
 
 
 async def run_initialize(
-    hooks: list[Callable[..., Any]], params: dict[str, Any], open_session: Callable[[dict[str, Any]], Any]
+    hooks: list[Callable[..., Any]],
+    params: dict[str, Any],
+    open_session: Callable[[dict[str, Any]], Any],
+    peer: Peer | None = None,
 ) -> Any:
     """`initialize` through the hooks: they see (and may rewrite) the params and the
     result; the session opened by the innermost step is what the transport keeps."""
@@ -202,10 +229,11 @@ async def run_initialize(
     async def terminal(ctx: MiddlewareContext) -> Result:
         session, result = open_session(ctx.params)
         opened.append(session)
+        ctx.session = session  # outer hooks see the new session's id and version
         return result  # type: ignore[no-any-return]
 
     try:
-        result = await compose(hooks, terminal)(MiddlewareContext("initialize", params))
+        result = await compose(hooks, terminal)(MiddlewareContext("initialize", params, peer=peer))
     except MCPError:
         raise
     except ToolError as exc:
@@ -223,6 +251,7 @@ async def run_notification(
     message: dict[str, Any],
     session: Any,
     deliver: Callable[[dict[str, Any], Any], Awaitable[None]],
+    peer: Peer | None = None,
 ) -> None:
     """A client notification through the hooks; a hook that does not call `call_next`
     drops it. A hook's exception is logged: a notification has no one to answer."""
@@ -230,7 +259,7 @@ async def run_notification(
     async def terminal(ctx: MiddlewareContext) -> None:
         await deliver({**message, "params": ctx.params}, session)
 
-    ctx = MiddlewareContext(message["method"], message.get("params") or {}, session=session)
+    ctx = MiddlewareContext(message["method"], message.get("params") or {}, session=session, peer=peer)
     try:
         await compose(hooks, terminal)(ctx)
     except Exception:

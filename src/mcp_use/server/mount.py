@@ -9,8 +9,11 @@ parent's middleware sees the prefixed name the client sent.
 Tools and prompts get `<prefix>_<name>`. Resources and templates keep their URIs (a URI
 already names its scheme; rewriting it would break links inside resource contents):
 a URI the parent serves itself is the parent's, any other is asked of the child. The
-mount is live: the child's registry changes are announced by the parent too, and so
-are its `resources/updated` notifications.
+mount is live: whatever the child's hub announces (list changes, `resources/updated`,
+task status) the parent's hub announces too (`Hub.mirrors`), so resource subscriptions
+on a mounted URI work on both eras. A task-capable tool of the child runs as a task of
+the parent (`ServerRequest.task_handlers`): its record is in the parent's state, where
+the client's `tasks/get` goes.
 """
 
 from __future__ import annotations
@@ -46,17 +49,14 @@ class Mount:
 
     # ---- live -----------------------------------------------------------------------
     def _forward_changes(self) -> None:
-        features = self.child.features
-        for registry in (features.tools, features.prompts, features.resources, features.templates):
-            registry.on_change = _both(registry.on_change, self.parent.announce)
-        child_updated = self.child.resource_updated
-        parent_updated = self.parent.resource_updated
-
-        def updated(uri: str) -> Any:
-            child_updated(uri)
-            return parent_updated(uri)
-
-        self.child.resource_updated = updated  # type: ignore[method-assign]
+        """Whatever the child announces (its registries' `list_changed`, its own
+        `notify_list_changed()` / `notify_resource_updated()`, its tasks' status), the
+        parent's hub announces to the parent's clients too."""
+        child_hub, parent_hub = self.child.hub, self.parent.hub
+        if parent_hub.reaches(child_hub):
+            raise ValueError("mounting this server would make a cycle: it already mounts the parent")
+        if parent_hub not in child_hub.mirrors:
+            child_hub.mirrors.append(parent_hub)
 
     # ---- the layer ----------------------------------------------------------------
     def layer(self, method: str, handler: Handler, modern: bool) -> Handler:
@@ -107,6 +107,8 @@ class Mount:
             if isinstance(name, str) and name.startswith(self.prefix):
                 inner = name[len(self.prefix) :]
                 if inner in registry:
+                    if method == "tools/call" and req.task_handlers is None:  # an outer mount wins
+                        req.task_handlers = self.parent.engine.tasks
                     return await _with_params(req, {**req.params, "name": inner}, child_table[method])
             return await handler(req)
 
@@ -153,12 +155,3 @@ async def _with_params(req: ServerRequest, params: dict[str, Any], handler: Hand
         return await handler(req)
     finally:
         req.params = saved
-
-
-def _both(first: Callable[[str], None] | None, second: Callable[[str], None]) -> Callable[[str], None]:
-    def call(kind: str) -> None:
-        if first is not None:
-            first(kind)
-        second(kind)
-
-    return call

@@ -47,6 +47,13 @@ class Hub:
         self.listeners: set[Listener] = set()
         # With shared state: tells the other processes, which tell their own clients.
         self.relay: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        # The hubs of servers that mount this one (`mount.py`): what this hub announces,
+        # they announce to their own clients too.
+        self.mirrors: list[Hub] = []
+
+    def reaches(self, other: Hub) -> bool:
+        """True when announcing here reaches `other` (itself, or through mirrors)."""
+        return other is self or any(m.reaches(other) for m in self.mirrors)
 
     def watch(self, session: ServerSession) -> None:
         self.sessions.add(session)
@@ -69,6 +76,7 @@ class Hub:
         await self._fan_out(
             [s.notify(message) for s in list(self.sessions)]
             + [self._to_listener(li, method, {}) for li in list(self.listeners) if li.wants(flag)]
+            + [m.list_changed(kind, relayed=relayed) for m in self.mirrors]
         )
 
     async def resource_updated(self, uri: str, *, relayed: bool = False) -> None:
@@ -83,6 +91,7 @@ class Hub:
                 for li in list(self.listeners)
                 if li.wants_uri(uri)
             ]
+            + [m.resource_updated(uri, relayed=relayed) for m in self.mirrors]
         )
 
     async def task_status(self, task_id: str, params: dict[str, Any]) -> None:
@@ -93,6 +102,7 @@ class Hub:
                 for li in list(self.listeners)
                 if li.wants_task(task_id)
             ]
+            + [m.task_status(task_id, params) for m in self.mirrors]
         )
 
     async def _to_listener(self, listener: Listener, method: str, params: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..client.client import MCPClient
+from ..client.config import pick_entry
 from ..client.errors import ClientError, ConfigError, ServerError
 from ..protocol.errors import INTERNAL_ERROR, MCPError
 from ..protocol.versions import META_SERVER_INFO
@@ -24,24 +25,18 @@ log = logging.getLogger("mcp_use.server.proxy")
 TARGET = "target"
 
 
-def target_entry(target: Any, server: str | None = None) -> Any:
+def target_entry(
+    target: Any, server: str | None = None, *, where: str = " in the proxy target's config"
+) -> Any:
     """One `mcpServers` entry from what `as_proxy` accepts: an entry, a whole config
-    (with `server` naming the entry when it has several), a URL, or an `MCPServer`."""
+    (with `server` naming the entry when it has several), a URL, or an `MCPServer`.
+    `where` names the config in a mistake's message (`mcp-use proxy` gives the file)."""
     if isinstance(target, str):
         if target.startswith(("http://", "https://")):
             return {"url": target}
         raise ConfigError(f"proxy target {target!r}: give a URL, a config entry or a config")
     if isinstance(target, Mapping) and "mcpServers" in target:
-        servers = target["mcpServers"]
-        if not isinstance(servers, Mapping) or not servers:
-            raise ConfigError("proxy target: the config has no servers")
-        if server is None:
-            if len(servers) != 1:
-                raise ConfigError(f"proxy target: pick one server of {', '.join(servers)}")
-            server = next(iter(servers))
-        if server not in servers:
-            raise ConfigError(f"proxy target: no server {server!r} in the config ({', '.join(servers)})")
-        return servers[server]
+        return pick_entry(target, server, where=where, how="name one after the config")[1]
     return target
 
 

@@ -14,6 +14,28 @@ async def _discard(message: jsonrpc.Message) -> None:
     return None
 
 
+class Peer:
+    """What a transport knows about the client outside any request: for `initialize`
+    and client notifications, which have no `ServerRequest`. Its four fields carry the
+    same names and meanings as the request's, so middleware reads either alike.
+
+    `headers`: the HTTP request's headers (lowercased names) on Streamable HTTP and
+    legacy SSE; None on stdio and in memory, which have none. `client_address`: the
+    peer's `(host, port)` on HTTP, else None. `access_token`: the verified token on a
+    protected HTTP server, else None.
+    """
+
+    __slots__ = ("access_token", "client_address", "headers", "transport")
+
+    def __init__(
+        self, transport: str, headers: Any = None, client_address: Any = None, access_token: Any = None
+    ) -> None:
+        self.transport = transport
+        self.headers = headers
+        self.client_address = client_address
+        self.access_token = access_token
+
+
 class ServerRequest:
     """One request in flight: its era, the client's declarations, and where replies go.
 
@@ -41,6 +63,7 @@ class ServerRequest:
         "sink",
         "start_task",
         "task",
+        "task_handlers",
         "transport",
         "version",
     )
@@ -81,4 +104,8 @@ class ServerRequest:
         # (`task_start="manual"`: what `ctx.start_task()` awaits).
         self.task: Any = None
         self.start_task: Callable[[], Awaitable[None]] | None = None
+        # Who runs this call if it becomes a task (a `tasks.TaskHandlers`): None, the
+        # engine serving it; set by a mount to its parent's, so the task's record lives
+        # where the client's `tasks/get` goes.
+        self.task_handlers: Any = None
         self.transport: str | None = None  # "stdio", "streamable-http", "sse", "memory"

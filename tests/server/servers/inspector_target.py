@@ -66,8 +66,18 @@ async def my_roots(ctx: Context) -> str:
 @server.tool()
 async def slow(ctx: Context) -> str:
     """Sleep for a minute (to be cancelled)."""
-    await asyncio.sleep(60)
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        counter["cancelled"] = counter.get("cancelled", 0) + 1
+        raise
     return "woke up"
+
+
+@server.tool()
+def cancelled_calls() -> int:
+    """How many `slow` calls were cancelled (the server really stopped them)."""
+    return counter.get("cancelled", 0)
 
 
 @server.tool()

@@ -29,8 +29,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def redirect_uri_for(port: int) -> str:
-    return f"http://127.0.0.1:{port}/callback"
+def redirect_uri_for(port: int, path: str = "/callback", host: str = "127.0.0.1") -> str:
+    """The loopback redirect URI: `mcp-use login`'s one-shot server answers `/callback`;
+    the inspector's debug server receives it under its proxy route instead."""
+    if not path.startswith("/"):
+        raise ValueError(f"redirect path must start with '/': {path!r}")
+    return f"http://{host}:{port}{path}"
 
 
 def _has_display() -> bool:

@@ -288,7 +288,7 @@ def inspector_page(assets_url: str, config: dict[str, Any], title: str) -> HTMLR
 
 def debug_routes(core: ServerCore, *, sse_only: bool = False) -> list[BaseRoute]:
     """The debug pages; `sse_only` when the app serves the legacy SSE transport, not /mcp."""
-    from .inspector_proxy import InspectorProxy
+    from .inspector_login import login_routes
 
     paths = core.settings.paths
     name = core.settings.identity.name
@@ -327,7 +327,7 @@ def debug_routes(core: ServerCore, *, sse_only: bool = False) -> list[BaseRoute]
         Route(paths.docs, endpoint=docs, methods=["GET"]),
         Route(inspector_root or "/", endpoint=inspector, methods=["GET"]),
         Mount(assets_path, app=StaticFiles(directory=INSPECTOR_DIR), name="mcp_use_inspector_assets"),
-        Route(proxy_path, endpoint=InspectorProxy(core.guard).handle, methods=["GET", "POST", "DELETE"]),
+        *login_routes(proxy_path, core.guard, lifecycle=core.lifecycle)[0],
     ]
     if inspector_root:
         routes.append(Route(inspector_root + "/", endpoint=inspector, methods=["GET"]))

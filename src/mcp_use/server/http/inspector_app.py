@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .debug import INSPECTOR_DIR, inspector_page
-from .inspector_proxy import InspectorProxy
+from .inspector_login import login_routes
 from .security import HostGuard
 from .stdio_bridge import StdioBridge
 
@@ -48,7 +48,7 @@ def inspector_app(
     if (url is None) == (bridge is None):
         raise ValueError("inspector_app needs exactly one of url= or bridge=")
     guard = HostGuard(True, allowed_hosts=allowed_hosts)
-    proxy = InspectorProxy(guard, headers, auth, target=url)
+    proxy_routes, logins = login_routes("/proxy", guard, headers, auth, target=url)
     config: dict[str, Any] = {
         "mcpPath": url if url is not None else BRIDGE_PATH,
         "transport": transport,
@@ -63,7 +63,7 @@ def inspector_app(
         Route("/", endpoint=page, methods=["GET"]),
         Route("/inspector", endpoint=page, methods=["GET"]),
         Mount("/assets", app=StaticFiles(directory=INSPECTOR_DIR), name="inspector_assets"),
-        Route("/proxy", endpoint=proxy.handle, methods=["GET", "POST", "DELETE"]),
+        *proxy_routes,
     ]
     if bridge is not None:
         routes.append(
@@ -75,6 +75,7 @@ def inspector_app(
         try:
             yield
         finally:
+            await logins.aclose()
             if bridge is not None:
                 await bridge.stop()
             if on_close is not None:

@@ -27,7 +27,7 @@ OAuth flow, then the request is resent with the new token: the page never holds 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -77,8 +77,20 @@ DROPPED_RESPONSE = frozenset(
 CHUNK = 16 * 1024
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}, status)
+class SignIns(Protocol):
+    """The page's sign-ins (`inspector_login.InspectorLogins`), as the proxy uses them."""
+
+    def auth_for(self, url: str) -> HTTPAuth | None: ...
+
+    async def forget(self, url: str) -> None: ...
+
+
+def error_response(status: int, message: str, *, sign_in: bool = False) -> JSONResponse:
+    """A JSON-RPC error body; `sign_in` tells the page a sign-in would help (`data.signIn`)."""
+    error: dict[str, Any] = {"code": -32600, "message": message}
+    if sign_in:
+        error["data"] = {"signIn": True}
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status)
 
 
 def refusal(request: Request, guard: HostGuard) -> str | None:
@@ -101,7 +113,18 @@ def refusal(request: Request, guard: HostGuard) -> str | None:
     return None
 
 
-def _target(request: Request) -> str | None:
+def admit(request: Request, guard: HostGuard, what: str) -> str | JSONResponse:
+    """The `?url=` target of a request the guard lets through, or the refusal to send."""
+    why = refusal(request, guard)
+    if why is not None:
+        return error_response(403, why)
+    url = target_of(request)
+    if url is None:
+        return error_response(400, f"{what} needs ?url=http(s)://host/path")
+    return url
+
+
+def target_of(request: Request) -> str | None:
     url = request.query_params.get("url") or ""
     try:
         parts = urlsplit(url)
@@ -125,30 +148,35 @@ class InspectorProxy:
         auth: HTTPAuth | None = None,
         *,
         target: str | None = None,
+        logins: SignIns | None = None,
     ) -> None:
         self.guard = guard
+        self.logins = logins  # sign-ins made from the page (inspector_login.py)
         # `mcp-use inspect` passes a config entry's headers (its token) and auth hook:
         # added here, so they never appear in the page; a header the page sets itself
         # wins. They go only to the entry's own origin (`target`), never to another URL
         # the page points the proxy at.
         self.headers = dict(headers or {})
         self.auth = auth
-        self.origin = _origin(target) if target else None
+        self.origin = origin_of(target) if target else None
         if (self.headers or auth is not None) and self.origin is None:
             raise ValueError("InspectorProxy: headers= and auth= need the target= they belong to")
 
     def _credentials_for(self, url: str) -> bool:
-        return self.origin is not None and _origin(url) == self.origin
+        return self.origin is not None and origin_of(url) == self.origin
+
+    def _auth_for(self, url: str) -> HTTPAuth | None:
+        """The entry's hook for its own origin, else a page sign-in's for that origin."""
+        if self.auth is not None and self._credentials_for(url):
+            return self.auth
+        return self.logins.auth_for(url) if self.logins is not None else None
 
     async def handle(self, request: Request) -> Response:
         import aiohttp
 
-        why = refusal(request, self.guard)
-        if why is not None:
-            return _error(403, why)
-        url = _target(request)
-        if url is None:
-            return _error(400, "The inspector proxy needs ?url=http(s)://host/path")
+        url = admit(request, self.guard, "The inspector proxy")
+        if not isinstance(url, str):
+            return url
         headers = {
             k: v
             for k, v in request.headers.items()
@@ -163,25 +191,31 @@ class InspectorProxy:
         timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10)
         session = aiohttp.ClientSession(timeout=timeout)
         try:
-            # a token the person typed in the page wins over the entry's
-            auth = self.auth if ours and "authorization" not in sent else None
+            # a token the person typed in the page wins over the entry's or a sign-in's
+            auth = self._auth_for(url) if "authorization" not in sent else None
             upstream = await _send(session, auth, request.method, url, headers, body)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await session.close()
-            return _error(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
+            return error_response(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
         except MCPError as exc:  # the OAuth flow failed (refused, timed out, misconfigured)
             await session.close()
-            return _error(401, f"The inspector could not authorize with {url}: {exc}")
+            signed_in = self.logins is not None and auth is self.logins.auth_for(url)
+            if signed_in and self.logins is not None:
+                await self.logins.forget(url)  # its token is dead: the page is offered "Sign in" again
+            return error_response(
+                401, f"The inspector could not authorize with {url}: {exc}", sign_in=signed_in
+            )
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in DROPPED_RESPONSE}
         out["cache-control"] = "no-store"
         out["x-accel-buffering"] = "no"
         return StreamingResponse(_relay(upstream, session), status_code=upstream.status, headers=out)
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
+def origin_of(url: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(url)
-        return (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+        scheme = parts.scheme.lower()
+        return (scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme))
     except ValueError:
         return None
 

@@ -1,47 +1,43 @@
 """A stdio MCP server behind one Streamable HTTP endpoint, for `mcp-use inspect`.
 
-The inspector page speaks HTTP; a stdio server speaks newline-delimited JSON-RPC on
-its stdin and stdout. This bridge runs the command and relays, without interpreting
-the protocol (so both eras and every method pass through as sent):
+Several pages (tabs) may inspect the same command at once, and a stdio server is one
+conversation: its request ids, its `initialize`, its server-to-client requests belong
+to one client. So the bridge runs one process (`StdioChild`) per page session:
 
-- a POSTed request is written to stdin and answered with an SSE stream carrying what
-  the server sends until the response with that id (notifications and the server's
-  own requests — elicitation, sampling, roots — ride along, and the page answers them
-  with another POST);
-- a POSTed notification or response is written to stdin and answered 202;
-- a GET stream carries what the server sends while no request is open;
-- `initialize` starts a fresh process (a page reload is a new session), and a process
-  that exited is started again by the next request; its stderr goes to our stderr.
+- a POST without `Mcp-Session-Id` that opens a conversation (`initialize`, or the
+  2026-07-28 era's `server/discover`) starts a new child, and the answer carries the
+  session id the page sends from then on; any other message without one is refused;
+- a message with an unknown session id gets 404, as from a server that restarted (the
+  page reconnects and gets a new session);
+- `DELETE` with the session id stops that child; so does shutting the bridge down.
 
-One page is the expected client (it is a development tool on 127.0.0.1), so messages
-the server sends on its own go to the oldest open stream, else wait (bounded) for one.
+At most `max_sessions` children run: a new session first stops those idle for over
+`idle_timeout` seconds (no open stream, no pending request), then, when still full,
+the least recently used idle one; when every child is busy, the new page gets 503.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+import secrets
+import time
+from collections.abc import Mapping, Sequence
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response
+
+from .stdio_child import StdioChild, StdioCommand, error_response
 
 log = logging.getLogger("mcp_use.inspect")
-MAX_BACKLOG = 1000
-MAX_LINE = 64 * 1024 * 1024
-_END = object()
-
-
-def _error(status: int, message: str, rid: Any = None) -> JSONResponse:
-    return JSONResponse({"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": message}}, status)
+OPENERS = frozenset({"initialize", "server/discover"})
+MAX_SESSIONS = 8
+IDLE_TIMEOUT = 600.0
 
 
 class StdioBridge:
-    """Runs `command` and relays its stdio to HTTP; `handle` is the Starlette endpoint."""
+    """The Starlette endpoint (`handle`) for a stdio command, one child per page session."""
 
     def __init__(
         self,
@@ -49,179 +45,91 @@ class StdioBridge:
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        *,
+        max_sessions: int = MAX_SESSIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
-        self.command = command
-        self.args = list(args)
-        self.env = dict(env) if env is not None else None
-        self.cwd = cwd
-        self.process: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._pending: dict[Any, asyncio.Queue[Any]] = {}
-        self._streams: list[asyncio.Queue[Any]] = []
-        self._backlog: deque[bytes] = deque(maxlen=MAX_BACKLOG)
-        self._lock = asyncio.Lock()
+        if max_sessions < 1:
+            raise ValueError("StdioBridge: max_sessions must be at least 1")
+        self.target = StdioCommand(command, tuple(args), dict(env) if env is not None else None, cwd)
+        self.max_sessions = max_sessions
+        self.idle_timeout = idle_timeout
+        self.sessions: dict[str, StdioChild] = {}
 
     @property
     def label(self) -> str:
-        return " ".join([self.command, *self.args])
+        return self.target.label
 
-    # ---- the process -----------------------------------------------------------------
-    async def _spawn(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            self.command,
-            *self.args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=self.env,  # None: ours; a config entry's is its safe base plus its own
-            cwd=self.cwd,
-            limit=MAX_LINE,
-        )
-        self._backlog.clear()
-        self._reader = asyncio.get_running_loop().create_task(self._read(self.process))
-        log.info("started %s (pid %s)", self.label, self.process.pid)
-
-    async def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
-
-    async def _ensure(self, fresh: bool) -> None:
-        async with self._lock:
-            running = self.process is not None and self.process.returncode is None
-            if running and not fresh:
-                return
-            await self.stop()
-            self._fail_pending("the server process was restarted")
-            await self._spawn()
-
-    async def _read(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        while True:
-            try:
-                line = await process.stdout.readline()
-            except ValueError:  # a line over MAX_LINE
-                log.error("%s wrote a line over %d bytes; dropped", self.label, MAX_LINE)
-                continue
-            if not line:
-                break
-            line = line.strip()
-            if line:
-                self._dispatch(line)
-        code = await process.wait()
-        log.info("%s exited with code %s", self.label, code)
-        if self.process is process:
-            self._fail_pending(f"the server process exited with code {code}")
-
-    def _fail_pending(self, why: str) -> None:
-        for rid, queue in list(self._pending.items()):
-            error = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": why}}
-            queue.put_nowait(orjson.dumps(error))
-            queue.put_nowait(_END)
-        self._pending.clear()
-
-    def _dispatch(self, line: bytes) -> None:
-        try:
-            msg = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            log.warning("%s wrote a line that is not JSON: %r", self.label, line[:200])
-            return
-        if isinstance(msg, dict) and "method" not in msg and msg.get("id") in self._pending:
-            queue = self._pending.pop(msg["id"])
-            queue.put_nowait(line)
-            queue.put_nowait(_END)
-            return
-        target = next(iter(self._pending.values()), None) or (self._streams[0] if self._streams else None)
-        if target is None:
-            self._backlog.append(line)
-        else:
-            target.put_nowait(line)
-
-    async def _write(self, body: bytes) -> None:
-        process = self.process
-        if process is None or process.stdin is None or process.returncode is not None:
-            raise ConnectionError("the server process is not running")
-        process.stdin.write(body.strip() + b"\n")
-        await process.stdin.drain()
-
-    # ---- HTTP ------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET":
-            return StreamingResponse(self._listen(), media_type="text/event-stream", headers=_SSE_HEADERS)
+        sid = request.headers.get("mcp-session-id")
+        child = self.sessions.get(sid) if sid else None
+        if sid and child is None:
+            return error_response(404, f"Session not found: {sid} (the bridge restarted or ended it)")
         if request.method == "DELETE":
-            await self.stop()
+            if sid is None or child is None:
+                return error_response(400, "DELETE needs the Mcp-Session-Id of the session to end")
+            await self._end(sid)
             return Response(status_code=200)
+        if request.method == "GET":
+            if child is None:
+                return error_response(400, "The GET stream needs an Mcp-Session-Id: send initialize first")
+            return child.listen()
         body = await request.body()
         try:
             msg = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return _error(400, "Parse error: the body is not JSON")
+            return error_response(400, "Parse error: the body is not JSON")
         if not isinstance(msg, dict):
-            return _error(400, "The bridge relays one JSON-RPC message per POST (no batches)")
-        is_request = "method" in msg and "id" in msg
-        try:
-            await self._ensure(fresh=msg.get("method") == "initialize")
-        except OSError as exc:
-            return _error(502, f"cannot start {self.label}: {exc.strerror or exc}", msg.get("id"))
-        queue: asyncio.Queue[Any] | None = None
-        if is_request:
-            queue = asyncio.Queue()
-            self._pending[msg["id"]] = queue
-            while self._backlog:
-                queue.put_nowait(self._backlog.popleft())
-        try:
-            await self._write(body)
-        except (ConnectionError, OSError) as exc:
-            if is_request:
-                self._pending.pop(msg["id"], None)
-            return _error(502, f"{self.label}: {exc}", msg.get("id"))
-        if queue is None:
-            return Response(status_code=202)
-        return StreamingResponse(
-            self._drain(queue, msg["id"]), media_type="text/event-stream", headers=_SSE_HEADERS
-        )
+            return error_response(400, "The bridge relays one JSON-RPC message per POST (no batches)")
+        if child is None:
+            if msg.get("method") not in OPENERS or "id" not in msg:
+                return error_response(
+                    400,
+                    "No Mcp-Session-Id: open a session with initialize (or server/discover)",
+                    msg.get("id"),
+                )
+            opened = await self._open()
+            if opened is None:
+                busy = f"All {self.max_sessions} inspector sessions of {self.label} are busy: close a tab"
+                return error_response(503, busy, msg.get("id"))
+            sid, child = opened
+            response = await child.post(body, msg)
+            if response.status_code >= 500:  # the command did not start: no session to keep
+                await self._end(sid)
+                return response
+        else:
+            response = await child.post(body, msg)
+        response.headers["mcp-session-id"] = sid
+        return response
 
-    async def _drain(self, queue: asyncio.Queue[Any], rid: Any) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                item = await queue.get()
-                if item is _END:
-                    return
-                yield b"event: message\ndata: " + item + b"\n\n"
-        finally:
-            if self._pending.get(rid) is queue:
-                # The page went away (cancel): the answer, when it comes, goes elsewhere.
-                del self._pending[rid]
-                while not queue.empty():
-                    item = queue.get_nowait()
-                    if item is not _END:
-                        self._backlog.append(item)
+    async def _open(self) -> tuple[str, StdioChild] | None:
+        now = time.monotonic()
+        for sid, child in list(self.sessions.items()):
+            if not child.busy and now - child.last_used > self.idle_timeout:
+                log.info("ending idle inspector session %s", sid)
+                await self._end(sid)
+        if len(self.sessions) >= self.max_sessions:
+            idle = [(c.last_used, sid) for sid, c in self.sessions.items() if not c.busy]
+            if not idle:
+                return None
+            oldest = min(idle)[1]
+            log.info("ending inspector session %s: %d sessions is the limit", oldest, self.max_sessions)
+            await self._end(oldest)
+        sid = secrets.token_urlsafe(16)
+        child = StdioChild(self.target)
+        self.sessions[sid] = child
+        return sid, child
 
-    async def _listen(self) -> AsyncIterator[bytes]:
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._streams.append(queue)
-        try:
-            while self._backlog:
-                queue.put_nowait(self._backlog.popleft())
-            yield b": bridge to " + self.label.encode() + b"\n\n"
-            while True:
-                item = await queue.get()
-                yield b"event: message\ndata: " + item + b"\n\n"
-        finally:
-            self._streams.remove(queue)
+    async def _end(self, sid: str) -> None:
+        child = self.sessions.pop(sid, None)
+        if child is not None:
+            await child.stop()
+
+    async def stop(self) -> None:
+        """Stop every child (the app is shutting down)."""
+        children = list(self.sessions.values())
+        self.sessions.clear()
+        await asyncio.gather(*(child.stop() for child in children))
 
 
-_SSE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
+__all__ = ["StdioBridge"]

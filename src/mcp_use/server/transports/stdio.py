@@ -21,6 +21,7 @@ from ...protocol import jsonrpc
 from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, MCPError
 from ..notifications import Listener
+from ..request import Peer
 from ..session import ServerSession
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class StdioConnection:
         self.listeners: dict[jsonrpc.RequestId, Listener] = {}
         self._trace: Any = None
         self._pretty = core.settings.pretty_print_jsonrpc
+        self.peer = Peer(self.transport_name)  # no headers, no address: for middleware
         if core.settings.debug_level >= 2:  # DEBUG=2: every message in and out, on stderr
             from ..http.debug import log_message
 
@@ -109,7 +111,7 @@ class StdioConnection:
                 await self.write(self.engine.unlisten(listener))
                 return
         if self.session is not None:
-            await self.engine.notification(message, self.session)
+            await self.engine.notification(message, self.session, self.peer)
 
     async def _answer(self, response: Awaitable[jsonrpc.Message | None]) -> None:
         try:
@@ -134,7 +136,9 @@ class StdioConnection:
         method = message["method"]
         if method == "initialize":
             try:
-                session, result = await self.engine.initialize(message.get("params") or {}, None, self.write)
+                session, result = await self.engine.initialize(
+                    message.get("params") or {}, None, self.write, self.peer
+                )
             except MCPError as exc:
                 return jsonrpc.error_from(message["id"], exc)
             if self.session is not None:

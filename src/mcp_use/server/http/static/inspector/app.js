@@ -3,8 +3,10 @@ import { McpClient } from "./mcp.js";
 import { buildField, buildForm, h } from "./form.js";
 import { askUser } from "./input.js";
 import { addHistory, completeInto } from "./extras.js";
+import { clearLogs, logEvent, logMessage } from "./logs.js";
 import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
 import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
+import { signedIn, signInBox, signOutButton } from "./signin.js";
 import { callAsTask, taskOption } from "./tasks.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
@@ -15,43 +17,8 @@ const state = {
   tab: "tools",
   items: { tools: [], resources: [], templates: [], prompts: [] },
   selected: null,
-  counts: { events: 0, messages: 0, history: 0 },
   subscriptions: new Map(),
 };
-
-// ---- logs ---------------------------------------------------------------------------
-function time() {
-  return new Date().toLocaleTimeString([], { hour12: false });
-}
-
-function addLog(listId, entry) {
-  const list = $(listId);
-  list.prepend(entry);
-  while (list.children.length > 500) list.lastChild.remove();
-  state.counts[listId] += 1;
-  $(`count-${listId}`).textContent = String(state.counts[listId]);
-}
-
-function logMessage(direction, msg) {
-  const what = msg.method || (msg.error ? "error" : "result");
-  const summary = h(
-    "summary",
-    {},
-    h("span", { class: `dir dir-${direction}`, text: direction === "out" ? "→" : "←" }),
-    h("span", { class: "time", text: time() }),
-    h("span", { class: "what", text: what }),
-    msg.id !== undefined ? h("span", { class: "muted", text: ` #${msg.id}` }) : null,
-  );
-  addLog("messages", h("li", { class: `msg msg-${direction}` }, h("details", {}, summary, h("pre", { text: pretty(msg) }))));
-}
-
-function logEvent(kind, text, detail) {
-  const body = detail === undefined ? null : h("pre", { text: typeof detail === "string" ? detail : pretty(detail) });
-  addLog(
-    "events",
-    h("li", { class: `event event-${kind}` }, h("span", { class: "time", text: time() }), h("span", { class: `badge level-${kind}`, text: kind }), h("span", { class: "event-text", text }), body),
-  );
-}
 
 function onNotification(msg) {
   const p = msg.params || {};
@@ -107,7 +74,8 @@ function showServerInfo(client) {
   $("server-info").replaceChildren(...parts.filter(Boolean));
   document.title = `${info.name || "MCP"} — MCP Inspector`;
   // The docs page describes the server that serves this inspector, not one reached by proxy.
-  $("docs-link").hidden = !config.docsPath || Boolean(client.proxy);
+  // (Its own endpoint may go through the proxy too, once signed in from the page.)
+  $("docs-link").hidden = !config.docsPath || Boolean(proxyFor(client.url, config));
 }
 
 async function connect(url) {
@@ -123,7 +91,10 @@ async function connect(url) {
   $("ping").disabled = true;
   $("detail").replaceChildren(h("p", { class: "muted", text: "Connecting…" }));
   setStatus("busy", "connecting…");
-  const proxy = proxyFor(url, config);
+  let proxy = proxyFor(url, config);
+  // Signed in from this page: even this server's own endpoint goes through the proxy,
+  // which holds the token (the page never does).
+  if (!proxy && config.proxyPath && (await signedIn(config.proxyPath, url))) proxy = config.proxyPath;
   let client;
   try {
     client = new McpClient(url, {
@@ -159,6 +130,8 @@ async function connect(url) {
     client?.close();
     setStatus("error", "connection failed");
     $("detail").replaceChildren(errorBox(`Could not connect to ${url}: ${explain(err, url, proxy)}`));
+    const signInVia = proxy || config.proxyPath;
+    if (err?.signIn && signInVia) $("detail").append(signInBox(err, url, signInVia, () => connect(url)));
     return;
   }
   state.client = client;
@@ -167,6 +140,7 @@ async function connect(url) {
   history.replaceState(null, "", `${location.pathname}?${params}`);
   saveSettings();
   showServerInfo(client);
+  if (await signedIn(proxy, url)) $("server-info").append(signOutButton(proxy, url, () => connect(url)));
   await refreshLists();
   if (state.client !== client) return;
   // "connected" once the lists are in: what the page shows is then this server's.
@@ -507,13 +481,7 @@ function init() {
       for (const id of ["events", "messages", "history"]) $(id).hidden = button.dataset.log !== id;
     }),
   );
-  $("clear-logs").addEventListener("click", () => {
-    for (const id of ["events", "messages", "history"]) {
-      $(id).replaceChildren();
-      state.counts[id] = 0;
-      $(`count-${id}`).textContent = "0";
-    }
-  });
+  $("clear-logs").addEventListener("click", clearLogs);
   $("filter").addEventListener("input", renderList);
   window.addEventListener("pagehide", () => state.client?.close());
   renderList();

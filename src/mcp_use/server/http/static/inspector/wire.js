@@ -94,8 +94,14 @@ async function httpError(response, client) {
     const text = await response.text().catch(() => "");
     if (text) detail += `: ${text.slice(0, 300)}`;
   }
-  if (response.status === 401) detail += " (this server wants a bearer token: fill in Token)";
-  return new McpError(detail, code, data, response.status);
+  const challenge = response.headers.get("www-authenticate");
+  const oauth = /resource_metadata=/i.test(challenge || "") || data?.signIn === true;
+  if (response.status === 401) detail += oauth ? " (this server wants you to sign in)" : " (this server wants a bearer token: fill in Token)";
+  const err = new McpError(detail, code, data, response.status);
+  // The challenge, for signin.js: with `resource_metadata` the server speaks OAuth.
+  err.wwwAuthenticate = challenge;
+  err.signIn = response.status === 401 && oauth;
+  return err;
 }
 
 /** Streamable HTTP: one POST per message; an answer is JSON or an SSE stream. */
@@ -133,7 +139,9 @@ export class HttpWire {
     c.hooks.onMessage?.("out", msg);
     const response = await fetch(c.route(c.url), { method: "POST", headers: this.headers(msg), body: JSON.stringify(msg), signal });
     const sid = response.headers.get("mcp-session-id");
-    if (sid && msg.method === "initialize") this.sessionId = sid;
+    // A session starts with initialize; `mcp-use inspect`'s stdio bridge also gives one to
+    // a 2026-07-28 page at server/discover (one server process per page).
+    if (sid && (msg.method === "initialize" || msg.method === "server/discover")) this.sessionId = sid;
     if (!response.ok) throw await httpError(response, c);
     if (msg.id === undefined || msg.method === undefined) return null;
     const type = response.headers.get("content-type") || "";
@@ -205,7 +213,8 @@ export class HttpWire {
     const c = this.client;
     const h = { "Mcp-Session-Id": this.sessionId, ...c.extraHeaders() };
     this.sessionId = null;
-    await fetch(c.route(c.url), { method: "DELETE", headers: h }).catch(() => {});
+    // keepalive: sent even when the tab is closing (the stdio bridge then stops its process)
+    await fetch(c.route(c.url), { method: "DELETE", headers: h, keepalive: true }).catch(() => {});
   }
 }
 

@@ -1,0 +1,351 @@
+"""Sign in from the inspector page: the client's OAuth flow, run by the debug server.
+
+A URL typed into the page that answers 401 with `resource_metadata` gets a "Sign in"
+button. The page cannot hold the flow itself (the authorization server would redirect
+a token to a page script, and CORS blocks discovery), so the debug server runs the
+client's own `OAuthProvider` for that URL and keeps the tokens:
+
+- `POST {proxy}/login?url=U` probes U (an unauthenticated `ping`), hands the 401 to a
+  fresh provider (discovery, registration, PKCE, RFC 8707 `resource`) and answers the
+  authorization URL for the page to open, while the provider's `authorize` step waits
+  (at most `timeout` seconds) for the redirect;
+- `GET {proxy}/oauth/callback` receives that redirect (its `state` names the waiting
+  flow; an unknown or missing state is refused), lets the provider check it and
+  exchange the code, and says "signed in, you can close this tab";
+- `GET {proxy}/login?url=U` tells the page how the flow for U's origin stands (waiting
+  up to `wait` seconds for a pending one), `DELETE` signs out (the tokens are dropped).
+
+From then on the proxy asks `auth_for(url)` and signs requests to that origin, and only
+that origin, with the provider, which refreshes the token when it can; when it cannot,
+the proxy answers 401 and the page offers "Sign in" again (no browser step is started
+behind the page's back). Tokens live in memory, per debug-server process: a restart
+means signing in again. The routes are guarded exactly like the proxy route (loopback
+client, loopback or allowed Host, same-origin page), except the callback, which is a
+top-level navigation coming back from the authorization server: it needs the loopback
+client and Host, and the unguessable `state` of a flow this page started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .inspector_proxy import admit, error_response, origin_of
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ...client.auth.provider import OAuthProvider
+    from ...client.transports.http_auth import HTTPAuth
+    from .security import HostGuard
+
+log = logging.getLogger("mcp_use.inspect")
+PROBE = b'{"jsonrpc": "2.0", "id": 0, "method": "ping"}'
+START_TIMEOUT = 30.0  # discovery and registration, before the authorization URL exists
+MAX_WAIT = 25.0  # one status long-poll
+MAX_PENDING = 8
+TIMEOUT_ENV = "MCP_USE_INSPECTOR_SIGNIN_TIMEOUT"
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class SignIn:
+    """One origin's sign-in: the provider, the flow's task, and the two rendezvous."""
+
+    url: str
+    provider: OAuthProvider
+    authorization_url: asyncio.Future[str] = field(default_factory=lambda: _future())
+    redirect: asyncio.Future[str] = field(default_factory=lambda: _future())
+    task: asyncio.Task[bool] | None = None
+    interactive: bool = True  # False once the page's flow is over: later flows may not ask
+    state: str | None = None
+
+    def status(self) -> dict[str, Any]:
+        task = self.task
+        if task is None or not task.done():
+            return {"status": "pending", "url": self.url}
+        if task.cancelled():
+            return {"status": "failed", "error": "the sign-in was abandoned", "url": self.url}
+        exc = task.exception()
+        if exc is not None:
+            return {"status": "failed", "error": str(exc), "url": self.url}
+        if task.result() and self.provider.tokens is not None:
+            return {"status": "signed-in", "url": self.url}
+        return {"status": "failed", "error": "the authorization server issued no token", "url": self.url}
+
+
+def _future() -> asyncio.Future[str]:
+    return asyncio.get_running_loop().create_future()
+
+
+class InspectorLogins:
+    """The sign-ins of one debug server (or `mcp-use inspect`), keyed by origin."""
+
+    def __init__(self, guard: HostGuard, *, timeout: float = 300.0, lifecycle: Any = None) -> None:
+        from ...client.auth.storage import MemoryTokenStorage
+
+        self.guard = guard
+        self.timeout = timeout
+        # the server's `Lifecycle` (None under `mcp-use inspect`, whose app closes us):
+        # its shutdown closes the HTTP session the sign-ins share
+        self.lifecycle = lifecycle
+        self._closer: asyncio.Task[None] | None = None
+        self.storage = MemoryTokenStorage()
+        self._by_origin: dict[Any, SignIn] = {}  # the latest attempt per origin
+        self._signed_in: dict[Any, SignIn] = {}  # the ones whose tokens the proxy uses
+        self._by_state: dict[str, SignIn] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    # ---- for the proxy --------------------------------------------------------------------
+    def auth_for(self, url: str) -> OAuthProvider | None:
+        """The provider signed in for `url`'s origin, or None: never another origin's."""
+        entry = self._signed_in.get(origin_of(url))
+        return entry.provider if entry is not None else None
+
+    async def forget(self, url: str) -> None:
+        """Stop signing requests to `url`'s origin (its token was refused and cannot be renewed):
+        the page is told it is signed out, and offered "Sign in" on its next connect."""
+        origin = origin_of(url)
+        entry = self._signed_in.pop(origin, None)
+        if entry is not None:
+            if self._by_origin.get(origin) is entry:
+                del self._by_origin[origin]
+            await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
+
+    # ---- routes ---------------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        url = admit(request, self.guard, "Sign-in")
+        if not isinstance(url, str):
+            return url
+        if request.method == "GET":
+            return await self._status(url, request)
+        if request.method == "DELETE":
+            return await self._sign_out(url)
+        return await self._start(url, request)
+
+    async def _start(self, url: str, request: Request) -> Response:
+        if sum(1 for e in self._by_state.values() if e.task and not e.task.done()) >= MAX_PENDING:
+            return error_response(429, "Too many sign-ins are waiting for their browser step")
+        try:
+            status, headers = await self._probe(url)
+        except (OSError, TimeoutError) as exc:
+            return error_response(502, f"Cannot reach {url}: {exc or type(exc).__name__}")
+        if status != 401:
+            return error_response(409, f"{url} did not ask for authorization (HTTP {status})")
+        entry = self._new_sign_in(url, _callback_uri(request))
+        previous = self._by_origin.get(origin_of(url))
+        if previous is not None and previous.task is not None and not previous.task.done():
+            previous.task.cancel()
+        self._by_origin[origin_of(url)] = entry
+        entry.task = asyncio.get_running_loop().create_task(self._run(entry, headers))
+        entry.task.add_done_callback(_retrieve)
+        waiters = {entry.authorization_url, entry.task}
+        done, _ = await asyncio.wait(waiters, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if entry.authorization_url in done:
+            return JSONResponse({"status": "pending", "authorizationUrl": entry.authorization_url.result()})
+        if entry.task in done:
+            return JSONResponse(entry.status(), 200 if entry.status()["status"] == "signed-in" else 502)
+        entry.task.cancel()
+        return error_response(504, f"Discovery and registration for {url} took over {START_TIMEOUT:g}s")
+
+    def _new_sign_in(self, url: str, redirect_uri: str) -> SignIn:
+        from ...client.auth.provider import OAuthProvider
+
+        holder: list[SignIn] = []
+
+        async def authorize(authorization_url: str) -> str:
+            return await self._authorize(holder[0], authorization_url)
+
+        provider = OAuthProvider(
+            url,
+            storage=self.storage,
+            authorize=authorize,
+            authorize_timeout=self.timeout,
+            session_factory=self._http,
+            name=url,
+            redirect_uri=redirect_uri,
+        )
+        holder.append(SignIn(url=url, provider=provider))
+        return holder[0]
+
+    async def _run(self, entry: SignIn, headers: dict[str, str]) -> bool:
+        """The provider's own 401 handling: discovery, registration, authorization code."""
+        try:
+            ok = await entry.provider.on_response(401, headers, "POST", entry.url)
+        finally:
+            entry.interactive = False
+            if entry.state is not None:
+                self._by_state.pop(entry.state, None)
+        if ok and entry.provider.tokens is not None:
+            self._signed_in[origin_of(entry.url)] = entry
+            log.info("signed in to %s (tokens kept in memory)", entry.url)
+        return ok
+
+    async def _authorize(self, entry: SignIn, authorization_url: str) -> str:
+        """The provider's `authorize` step: publish the URL, wait for the callback."""
+        from ...client.auth.errors import OAuthError
+
+        if not entry.interactive or entry.authorization_url.done():
+            raise OAuthError(f"{entry.url} needs a new sign-in: use Sign in in the inspector")
+        state = parse_qs(urlsplit(authorization_url).query).get("state", [""])[0]
+        entry.state = state
+        self._by_state[state] = entry
+        entry.authorization_url.set_result(authorization_url)
+        try:
+            return await asyncio.wait_for(asyncio.shield(entry.redirect), self.timeout)
+        except TimeoutError:
+            raise OAuthError(f"no sign-in callback arrived within {self.timeout:g}s") from None
+        finally:
+            self._by_state.pop(state, None)
+
+    async def callback(self, request: Request) -> Response:
+        client = request.client
+        from .security import is_loopback
+
+        if (
+            client is None
+            or not is_loopback(client.host)
+            or not self.guard.host_ok(request.headers.get("host"))
+        ):
+            return _page(403, "Refused", "The sign-in callback serves only this machine.")
+        state = request.query_params.get("state")
+        entry = self._by_state.get(state) if state else None
+        if entry is None:
+            why = "no state" if not state else "an unknown or expired state"
+            return _page(400, "Sign-in refused", f"This callback has {why}: no sign-in is waiting for it.")
+        if not entry.redirect.done():
+            entry.redirect.set_result(str(request.url))
+        assert entry.task is not None
+        await asyncio.wait({entry.task}, timeout=START_TIMEOUT)  # the code exchange; never raises
+        outcome = entry.status()
+        if outcome["status"] == "signed-in":
+            return _page(200, "Signed in", f"Signed in to {entry.url}. You can close this tab.")
+        return _page(400, "Sign-in failed", f"Signing in to {entry.url} failed: {outcome.get('error')}")
+
+    async def _status(self, url: str, request: Request) -> Response:
+        entry = self._by_origin.get(origin_of(url))
+        if entry is None or entry.task is None:
+            return JSONResponse({"status": "signed-out", "url": url})
+        try:
+            wait = min(float(request.query_params.get("wait") or 0), MAX_WAIT)
+        except ValueError:
+            return error_response(400, "wait= must be a number of seconds")
+        if wait > 0 and not entry.task.done():
+            await asyncio.wait({entry.task}, timeout=wait)
+        return JSONResponse(entry.status())
+
+    async def _sign_out(self, url: str) -> Response:
+        origin = origin_of(url)
+        entry = self._by_origin.pop(origin, None)
+        signed = self._signed_in.pop(origin, None)
+        for e in {id(x): x for x in (entry, signed) if x is not None}.values():
+            if e.task is not None and not e.task.done():
+                e.task.cancel()
+            await e.provider.logout()
+        return JSONResponse({"status": "signed-out", "url": url})
+
+    # ---- outbound HTTP ---------------------------------------------------------------------
+    def _http(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            if self.lifecycle is not None and self._closer is None:
+                self.lifecycle.hook_signals()
+                self._closer = asyncio.get_running_loop().create_task(self._close_at_shutdown())
+        return self._session
+
+    async def _close_at_shutdown(self) -> None:
+        await self.lifecycle.stopping.wait()
+        await self.aclose()
+
+    async def _probe(self, url: str) -> tuple[int, dict[str, str]]:
+        import aiohttp
+
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        try:
+            async with self._http().post(url, data=PROBE, headers=headers, allow_redirects=False) as answer:
+                return answer.status, dict(answer.headers)
+        except aiohttp.ClientError as exc:
+            raise OSError(str(exc) or type(exc).__name__) from None
+
+    async def aclose(self) -> None:
+        for entry in list(self._by_origin.values()):
+            if entry.task is not None and not entry.task.done():
+                entry.task.cancel()
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+
+
+def login_routes(
+    proxy_path: str,
+    guard: HostGuard,
+    headers: Mapping[str, str] | None = None,
+    auth: HTTPAuth | None = None,
+    *,
+    target: str | None = None,
+    lifecycle: Any = None,
+) -> tuple[list[BaseRoute], InspectorLogins]:
+    """The proxy route and the sign-in routes beside it, sharing one `InspectorLogins`.
+
+    The browser step waits at most `MCP_USE_INSPECTOR_SIGNIN_TIMEOUT` seconds (300)."""
+    from .inspector_proxy import InspectorProxy
+
+    logins = InspectorLogins(guard, timeout=_timeout_from_env(), lifecycle=lifecycle)
+    proxy = InspectorProxy(guard, headers, auth, target=target, logins=logins)
+    methods = ["GET", "POST", "DELETE"]
+    routes: list[BaseRoute] = [
+        Route(proxy_path, endpoint=proxy.handle, methods=methods),
+        Route(proxy_path + "/login", endpoint=logins.login, methods=methods),
+        Route(proxy_path + "/oauth/callback", endpoint=logins.callback, methods=["GET"]),
+    ]
+    return routes, logins
+
+
+def _timeout_from_env() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value < 86400:
+        raise ValueError(f"{TIMEOUT_ENV} must be between 0 and 86400 seconds, got {raw!r}")
+    return value
+
+
+def _callback_uri(request: Request) -> str:
+    """This server's callback route, under the host name the page used (its Host was
+    checked): the browser that opened the page comes back to the same server."""
+    from ...client.auth.callback import redirect_uri_for
+
+    path = request.url.path.rsplit("/login", 1)[0] + "/oauth/callback"
+    return redirect_uri_for(request.url.port or 80, path, request.url.hostname or "127.0.0.1")
+
+
+def _retrieve(task: asyncio.Task[bool]) -> None:
+    """A failed flow is reported through `status()`; never as "exception never retrieved"."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _page(status: int, title: str, text: str) -> HTMLResponse:
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f'<body style="font-family:system-ui;margin:3em"><h1>{html.escape(title)}</h1>'
+        f'<p id="outcome">{html.escape(text)}</p></body>'
+    )
+    return HTMLResponse(body, status, headers={"cache-control": "no-store"})
+
+
+__all__ = ["InspectorLogins"]
