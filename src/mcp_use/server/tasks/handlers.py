@@ -363,7 +363,6 @@ def task_scope(req: ServerRequest) -> str:
     return ""
 
 
-_scope = task_scope  # the name this module used before the proxy needed it
 
 
 def _session_sink(session: Any, task_id: str) -> Callable[[jsonrpc.Message], Awaitable[None]]:
