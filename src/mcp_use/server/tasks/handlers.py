@@ -363,8 +363,6 @@ def task_scope(req: ServerRequest) -> str:
     return ""
 
 
-
-
 def _session_sink(session: Any, task_id: str) -> Callable[[jsonrpc.Message], Awaitable[None]]:
     """Where a 2025-11-25 task's logs and progress go once its call is answered."""
 
