@@ -24,7 +24,7 @@ from mcp_use.server.http import headers as mcp_headers
 from mcp_use.server.http.security import HostGuard
 from mcp_use.server.resources import compile_template
 from mcp_use.server.template_values import unsafe_reason
-from mcp_use.server.transports.asgi import header_problem
+from mcp_use.server.transports.asgi import header_map, header_problem, read_headers
 
 from .asgi import post_scope
 
@@ -120,6 +120,18 @@ header_names = st.sampled_from(
     [b"host", b"origin", b"mcp-session-id", b"mcp-method", b"mcp-name", b"mcp-protocol-version", b"x-other"]
 )
 header_values = st.binary(max_size=300)
+# NULs and repeated names are the one-pass reader's fallbacks: drawn often on purpose.
+header_lists = st.lists(
+    st.tuples(header_names, header_values | st.sampled_from([b"", b"a\x00b", b"\x00", b"s" * 129])),
+    max_size=8,
+)
+
+
+@given(header_lists, st.integers(min_value=0, max_value=4096))
+def test_the_one_pass_header_reader_agrees_with_the_two_checks(
+    raw: list[tuple[bytes, bytes]], limit: int
+) -> None:
+    assert read_headers(raw, limit) == (header_map({"headers": raw}), header_problem(raw, limit))
 
 
 @given(st.lists(st.tuples(header_names, header_values), max_size=8), st.integers(min_value=0, max_value=4096))

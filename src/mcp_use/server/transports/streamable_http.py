@@ -39,8 +39,7 @@ from .asgi import (
     Scope,
     Send,
     accepts,
-    header_map,
-    header_problem,
+    read_headers,
     read_limited_body,
     respond,
     respond_error,
@@ -94,11 +93,10 @@ class StreamableHTTPServerTransport:
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
-        problem = header_problem(scope["headers"], self.limits.max_header_bytes)
+        headers, problem = read_headers(scope["headers"], self.limits.max_header_bytes)
         if problem is not None:
             await respond_error(send, problem[0], INVALID_REQUEST, problem[1])
             return
-        headers = header_map(scope)
         refusal = self.guard.check(scope, headers.get("host"), headers.get("origin"))
         if refusal is not None:
             await respond_json(send, refusal.status, refusal.body())
