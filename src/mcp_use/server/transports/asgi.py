@@ -50,7 +50,7 @@ def read_headers(
     if len(parts) != 2 * count:
         return header_map({"headers": raw}), header_problem(raw, limit)
     pairs = iter(parts)
-    headers = dict(zip(pairs, pairs))
+    headers = dict(zip(pairs, pairs, strict=False))  # the count is even
     if len(headers) != count:
         return headers, header_problem(raw, limit)
     session_id = headers.get("mcp-session-id")
