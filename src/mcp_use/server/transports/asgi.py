@@ -34,9 +34,7 @@ def header_map(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def read_headers(
-    raw: list[tuple[bytes, bytes]], limit: int
-) -> tuple[dict[str, str], tuple[int, str] | None]:
+def read_headers(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[dict[str, str], tuple[int, str] | None]:
     """The headers as `header_map` gives them, and `header_problem`'s verdict, in one pass.
 
     Every request pays this, so the work is done in C: one join, one decode, one split,
