@@ -357,15 +357,12 @@ class Engine:
     async def _input_round(self, req: ServerRequest, handler: Handler) -> dict[str, Any]:
         """Run `handler` with the answers of earlier rounds; when it asks for more, end
         this round with an `InputRequiredResult` and a sealed `requestState`."""
-        params = req.params
-        target = str(params.get(NAMED_METHODS[req.method]) or "")
+        params = req.params  # as the client sent them (middleware may swap req.params)
         arguments = params.get("arguments")
-        # On a protected server the state is sealed to the caller too: one principal's
-        # round cannot be finished by another.
-        principal = req.access_token.principal if req.access_token is not None else None
         answers: dict[str, Any] = {}
         state = params.get("requestState")
         if state is not None:
+            target, principal = _round_key(req, params)
             answers = self.sealer.open(state, req.method, target, arguments, principal)
         responses = params.get("inputResponses")
         if responses is None and "inputResponses" in params:
@@ -384,6 +381,7 @@ class Engine:
                 await asyncio.sleep(0)
             round_ = req.round
             kept = {k: v for k, v in answers.items() if k not in round_.requests}
+            target, principal = _round_key(req, params)
             return {
                 "resultType": "input_required",
                 "inputRequests": round_.requests,
@@ -463,3 +461,12 @@ class Engine:
             outcome = handler(params)
             if inspect.isawaitable(outcome):
                 await outcome
+
+
+def _round_key(req: ServerRequest, params: dict[str, Any]) -> tuple[str, str | None]:
+    """What a `requestState` is sealed to besides the arguments: the call's target and,
+    on a protected server, the caller (one principal's round cannot be finished by
+    another). Worked out only when a round opens or ends a state: most calls never ask."""
+    target = str(params.get(NAMED_METHODS[req.method]) or "")
+    principal = req.access_token.principal if req.access_token is not None else None
+    return target, principal
