@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import stat
 import sys
 import threading
 from collections.abc import Awaitable
@@ -23,6 +22,7 @@ from ...protocol.errors import INVALID_REQUEST, MCPError
 from ..notifications import Listener
 from ..request import Peer
 from ..session import ServerSession
+from .stdin_feed import TOO_LONG, open_stdin_feed
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -73,9 +73,17 @@ class StdioConnection:
             view = view[written or 0 :]
 
     async def receive(self, line: bytes) -> None:
+        pending = self.accept(line)
+        if pending is not None:
+            await pending
+
+    def accept(self, line: bytes) -> Awaitable[None] | None:
+        """Take one line: a request starts its own task, a response settles its waiter,
+        both at once; what must await (a notification, an error to write) comes back
+        for the caller to await, in order, before the next line."""
         line = line.strip()
         if not line:
-            return
+            return None
         if self._trace is not None:
             self._trace("<-", line, self._pretty, "stdio ")
         try:
@@ -85,15 +93,13 @@ class StdioConnection:
             kind = jsonrpc.classify(message)
         except MCPError as exc:
             bad_id = message.get("id") if isinstance(locals().get("message"), dict) else None
-            await self.write(jsonrpc.error_from(bad_id if isinstance(bad_id, (str, int)) else None, exc))
-            return
+            return self.write(jsonrpc.error_from(bad_id if isinstance(bad_id, (str, int)) else None, exc))
         if kind == jsonrpc.RESPONSE:
             if self.session is not None and self.session.correlator is not None:
                 self.session.correlator.resolve(message)
-            return
+            return None
         if kind == jsonrpc.NOTIFICATION:
-            await self._notification(message)
-            return
+            return self._notification(message)
         modern = inbound_era(message) is MODERN
         answer = self._modern_response(message) if modern else self._legacy_response(message)
         task = asyncio.ensure_future(self._answer(answer))
@@ -101,6 +107,7 @@ class StdioConnection:
         task.add_done_callback(self.tasks.discard)
         if self.session is not None and not modern:
             self.session.track(message["id"], task)
+        return None
 
     async def _notification(self, message: jsonrpc.Message) -> None:
         if message["method"] == "notifications/cancelled":
@@ -213,46 +220,6 @@ async def _stdin_lines(limit: int) -> asyncio.Queue[bytes | None]:
     return queue
 
 
-async def _pipe_lines(limit: int) -> asyncio.StreamReader | None:
-    """A non-blocking reader on stdin when it is a pipe or socket (the usual case)."""
-    try:
-        mode = os.fstat(sys.stdin.fileno()).st_mode
-    except (OSError, ValueError):
-        return None
-    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
-        return None  # a regular file: event loops cannot poll it
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=limit + 1)
-    try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    except (ValueError, OSError):
-        return None  # a regular file or something else: fall back to a thread
-    return reader
-
-
-async def _next_line(reader: asyncio.StreamReader) -> bytes | None:
-    """One line, `TOO_LONG` for a line over the limit (skipped whole), None at EOF."""
-    try:
-        return await reader.readuntil(b"\n")
-    except asyncio.IncompleteReadError as exc:
-        return exc.partial or None  # EOF (a last line without its newline still counts)
-    except asyncio.LimitOverrunError as exc:
-        consumed = exc.consumed
-    # Over the limit. `readuntil` consumed nothing (unlike `readline`, which may already
-    # have dropped the whole line): drop exactly this line, through its newline, so the
-    # message behind it is not lost.
-    while True:
-        await reader.readexactly(consumed)
-        try:
-            await reader.readuntil(b"\n")
-            return TOO_LONG
-        except asyncio.LimitOverrunError as exc:
-            consumed = exc.consumed
-        except asyncio.IncompleteReadError:
-            return TOO_LONG
-
-
-TOO_LONG = b"\x00too-long"
 EOF_DRAIN_SECONDS = 30.0  # at end of input, calls in flight get this long to answer
 
 
@@ -260,19 +227,28 @@ async def serve_stdio(core: ServerCore) -> None:
     out = claim_stdout()
     connection = StdioConnection(core, out)
     limit = core.settings.limits.max_body_size
-    reader = await _pipe_lines(limit)
-    queue = await _stdin_lines(limit) if reader is None else None
+    too_long = jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {limit} bytes")
+    feed = await open_stdin_feed(connection, limit, too_long)
     try:
-        while True:
-            line = await (queue.get() if queue is not None else _next_line(reader))  # type: ignore[arg-type]
-            if line is None:
-                await connection.drain(core.settings.limits.tool_timeout or EOF_DRAIN_SECONDS)
-                break
-            if line == TOO_LONG:
-                await connection.write(jsonrpc.error(None, INVALID_REQUEST, f"Message exceeds {limit} bytes"))
-                continue
-            await connection.receive(line)
+        if feed is not None:  # a pipe: lines are taken as they arrive (stdin_feed.py)
+            await feed.finished()
+        else:
+            await _serve_queue(connection, await _stdin_lines(limit), too_long)
+        await connection.drain(core.settings.limits.tool_timeout or EOF_DRAIN_SECONDS)
     finally:
+        if feed is not None:
+            feed.close()
         await connection.close()
         with contextlib.suppress(Exception):
             out.flush()
+
+
+async def _serve_queue(
+    connection: StdioConnection, queue: asyncio.Queue[bytes | None], too_long: jsonrpc.Message
+) -> None:
+    """stdin read by a thread (a file or a terminal): one line at a time, until its end."""
+    while (line := await queue.get()) is not None:
+        if line == TOO_LONG:
+            await connection.write(too_long)
+            continue
+        await connection.receive(line)
