@@ -300,20 +300,20 @@ class Engine:
 
     async def handle(self, req: ServerRequest) -> jsonrpc.Message:
         """Serve one request; always returns a response message (result or error)."""
-        handlers = self.modern_handlers if req.modern else self.legacy_handlers
-        handler = handlers.get(req.method)
+        modern = req.modern
+        handler = (self.modern_handlers if modern else self.legacy_handlers).get(req.method)
         started = time.perf_counter()
+        status: str | None = None  # an error's; a result's is read only for the log line
         try:
             if handler is None:
                 raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}")
-            if req.modern and req.method in INPUT_ROUND_METHODS:
-                result = await self._input_round(req, handler)
-            else:
+            if not modern:
                 result = await handler(req)
-            if req.modern:
-                result = self._modern_result(req.method, result)
+            elif req.method in INPUT_ROUND_METHODS:
+                result = self._modern_result(req.method, await self._input_round(req, handler))
+            else:
+                result = self._modern_result(req.method, await handler(req))
             response = jsonrpc.result(req.id, result)
-            status = "error" if result.get("isError") else result.get("resultType", "ok")
         except MCPError as exc:
             response = jsonrpc.error_from(req.id, exc)
             status = f"error {exc.code}"
@@ -325,6 +325,8 @@ class Engine:
             response = jsonrpc.error(req.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
             status = "error"
         if request_log.isEnabledFor(logging.INFO):
+            if status is None:
+                status = "error" if result.get("isError") else result.get("resultType", "ok")
             self._log_request(req, status, started)
         return response
 
