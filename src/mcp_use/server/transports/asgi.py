@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from itertools import chain
 from typing import Any
 
 from ...protocol import jsonrpc
@@ -37,26 +36,22 @@ def header_map(scope: Scope) -> dict[str, str]:
 def read_headers(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[dict[str, str], tuple[int, str] | None]:
     """The headers as `header_map` gives them, and `header_problem`'s verdict, in one pass.
 
-    Every request pays this, so the work is done in C: one join, one decode, one split,
-    one dict. Latin-1 maps each byte to one character, so the joined text's length gives
-    the headers' size. A NUL inside a header (the split would not pair up) or a repeated
-    name (the dict hides an earlier session id) takes the plain per-header path instead.
+    Every request pays this, so it is one plain loop (measured: cheaper than a
+    comprehension plus a second loop, and than joining and splitting the bytes in C).
+    A repeated name (the dict keeps the last, hiding an earlier session id) is rare:
+    `header_problem` then looks at every header.
     """
-    count = len(raw)
-    joined = b"\0".join(chain.from_iterable(raw))
-    parts = joined.decode("latin-1").split("\0")
-    if len(parts) != 2 * count:
-        return header_map({"headers": raw}), header_problem(raw, limit)
-    pairs = iter(parts)
-    headers = dict(zip(pairs, pairs, strict=False))  # the count is even
-    if len(headers) != count:
+    headers: dict[str, str] = {}
+    total = 4 * len(raw)  # each header's ": " and CRLF
+    for name, value in raw:
+        total += len(name) + len(value)
+        headers[name.decode("latin-1")] = value.decode("latin-1")
+    if len(headers) != len(raw):
         return headers, header_problem(raw, limit)
     session_id = headers.get("mcp-session-id")
     if session_id is not None and (problem := session_id_problem("Mcp-Session-Id", session_id)):
         return headers, problem
-    # Each header counts its name, its value and 4 bytes (": " and CRLF); the text has
-    # one NUL between each of the 2 * count pieces.
-    if len(joined) + 2 * count + 1 > limit:
+    if total > limit:
         return headers, (431, f"Request Header Fields Too Large: the headers exceed {limit} bytes")
     return headers, None
 
