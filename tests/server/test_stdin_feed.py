@@ -8,13 +8,18 @@ Server: tests/server/servers/bad_input_server.py (``max_body_size=4096``).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import orjson
 
 from mcp_use.server.transports.stdin_feed import BACKLOG_PAUSE
+from tests.helpers import REPO_ROOT
 
-from .conftest import StdioPeer
+from .conftest import BAD_INPUT_SERVER, StdioPeer, initialize_message, server_env
 from .servers.bad_input_server import MAX_BODY
 
 INVALID_REQUEST = -32600
@@ -111,3 +116,27 @@ def test_a_last_line_without_newline_is_answered_at_eof(stdio_peer: StdioPeer) -
     answer = stdio_peer.read()
     assert answer["id"] == 30 and answer["result"]["structuredContent"] == {"result": 7}
     assert stdio_peer.proc.wait(15) == 0
+
+
+def test_stdin_from_a_regular_file_is_read_by_the_thread_reader(tmp_path: Path) -> None:
+    """A file cannot be polled by the loop: the thread reader serves it, with the same
+    limit, the same error for a long line, and every request answered at its end."""
+    script = tmp_path / "input.jsonl"
+    notification = orjson.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    lines = [orjson.dumps(initialize_message(0)), notification, call(40, 1, 1), padded_to(41, MAX_BODY + 1)]
+    script.write_bytes(b"\n".join([*lines, call(42, 2, 2)]))  # the last without its newline
+    with script.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, str(BAD_INPUT_SERVER)],
+            stdin=stdin,
+            capture_output=True,
+            env={**os.environ, **server_env()},
+            cwd=REPO_ROOT,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    answers = [orjson.loads(line) for line in done.stdout.splitlines()]
+    by_id = {m.get("id"): m for m in answers}
+    assert by_id[40]["result"]["structuredContent"] == {"result": 2}
+    assert by_id[42]["result"]["structuredContent"] == {"result": 4}
+    assert str(MAX_BODY) in by_id[None]["error"]["message"] and 41 not in by_id
