@@ -28,6 +28,7 @@ from typing import Any
 from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
 from .proxy_routing import RELATED_TASK, FrontCall, Routing
 from .proxy_target import ProxyTarget, own_result, translated
+from .proxy_task_news import TaskNews, legacy_task
 from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
 
@@ -35,7 +36,6 @@ log = logging.getLogger("mcp_use.server.proxy")
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel", "tasks/result", "tasks/list"})
 MAX_TASKS = 10_000  # remembered per process; the oldest is forgotten first (the target's TTL ends it anyway)
-MODERN_ONLY = {"resultType", "ttlMs", "pollIntervalMs", "result", "error", "inputRequests"}
 
 
 def asks_for_task(req: ServerRequest, target_era: str) -> bool:
@@ -47,8 +47,9 @@ def asks_for_task(req: ServerRequest, target_era: str) -> bool:
 
 
 class ProxyTasks:
-    def __init__(self, target: ProxyTarget, routing: Routing, reader: Any) -> None:
+    def __init__(self, target: ProxyTarget, routing: Routing, reader: Any, news: TaskNews) -> None:
         self.target = target
+        self.news = news
         self.routing = routing
         self.reader = reader
         self.handles: dict[str, tuple[str, Any]] = {}  # task id -> (front scope, TaskHandle)
@@ -75,9 +76,14 @@ class ProxyTasks:
             return own_result(handle.first)
         call.task_id = handle.id
         self.handles[handle.id] = (task_scope(req), handle)
+        self.news.own(handle.id, None if req.modern else req.session, req.progress_token)
+        if not req.modern and session.era == "modern":  # heard from now on, and as it is now
+            await self.news.follow(handle.id)
+            await self.news.heard({"method": "notifications/tasks", "params": await self._status(handle)})
         while len(self.handles) > MAX_TASKS:
             forgotten = next(iter(self.handles))
             del self.handles[forgotten]
+            self.news.forget(forgotten)
             self.relayed = {r for r in self.relayed if r[0] != forgotten}
         if req.modern or session.era == "legacy":  # one era at both ends: as it is
             return own_result(handle.first)
@@ -190,13 +196,3 @@ def _ttl(req: ServerRequest) -> int | None:
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0):
         raise MCPError(INVALID_PARAMS, "params.task.ttl must be a positive integer (milliseconds)")
     return ttl
-
-
-def legacy_task(status: dict[str, Any]) -> dict[str, Any]:
-    """A task as 2025-11-25 shows it, from either era's wire form."""
-    task = {k: v for k, v in status.items() if k not in MODERN_ONLY}
-    if "ttlMs" in status:
-        task["ttl"] = status["ttlMs"]
-    if "pollIntervalMs" in status:
-        task["pollInterval"] = status["pollIntervalMs"]
-    return task

@@ -1,0 +1,70 @@
+"""What the target says about a proxied task reaches the front client that owns it:
+our task server (`servers/tasks_server.py`, a stdio child) as the target, spoken to on
+2026-07-28 ("auto") or pinned to 2025-11-25, our client in front.
+
+A 2025-11-25 front client hears `notifications/tasks/status` for its task (whichever
+era the target speaks), and its call's progress token hears the task's status messages;
+another front client hears nothing of it. A 2026-07-28 front client that names the task
+in `taskIds` of its `subscriptions/listen` hears `notifications/tasks`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_use import MCPClient, MCPServer
+from tests.helpers import REPO_ROOT
+
+TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def front(request: pytest.FixtureRequest) -> Any:
+    entry = {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
+             "mode": request.param}  # fmt: skip
+    proxy = MCPServer.as_proxy(entry, timeout=30)
+    yield proxy
+    await proxy.close_proxy()
+
+
+async def test_legacy_front_hears_its_tasks_status_and_progress(front: MCPServer) -> None:
+    heard: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    async with (
+        MCPClient(front, mode="legacy", timeout=30, message_handler=heard.append) as client,
+        MCPClient(front, mode="legacy", timeout=30, message_handler=others.append) as other,
+    ):
+        session = client.get_session("mcp-use-proxy")
+        await other.get_session("mcp-use-proxy").list_tools()
+        created = await session.request(
+            "tools/call",
+            {"name": "sleepy", "arguments": {"seconds": 1, "steps": 2}, "task": {},
+             "_meta": {"progressToken": "front-1"}},
+        )  # fmt: skip
+        task_id = created["task"]["taskId"]
+        result = await session.request("tasks/result", {"taskId": task_id}, timeout=30)
+        assert result["content"][0]["text"].startswith("slept 1s")
+        for _ in range(50):  # the last notification may trail the result
+            if any(
+                m["params"].get("status") == "completed" for m in _of(heard, "notifications/tasks/status")
+            ):
+                break
+            await asyncio.sleep(0.1)
+        statuses = _of(heard, "notifications/tasks/status")
+        assert {m["params"]["taskId"] for m in statuses} == {task_id}
+        assert statuses[-1]["params"]["status"] == "completed"
+        assert "ttl" in statuses[-1]["params"] and "ttlMs" not in statuses[-1]["params"]  # this era's Task
+        progress = _of(heard, "notifications/progress")
+        assert [m["params"]["progressToken"] for m in progress] == ["front-1"] * len(progress)
+        messages = [m["params"]["message"] for m in progress]
+        assert messages[0].startswith("step 1 of 2") and messages[1].startswith("step 2 of 2")
+        assert [m["params"]["progress"] for m in progress] == list(range(1, len(progress) + 1))
+        assert _of(others, "notifications/tasks/status") == [] and _of(others, "notifications/progress") == []
+
+
+def _of(messages: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
+    return [m for m in messages if m.get("method") == method]
