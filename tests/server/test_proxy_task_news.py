@@ -68,3 +68,30 @@ async def test_legacy_front_hears_its_tasks_status_and_progress(front: MCPServer
 
 def _of(messages: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:
     return [m for m in messages if m.get("method") == method]
+
+
+async def test_modern_front_listen_names_a_proxied_task(front: MCPServer) -> None:
+    heard: list[dict[str, Any]] = []
+    async with MCPClient(front, mode="2026-07-28", timeout=30, message_handler=heard.append) as client:
+        session = client.get_session("mcp-use-proxy")
+        handle = await session.start_task("sleepy", {"seconds": 1, "steps": 2})
+        if handle.answered:  # a 2025-11-25 target: no task for this front yet (see proxy_tasks)
+            return
+        await session.watch_task(handle.id)
+        assert (await handle.result()).content[0].text.startswith("slept 1s")
+        for _ in range(50):
+            if any(m["params"].get("status") == "completed" for m in _of(heard, "notifications/tasks")):
+                break
+            await asyncio.sleep(0.1)
+        tasks = _of(heard, "notifications/tasks")
+        assert {m["params"]["taskId"] for m in tasks} == {handle.id}
+        assert tasks[-1]["params"]["status"] == "completed" and "ttlMs" in tasks[-1]["params"]
+        assert tasks[-1]["params"]["result"]["content"][0]["text"].startswith("slept 1s")
+        assert "step 2 of 2" in " ".join(str(m["params"].get("statusMessage")) for m in tasks)
+        assert front._proxy.news.watched == {handle.id: 1}  # the proxy listens for it on the target
+        await session.watch_task(handle.id, watch=False)  # the front listen no longer names it
+        for _ in range(50):
+            if not front._proxy.news.watched:
+                break
+            await asyncio.sleep(0.05)
+        assert front._proxy.news.watched == {}
