@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from mcp_use import MCPClient, MCPServer
+from mcp_use.client import ServerError
 from tests.helpers import REPO_ROOT
 
 TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
@@ -75,8 +76,7 @@ async def test_modern_front_listen_names_a_proxied_task(front: MCPServer) -> Non
     async with MCPClient(front, mode="2026-07-28", timeout=30, message_handler=heard.append) as client:
         session = client.get_session("mcp-use-proxy")
         handle = await session.start_task("sleepy", {"seconds": 1, "steps": 2})
-        if handle.answered:  # a 2025-11-25 target: no task for this front yet (see proxy_tasks)
-            return
+        assert not handle.answered  # a task on either target era (proxy_task_bridge for 2025-11-25)
         await session.watch_task(handle.id)
         assert (await handle.result()).content[0].text.startswith("slept 1s")
         for _ in range(50):
@@ -88,10 +88,57 @@ async def test_modern_front_listen_names_a_proxied_task(front: MCPServer) -> Non
         assert tasks[-1]["params"]["status"] == "completed" and "ttlMs" in tasks[-1]["params"]
         assert tasks[-1]["params"]["result"]["content"][0]["text"].startswith("slept 1s")
         assert "step 2 of 2" in " ".join(str(m["params"].get("statusMessage")) for m in tasks)
-        assert front._proxy.news.watched == {handle.id: 1}  # the proxy listens for it on the target
+        assert front._proxy.news.watched == {handle.id: 1}  # one front listen names it
         await session.watch_task(handle.id, watch=False)  # the front listen no longer names it
         for _ in range(50):
             if not front._proxy.news.watched:
                 break
             await asyncio.sleep(0.05)
         assert front._proxy.news.watched == {}
+
+
+async def test_modern_front_task_on_a_legacy_target_has_the_2026_wire() -> None:
+    entry = {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
+             "mode": "legacy"}  # fmt: skip
+    front = MCPServer.as_proxy(entry, timeout=30)
+    try:
+        async with MCPClient(front, mode="2026-07-28", timeout=30, elicitation_callback=_name) as client:
+            session = client.get_session("mcp-use-proxy")
+            caps = {**session.capabilities, "extensions": {"io.modelcontextprotocol/tasks": {}}}
+            meta = {"io.modelcontextprotocol/clientCapabilities": caps}
+            created = await session.request(
+                "tools/call", {"name": "ask_name", "arguments": {}, "_meta": meta}
+            )
+            assert created["resultType"] == "task" and created["status"] == "working"
+            assert isinstance(created["ttlMs"], int) and isinstance(created["pollIntervalMs"], int)
+            assert "ttl" not in created and "task" not in created
+            task = {"taskId": created["taskId"], "_meta": meta}
+            status = await _until(session, task, "input_required")
+            assert list(status["inputRequests"]) == ["q1"]
+            asked = status["inputRequests"]["q1"]
+            assert asked["method"] == "elicitation/create" and asked["params"]["message"] == "Your name?"
+            with pytest.raises(ServerError, match="inputResponses must be an object"):
+                await session.request("tasks/update", {**task, "inputResponses": ["no"]})
+            answer = {"action": "accept", "content": {"name": "Grace"}}
+            updated = await session.request("tasks/update", {**task, "inputResponses": {"q1": answer}})
+            assert updated["resultType"] == "complete" and "status" not in updated  # an empty ack
+            done = await _until(session, task, "completed")
+            assert done["result"]["content"][0]["text"] == "accept: hello Grace"
+            assert "inputRequests" not in done and "pollIntervalMs" in done
+            with pytest.raises(ServerError, match="Method not found: tasks/result"):
+                await session.request("tasks/result", task)
+    finally:
+        await front.close_proxy()
+
+
+def _name(ctx: Any, params: Any) -> dict[str, Any]:
+    raise AssertionError("the task's question is answered with tasks/update here, not a callback")
+
+
+async def _until(session: Any, task: dict[str, Any], state: str) -> dict[str, Any]:
+    for _ in range(100):
+        status = await session.request("tasks/get", task)
+        if status["status"] == state:
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the task never became {state}: {status}")

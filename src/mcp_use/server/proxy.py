@@ -220,6 +220,7 @@ class ProxyLayer:
 
     async def close(self) -> None:
         self.rounds.close()
+        self.tasks.close()
         await self.target.close()
 
 

@@ -42,6 +42,7 @@ class Owner:
 
     session: Any
     progress_token: Any
+    bridge: Any = None  # a 2026-07-28 front's task on a 2025-11-25 target (`proxy_task_bridge`)
     reported: int = 0
     last_message: str | None = None
 
@@ -53,7 +54,7 @@ class TaskNews:
         self.target = target
         self.broadcast = broadcast  # the front hub's `task_status` (to listeners of the id)
         self.owners: dict[str, Owner] = {}
-        self.watched: Counter[str] = Counter()
+        self.watched: Counter[str] = Counter()  # task id -> the front listens naming it
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -102,6 +103,8 @@ class TaskNews:
     async def _legacy_status(self, params: dict[str, Any]) -> None:
         task_id = params.get("taskId")
         owner = self.owners.get(task_id) if isinstance(task_id, str) else None
+        if owner is not None and owner.bridge is not None:  # told as its 2026-07-28 front has it
+            await self.broadcast(str(task_id), owner.bridge.describe(params))
         if owner is None or owner.session is None:
             return
         await owner.session.notify(notification("notifications/tasks/status", params))

@@ -25,9 +25,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
+from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, MCPError
 from .proxy_routing import RELATED_TASK, FrontCall, Routing
 from .proxy_target import ProxyTarget, own_result, translated
+from .proxy_task_bridge import Bridge, modern_task
 from .proxy_task_news import TaskNews, legacy_task
 from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
@@ -42,7 +43,7 @@ def asks_for_task(req: ServerRequest, target_era: str) -> bool:
     """The front request wants a task (the 2026-07-28 extension declared, or `params.task`)
     that the proxy can carry to this target."""
     if req.modern:
-        return target_era == "modern" and declares_extension(req.client_capabilities)
+        return declares_extension(req.client_capabilities)
     return isinstance(req.params.get("task"), dict)
 
 
@@ -53,6 +54,7 @@ class ProxyTasks:
         self.routing = routing
         self.reader = reader
         self.handles: dict[str, tuple[str, Any]] = {}  # task id -> (front scope, TaskHandle)
+        self.bridges: dict[str, Bridge] = {}  # a 2026-07-28 front's tasks on a 2025-11-25 target
         self.relayed: set[tuple[str, str]] = set()  # (task id, input key) asked of the front client
         self._relays: set[asyncio.Future[None]] = set()
 
@@ -84,10 +86,40 @@ class ProxyTasks:
             forgotten = next(iter(self.handles))
             del self.handles[forgotten]
             self.news.forget(forgotten)
+            bridge = self.bridges.pop(forgotten, None)
+            if bridge is not None:
+                bridge.close()
             self.relayed = {r for r in self.relayed if r[0] != forgotten}
+        if req.modern and session.era == "legacy":
+            return self._bridge(req, handle)
         if req.modern or session.era == "legacy":  # one era at both ends: as it is
             return own_result(handle.first)
         return {"task": legacy_task(await self._status(handle))}
+
+    def _bridge(self, req: ServerRequest, handle: Any) -> dict[str, Any]:
+        """A 2026-07-28 task for the front client, backed by the 2025-11-25 target's."""
+        call = FrontCall(req, self.reader)
+        call.task_id = handle.id
+        bridge = Bridge(handle, call, self.routing, self.news.broadcast)
+        self.bridges[handle.id] = bridge
+        self.news.owners[handle.id].bridge = bridge
+        return {"resultType": "task", **modern_task(dict(handle.first["task"]))}
+
+    async def _bridged(self, method: str, req: ServerRequest, task_id: str) -> dict[str, Any]:
+        bridge = self.bridges[task_id]
+        if method == "tasks/get":
+            return await bridge.status()
+        if method == "tasks/update":
+            bridge.update(req.params.get("inputResponses"))
+            return {}
+        if method == "tasks/cancel":
+            await bridge.cancel()
+            return {}
+        raise MCPError(METHOD_NOT_FOUND, f"Method not found: {method} (not a 2026-07-28 task method)")
+
+    def close(self) -> None:
+        for bridge in self.bridges.values():
+            bridge.close()
 
     def layer(self, method: str, handler: Handler) -> Handler:
         if method == "tasks/list":
@@ -106,6 +138,8 @@ class ProxyTasks:
 
     async def _serve(self, method: str, req: ServerRequest, handle: Any) -> dict[str, Any]:
         target_modern = (await self.target.session()).era == "modern"
+        if req.modern and not target_modern:
+            return await self._bridged(method, req, handle.id)
         if req.modern == target_modern:  # one era at both ends: as they are
             params = {k: v for k, v in req.params.items() if k not in ("taskId", "_meta")}
             return own_result(await handle.forward(method, params))
