@@ -7,15 +7,16 @@ The target is reached with our client's task calls (`ClientSession.start_task`, 
 era. With one era at both ends the answers pass through as they are (2026-07-28: input
 requests in `tasks/get`, answers in `tasks/update`; 2025-11-25: the target's questions
 come tagged with the task, and `proxy_routing` sends them to the front call about that
-task). A 2026-07-28 front over a 2025-11-25 target runs the call as a plain call (that
-front has no `tasks/result` to carry the target's questions). A 2025-11-25 front over a
+task). A 2026-07-28 front over a 2025-11-25 target gets a 2026-07-28 task backed by the
+target's (`proxy_task_bridge.py`). A 2025-11-25 front over a
 2026-07-28 target sees that era's `Task`; `tasks/result` waits for the end, and the
 task's input requests are asked on its stream (or on the session's channel when the
 client only polls `tasks/get`), their answers sent to the target as `tasks/update`.
 Each task is kept with the scope of the front request that made it (its principal, else
 its legacy session): another front client naming its id is answered as for an unknown
 task by the front itself. The proxy remembers its last `MAX_TASKS` tasks, in this
-process only.
+process only. What the target says of a task on its own (status notifications,
+progress) goes to the owning front client through `proxy_task_news.py`.
 """
 
 from __future__ import annotations
