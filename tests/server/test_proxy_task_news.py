@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mcp_use import MCPClient, MCPServer
-from mcp_use.client import ServerError
+from mcp_use.client import ClientError, ServerError
 from tests.helpers import REPO_ROOT
 
 TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
@@ -65,6 +65,8 @@ async def test_legacy_front_hears_its_tasks_status_and_progress(front: MCPServer
         assert messages[0].startswith("step 1 of 2") and messages[1].startswith("step 2 of 2")
         assert [m["params"]["progress"] for m in progress] == list(range(1, len(progress) + 1))
         assert _of(others, "notifications/tasks/status") == [] and _of(others, "notifications/progress") == []
+        with pytest.raises(ClientError, match="watch_task: a 2025-11-25 server tells"):
+            await session.watch_task(task_id)  # a 2026-07-28 listen's word: refused, not dropped
 
 
 def _of(messages: list[dict[str, Any]], method: str) -> list[dict[str, Any]]:

@@ -7,12 +7,16 @@ the proxy passes the notification on to the legacy front session the task belong
 (the one that asked for it, `ProxyTasks.start`). A task's progress is its status
 message: when the front's task-augmented `tools/call` carried a progress token, each
 new message also reaches the front client as `notifications/progress` with that token
-(2025-11-25 keeps a task call's token alive for the whole task), as do the target's own
-`notifications/progress` tagged with the task.
+(2025-11-25 keeps a task call's token alive for the whole task; the proxy's own task
+call gives the target no token, so the target's status is the one source).
 A 2026-07-28 front client hears a task by naming its id in `taskIds` of its
 `subscriptions/listen`; for a task run on a 2026-07-28 target, the proxy names it in
 its own listen on the target (`ClientSession.watch_task`) while a front listen wants
-it, and the target's `notifications/tasks` go to the front's listeners of that id.
+it, and the target's `notifications/tasks` go to the front's listeners of that id. The
+other mixes are translated: a 2025-11-25 front's task on a 2026-07-28 target is
+listened for until it ends and told as `notifications/tasks/status`; a 2026-07-28
+front's task on a 2025-11-25 target (`proxy_task_bridge`) is told as
+`notifications/tasks`, as its bridge describes it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from typing import Any
 from ..protocol.errors import MCPError
 from ..protocol.jsonrpc import notification
 from .notifications import Listener
-from .proxy_routing import RELATED_TASK
 from .proxy_target import ProxyTarget, translated
 
 log = logging.getLogger("mcp_use.server.proxy")
@@ -90,15 +93,6 @@ class TaskNews:
                     self._later(self._change([str(task_id)], -1))
             else:
                 await self.broadcast(str(task_id), status)
-        elif method == "notifications/progress":
-            meta = params.get("_meta")
-            related = meta.get(RELATED_TASK) if isinstance(meta, dict) else None
-            task_id = related.get("taskId") if isinstance(related, dict) else None
-            owner = self.owners.get(task_id) if isinstance(task_id, str) else None
-            if owner is not None and owner.progress_token is not None and owner.session is not None:
-                forwarded = {k: v for k, v in params.items() if k != "_meta"}
-                forwarded["progressToken"] = owner.progress_token
-                await owner.session.notify(notification("notifications/progress", forwarded))
 
     async def _legacy_status(self, params: dict[str, Any]) -> None:
         task_id = params.get("taskId")
