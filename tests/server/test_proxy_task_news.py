@@ -5,31 +5,25 @@ our task server (`servers/tasks_server.py`, a stdio child) as the target, spoken
 A 2025-11-25 front client hears `notifications/tasks/status` for its task (whichever
 era the target speaks), and its call's progress token hears the task's status messages;
 another front client hears nothing of it. A 2026-07-28 front client that names the task
-in `taskIds` of its `subscriptions/listen` hears `notifications/tasks`."""
+in `taskIds` of its `subscriptions/listen` hears `notifications/tasks`. A 2026-07-28
+front client's task on a 2025-11-25 target is a 2026-07-28 task on the wire
+(`proxy_task_bridge.py`): CreateTaskResult, the target's question as an input request
+of `tasks/get`, answered with `tasks/update`."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mcp_use import MCPClient, MCPServer
 from mcp_use.client import ClientError, ServerError
-from tests.helpers import REPO_ROOT
+from tests.helpers.proxy import stdio_entry
+from tests.server import test_proxy_tasks
 
-TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
-
-
-@pytest.fixture(params=["auto", "legacy"])
-async def front(request: pytest.FixtureRequest) -> Any:
-    entry = {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
-             "mode": request.param}  # fmt: skip
-    proxy = MCPServer.as_proxy(entry, timeout=30)
-    yield proxy
-    await proxy.close_proxy()
+TARGET = test_proxy_tasks.TARGET
+front = test_proxy_tasks.front  # the proxy fixture, its target on either era
 
 
 async def test_legacy_front_hears_its_tasks_status_and_progress(front: MCPServer) -> None:
@@ -100,11 +94,10 @@ async def test_modern_front_listen_names_a_proxied_task(front: MCPServer) -> Non
 
 
 async def test_modern_front_task_on_a_legacy_target_has_the_2026_wire() -> None:
-    entry = {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
-             "mode": "legacy"}  # fmt: skip
-    front = MCPServer.as_proxy(entry, timeout=30)
+    entry = stdio_entry(str(TARGET), "legacy")
+    proxy = MCPServer.as_proxy(entry, timeout=30)
     try:
-        async with MCPClient(front, mode="2026-07-28", timeout=30, elicitation_callback=_name) as client:
+        async with MCPClient(proxy, mode="2026-07-28", timeout=30, elicitation_callback=_name) as client:
             session = client.get_session("mcp-use-proxy")
             caps = {**session.capabilities, "extensions": {"io.modelcontextprotocol/tasks": {}}}
             meta = {"io.modelcontextprotocol/clientCapabilities": caps}
@@ -130,7 +123,7 @@ async def test_modern_front_task_on_a_legacy_target_has_the_2026_wire() -> None:
             with pytest.raises(ServerError, match="Method not found: tasks/result"):
                 await session.request("tasks/result", task)
     finally:
-        await front.close_proxy()
+        await proxy.close_proxy()
 
 
 def _name(ctx: Any, params: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import pytest
 from mcp_use import MCPClient, MCPServer
 from mcp_use.client import ClientError, ServerError
 from mcp_use.client.tasks import TaskCancelled
-from tests.helpers import REPO_ROOT, ServerPool
-from tests.helpers.proxy import start_proxy
+from tests.helpers import ServerPool
+from tests.helpers.proxy import start_proxy, stdio_entry
 
 TARGET = Path(__file__).parent / "servers" / "tasks_server.py"
 ERAS = ["legacy", "2026-07-28"]
@@ -25,8 +25,7 @@ ERAS = ["legacy", "2026-07-28"]
 @pytest.fixture(params=["auto", "legacy"])
 async def front(request: pytest.FixtureRequest) -> Any:
     """The proxy; its target spoken to on 2026-07-28 ("auto") or pinned to 2025-11-25."""
-    entry = {"command": sys.executable, "args": [str(TARGET)], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
-             "mode": request.param}  # fmt: skip
+    entry = stdio_entry(str(TARGET), request.param)
     proxy = MCPServer.as_proxy(entry, timeout=30)
     yield proxy
     await proxy.close_proxy()
