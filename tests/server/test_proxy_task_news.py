@@ -137,3 +137,35 @@ async def _until(session: Any, task: dict[str, Any], state: str) -> dict[str, An
             return status
         await asyncio.sleep(0.1)
     raise AssertionError(f"the task never became {state}: {status}")
+
+
+async def test_a_bridged_task_waiting_for_input_leaves_other_calls_their_questions() -> None:
+    """While a 2026-07-28 client's bridged task waits for its answer, another client's
+    plain call on the stdio target asks its own question (untagged): it is still "the
+    only call in flight", the bridged task being found by its task id alone."""
+    proxy = MCPServer.as_proxy(stdio_entry(str(TARGET), "legacy"), timeout=30)
+    try:
+        async with (
+            MCPClient(proxy, mode="2026-07-28", timeout=30, elicitation_callback=_name) as modern,
+            MCPClient(proxy, mode="legacy", timeout=30, elicitation_callback=_grace) as legacy,
+        ):
+            session = modern.get_session("mcp-use-proxy")
+            caps = {**session.capabilities, "extensions": {"io.modelcontextprotocol/tasks": {}}}
+            meta = {"io.modelcontextprotocol/clientCapabilities": caps}
+            created = await session.request(
+                "tools/call", {"name": "ask_name", "arguments": {}, "_meta": meta}
+            )
+            task = {"taskId": created["taskId"], "_meta": meta}
+            await _until(session, task, "input_required")
+            plain = await legacy.get_session("mcp-use-proxy").call_tool("ask_name", {})
+            assert plain.content[0].text == "accept: hello Grace (Your name?)"
+            answer = {"action": "accept", "content": {"name": "Ada"}}
+            await session.request("tasks/update", {**task, "inputResponses": {"q1": answer}})
+            done = await _until(session, task, "completed")
+            assert done["result"]["content"][0]["text"] == "accept: hello Ada"
+    finally:
+        await proxy.close_proxy()
+
+
+def _grace(ctx: Any, params: Any) -> dict[str, Any]:
+    return {"action": "accept", "content": {"name": f"Grace ({params.message})"}}

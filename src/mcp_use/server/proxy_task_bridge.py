@@ -54,7 +54,7 @@ class Bridge:
         self._collector = asyncio.ensure_future(self._collect())
 
     async def _wait(self) -> None:
-        with self.routing.running(self.call):
+        with self.routing.waiting_on(self.handle.id, self.call):
             try:
                 self.result = await self.handle.forward("tasks/result", {})
             except ServerError as exc:
