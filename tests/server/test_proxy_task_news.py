@@ -59,6 +59,11 @@ async def test_legacy_front_hears_its_tasks_status_and_progress(front: MCPServer
         assert messages[0].startswith("step 1 of 2") and messages[1].startswith("step 2 of 2")
         assert [m["params"]["progress"] for m in progress] == list(range(1, len(progress) + 1))
         assert _of(others, "notifications/tasks/status") == [] and _of(others, "notifications/progress") == []
+        for _ in range(50):  # on a 2026-07-28 target the proxy listened for it until it ended
+            if not front._proxy.news.watched:
+                break
+            await asyncio.sleep(0.05)
+        assert front._proxy.news.watched == {}
         with pytest.raises(ClientError, match="watch_task: a 2025-11-25 server tells"):
             await session.watch_task(task_id)  # a 2026-07-28 listen's word: refused, not dropped
 
