@@ -76,7 +76,7 @@ class _Notifier(Protocol):
 
 
 class _Sessions(Protocol):
-    def get(self, session_id: str) -> Any: ...
+    def held(self, session_id: str) -> Any: ...
 
     def end(self, session_id: str) -> Any: ...
 
@@ -107,7 +107,7 @@ class BusHandler:
             if self.tasks is not None:
                 await self.tasks(data)
             return
-        session = self.sessions.get(data.get("sid"))  # type: ignore[arg-type]
+        session = self.sessions.held(data.get("sid"))  # type: ignore[arg-type]
         if session is None:
             return
         if kind == "resp":

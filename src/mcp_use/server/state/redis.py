@@ -9,6 +9,9 @@ What lives here (keys under `prefix`):
   `Last-Event-ID` replays (then follows) from any process; `{p}:e:{key}:lost` when some
   of its events never reached Redis (written while it was down and more than the retry
   buffer holds: `redis_events.py`), so a resume elsewhere is refused, not replayed with a gap.
+- `{p}:x:{sid}` a DELETEd session's tombstone (for the session TTL): a process whose
+  pub/sub connection broke re-checks its sessions against these, and meanwhile checks
+  each request's session, so a session ended anywhere is not served afterwards.
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
@@ -103,7 +106,16 @@ class RedisState:
         self.ready = False
         self.retired = False  # stopping: no longer registered as a live process
         self.client: Any = None
+        self._bus_client: Any = None  # pub/sub only, without retries: every loss is seen
         self._pubsub: Any = None
+        # The bus may have missed messages (its connection was lost, not yet resubscribed
+        # and re-checked): a session held here is then checked against its tombstone on
+        # each request (`session_ended`) until `_recheck` clears it. Counted for /metrics.
+        self.bus_gap = False
+        self._gap_generation = 0
+        self.bus_gaps = 0
+        self.rechecked_ended = 0
+        self.on_recheck: Callable[[], Awaitable[None]] | None = None  # the session table's `recheck`
         self._listener: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[None] | None = None
         self._conflict: str | None = None
@@ -144,13 +156,14 @@ class RedisState:
         self.session_ttl = max(1, int(session_ttl))
         self._on_message = on_message
         await self._register(name, sealer)
-        self._pubsub = client.pubsub()
+        self._bus_client = aioredis.Redis.from_url(self.url, **self._client_options(retries=0))
+        self._pubsub = self._bus_client.pubsub()
         await self._pubsub.subscribe(self._k("all"), self._k("p", self.token))
         self._listener = asyncio.ensure_future(self._listen(name, sealer))
         self.ready = True
         log.info("Shared state on %s (process %s)", _redact(self.url), self.token)
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, retries: int | None = None) -> dict[str, Any]:
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
         from redis.exceptions import ConnectionError, TimeoutError
@@ -158,7 +171,9 @@ class RedisState:
         return {
             "socket_timeout": self.socket_timeout,
             "socket_connect_timeout": self.socket_timeout,
-            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), self.retries),
+            "retry": Retry(
+                ExponentialBackoff(cap=0.5, base=0.05), self.retries if retries is None else retries
+            ),
             "retry_on_error": [ConnectionError, TimeoutError, OSError],
             "health_check_interval": self.health_check_interval,
         }
@@ -239,6 +254,9 @@ class RedisState:
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
+        if self._bus_client is not None:
+            with contextlib.suppress(Exception):
+                await self._bus_client.aclose()
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.delete(self._k("proc", self.token))
@@ -251,19 +269,59 @@ class RedisState:
         next_beat = time.monotonic() + self.heartbeat
         while True:
             try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await self._pubsub.get_message(timeout=1.0)
                 if message is not None and message.get("type") == "message":
                     data = orjson.loads(message["data"])
                     if data.get("o") != self.token:
                         self._dispatch(data)
+                elif message is not None and message.get("type") == "subscribe" and self.bus_gap:
+                    self._spawn(self._recheck(self._gap_generation))
                 if time.monotonic() >= next_beat and not self.retired:
                     next_beat = time.monotonic() + self.heartbeat
                     await self._register(name, sealer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._lost_bus()
                 log.warning("Shared state: pub/sub trouble (%s); retrying", exc)
                 await asyncio.sleep(1.0)
+
+    def _lost_bus(self) -> None:
+        """The pub/sub connection broke: what was published meanwhile never arrives."""
+        if not self.bus_gap:
+            self.bus_gaps += 1
+        self.bus_gap = True
+        self._gap_generation += 1
+
+    async def _recheck(self, generation: int) -> None:
+        """Resubscribed after a gap: end here the sessions ended elsewhere meanwhile (their
+        `end` message was missed), then trust the bus again, unless it broke once more."""
+        while generation == self._gap_generation:
+            try:
+                if self.on_recheck is not None:
+                    await self.on_recheck()
+            except Exception as exc:
+                log.warning("Shared state: re-checking sessions failed (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if generation == self._gap_generation:
+                self.bus_gap = False
+                log.info("Shared state: pub/sub back; sessions re-checked")
+            return
+
+    async def session_ended(self, session_id: str) -> bool:
+        """Whether a DELETE ended this session (on any process): its tombstone exists."""
+        return bool(await self.client.exists(self._k("x", session_id)))
+
+    async def ended_of(self, session_ids: list[str]) -> list[str]:
+        """Those of `session_ids` ended by a DELETE (one round trip)."""
+        if not session_ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.exists(self._k("x", session_id))
+            found = await pipe.execute()
+        return [sid for sid, hit in zip(session_ids, found, strict=True) if hit]
 
     def _dispatch(self, data: dict[str, Any]) -> None:
         if self._on_message is None:
@@ -347,7 +405,12 @@ class RedisState:
     async def delete_session(self, session_id: str) -> bool:
         """End a session everywhere; True when it existed."""
         self._touched.pop(session_id, None)
-        removed = await self.client.delete(self._k("s", session_id))
+        # The tombstone outlives the record by the session TTL: a process that missed the
+        # `end` message (bus gap) finds it on its next request or re-check.
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._k("s", session_id))
+            pipe.set(self._k("x", session_id), b"1", ex=self.session_ttl)
+            removed, _ = await pipe.execute()
         await self.broadcast(bus.end(session_id))
         return bool(removed)
 
