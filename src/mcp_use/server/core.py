@@ -116,5 +116,5 @@ class ServerCore:
             return f"Service Unavailable: shared state unavailable ({exc})"
         self.hub.relay = state.broadcast
         state.on_reset = self.sessions.reshare
-        state.on_recheck = self.sessions.recheck
+        state.ends.on_recheck = self.sessions.recheck
         return None

@@ -65,7 +65,7 @@ class SessionTable:
         """A session held by this process, if `principal` opened it (another principal's
         token sees no session at all). None while the bus may have missed an `end`
         (`find` then checks the session first)."""
-        if self.shared is not None and self.shared.bus_gap:
+        if self.shared is not None and self.shared.ends.gap:
             return None
         session = self.sessions.get(session_id)
         return session if session is not None and session.belongs_to(principal) else None
@@ -78,7 +78,7 @@ class SessionTable:
         """A session held here, or one another process opened (loaded from shared state),
         if `principal` opened it."""
         session = self.sessions.get(session_id)
-        if session is not None and self.shared is not None and self.shared.bus_gap:
+        if session is not None and self.shared is not None and self.shared.ends.gap:
             session = await self._unless_ended(session)
         elif session is None and self.shared is not None:
             session = await self._load(session_id)
@@ -225,7 +225,7 @@ class SessionTable:
         """The bus may have missed this session's `end`: check its tombstone (503 when
         Redis does not answer: it may have ended, and serving it could be wrong)."""
         try:
-            ended = await self.shared.session_ended(session.id)
+            ended = await self.shared.ends.ended(session.id)
         except Exception as exc:
             raise unavailable(exc) from None
         if ended:
@@ -235,10 +235,10 @@ class SessionTable:
 
     async def recheck(self) -> None:
         """The bus is back after a gap: end the sessions held here that a DELETE ended
-        elsewhere meanwhile (an exception keeps the gap open: `RedisState._recheck`)."""
-        for session_id in await self.shared.ended_of(list(self.sessions)):
+        elsewhere meanwhile (an exception keeps the gap open: `SessionEnds._recheck`)."""
+        for session_id in await self.shared.ends.ended_of(list(self.sessions)):
             if self.end(session_id) is not None:
-                self.shared.rechecked_ended += 1
+                self.shared.ends.rechecked_ended += 1
                 log.info("Session %s was ended elsewhere while the bus was down", session_id)
 
     async def reshare(self) -> None:

@@ -11,7 +11,8 @@ another process to this one; the builders below are the only places a message is
 | `updated` | `resource_updated(uri)`   | `notify_resource_updated(uri)`              | tell this process's subscribers    |
 | `resp`    | `response(sid, message)`  | a client answered another process's request | resolve the waiting request        |
 | `cancel`  | `cancel(sid, rid)`        | `notifications/cancelled` for a remote call | cancel it if it runs here          |
-| `end`     | `end(sid)`                | a session was deleted                       | drop it here                       |
+| `end`     | `end(sid)`                | a session was deleted                       | drop it here, then `ended`         |
+| `ended`   | `ended(nonce)`            | an `end` was applied here (to its sender)   | the DELETE may answer (`redis_ends`)|
 | `sync`    | `sync(session)`           | log level or subscriptions changed          | update the copy held here          |
 | `task`    | `task_status(id, params)` | a 2026-07-28 task's status changed          | tell this process's task listeners |
 | `task`    | `task_cancel(id)`         | a task run elsewhere is cancelled (to owner)| stop it if it runs here            |
@@ -45,6 +46,10 @@ def cancel(session_id: str | None, request_id: Any) -> BusMessage:
 
 def end(session_id: str) -> BusMessage:
     return {"t": "end", "sid": session_id}
+
+
+def ended(nonce: str) -> BusMessage:
+    return {"t": "ended", "n": nonce}
 
 
 def task_status(task_id: str, params: dict[str, Any]) -> BusMessage:

@@ -9,9 +9,8 @@ What lives here (keys under `prefix`):
   `Last-Event-ID` replays (then follows) from any process; `{p}:e:{key}:lost` when some
   of its events never reached Redis (written while it was down and more than the retry
   buffer holds: `redis_events.py`), so a resume elsewhere is refused, not replayed with a gap.
-- `{p}:x:{sid}` a DELETEd session's tombstone (for the session TTL): a process whose
-  pub/sub connection broke re-checks its sessions against these, and meanwhile checks
-  each request's session, so a session ended anywhere is not served afterwards.
+- `{p}:x:{sid}` a DELETEd session's tombstone (for the session TTL), so a process whose
+  pub/sub connection broke does not serve it (`redis_ends.py`).
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
@@ -42,6 +41,7 @@ import orjson
 
 from . import bus
 from .events import StreamLost
+from .redis_ends import SessionEnds
 from .redis_events import DEFAULT_RETRY_BYTES, RedisEventStore
 
 if TYPE_CHECKING:
@@ -108,14 +108,7 @@ class RedisState:
         self.client: Any = None
         self._bus_client: Any = None  # pub/sub only, without retries: every loss is seen
         self._pubsub: Any = None
-        # The bus may have missed messages (its connection was lost, not yet resubscribed
-        # and re-checked): a session held here is then checked against its tombstone on
-        # each request (`session_ended`) until `_recheck` clears it. Counted for /metrics.
-        self.bus_gap = False
-        self._gap_generation = 0
-        self.bus_gaps = 0
-        self.rechecked_ended = 0
-        self.on_recheck: Callable[[], Awaitable[None]] | None = None  # the session table's `recheck`
+        self.ends = SessionEnds(self)  # tombstones, the bus gap, acknowledged ends
         self._listener: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[None] | None = None
         self._conflict: str | None = None
@@ -274,56 +267,22 @@ class RedisState:
                     data = orjson.loads(message["data"])
                     if data.get("o") != self.token:
                         self._dispatch(data)
-                elif message is not None and message.get("type") == "subscribe" and self.bus_gap:
-                    self._spawn(self._recheck(self._gap_generation))
+                elif message is not None and message.get("type") == "subscribe":
+                    self.ends.resubscribed()
                 if time.monotonic() >= next_beat and not self.retired:
                     next_beat = time.monotonic() + self.heartbeat
                     await self._register(name, sealer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._lost_bus()
+                self.ends.lost()
                 log.warning("Shared state: pub/sub trouble (%s); retrying", exc)
                 await asyncio.sleep(1.0)
 
-    def _lost_bus(self) -> None:
-        """The pub/sub connection broke: what was published meanwhile never arrives."""
-        if not self.bus_gap:
-            self.bus_gaps += 1
-        self.bus_gap = True
-        self._gap_generation += 1
-
-    async def _recheck(self, generation: int) -> None:
-        """Resubscribed after a gap: end here the sessions ended elsewhere meanwhile (their
-        `end` message was missed), then trust the bus again, unless it broke once more."""
-        while generation == self._gap_generation:
-            try:
-                if self.on_recheck is not None:
-                    await self.on_recheck()
-            except Exception as exc:
-                log.warning("Shared state: re-checking sessions failed (%s); retrying", exc)
-                await asyncio.sleep(1.0)
-                continue
-            if generation == self._gap_generation:
-                self.bus_gap = False
-                log.info("Shared state: pub/sub back; sessions re-checked")
-            return
-
-    async def session_ended(self, session_id: str) -> bool:
-        """Whether a DELETE ended this session (on any process): its tombstone exists."""
-        return bool(await self.client.exists(self._k("x", session_id)))
-
-    async def ended_of(self, session_ids: list[str]) -> list[str]:
-        """Those of `session_ids` ended by a DELETE (one round trip)."""
-        if not session_ids:
-            return []
-        async with self.client.pipeline(transaction=False) as pipe:
-            for session_id in session_ids:
-                pipe.exists(self._k("x", session_id))
-            found = await pipe.execute()
-        return [sid for sid, hit in zip(session_ids, found, strict=True) if hit]
-
     def _dispatch(self, data: dict[str, Any]) -> None:
+        if data.get("t") == "ended":
+            self.ends.acknowledged(data)
+            return
         if self._on_message is None:
             return
         try:
@@ -331,7 +290,9 @@ class RedisState:
         except Exception:
             log.exception("Shared state: handling %s failed", data.get("t"))
             return
-        if outcome is not None:
+        if data.get("t") == "end":
+            self._spawn(self.ends.applied(outcome, data))
+        elif outcome is not None:
             self._spawn(outcome)
 
     def _spawn(self, awaitable: Awaitable[Any]) -> None:
@@ -403,16 +364,9 @@ class RedisState:
         }
 
     async def delete_session(self, session_id: str) -> bool:
-        """End a session everywhere; True when it existed."""
+        """End a session everywhere (`redis_ends.py`); True when it existed."""
         self._touched.pop(session_id, None)
-        # The tombstone outlives the record by the session TTL: a process that missed the
-        # `end` message (bus gap) finds it on its next request or re-check.
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.delete(self._k("s", session_id))
-            pipe.set(self._k("x", session_id), b"1", ex=self.session_ttl)
-            removed, _ = await pipe.execute()
-        await self.broadcast(bus.end(session_id))
-        return bool(removed)
+        return await self.ends.end_everywhere(session_id)
 
     def forget(self, session_id: str | None) -> None:
         self._touched.pop(session_id, None)  # type: ignore[arg-type]
