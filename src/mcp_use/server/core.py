@@ -106,7 +106,7 @@ class ServerCore:
                 self.settings.identity.name,
                 self.sealer,
                 self.settings.limits.session_idle_timeout,
-                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus),
+                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus, self.engine.tasks.on_ask),
             )
         except StateConflict as exc:
             log.error("%s", exc)
