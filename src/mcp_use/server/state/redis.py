@@ -263,6 +263,14 @@ class RedisState:
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # only this connection's loss is a bus gap
+                self.ends.lost()
+                log.warning("Shared state: pub/sub connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(1.0)
+                continue
+            try:
                 if message is not None and message.get("type") == "message":
                     data = orjson.loads(message["data"])
                     if data.get("o") != self.token:
@@ -275,7 +283,6 @@ class RedisState:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.ends.lost()
                 log.warning("Shared state: pub/sub trouble (%s); retrying", exc)
                 await asyncio.sleep(1.0)
 
