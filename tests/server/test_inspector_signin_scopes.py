@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -233,3 +233,39 @@ def test_page_sign_in_under_mcp_use_inspect_url(
     log = srv.stderr_path.read_text()
     assert code in (0, -signal.SIGTERM) and "closed the sign-ins' HTTP session" in log, log
     assert "Unclosed" not in log and "Traceback" not in log, log
+
+
+def test_a_call_refused_mid_session_offers_sign_in_there_and_runs_again(
+    page: Any, endpoints: tuple[str, str], inspector: ServerProcess
+) -> None:
+    """In the page: signed in with the challenge's scope, the `admin` call is refused
+    (the step-up needs the browser: data.signIn). Its result panel offers "Sign in"; after
+    the sign-in the same call runs again by itself, with no reconnect by hand (the new
+    token's session is re-opened by the page's client), and succeeds."""
+    url_a, _ = endpoints
+    page.goto(inspector.url(f"/inspector?era=legacy&url={quote(url_a, safe='')}"))
+    page.wait_for_selector("#sign-in", timeout=30000)
+    with page.context.expect_page() as opened:
+        page.click("#sign-in")
+    opened.value.wait_for_selector("#outcome", timeout=30000)
+    opened.value.close()
+    page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+
+    page.click("button.item[data-name=admin]")
+    page.click("#call-tool")
+    page.wait_for_selector("#result #sign-in", timeout=30000)
+    assert "mcp:admin" in page.inner_text("#result")
+    screenshot(page, "inspector-signin-mid-call-needed.png")
+    with page.context.expect_page() as opened:
+        page.click("#result #sign-in")
+    tab = opened.value
+    tab.wait_for_selector("#outcome", timeout=30000)
+    assert "You can close this tab" in tab.inner_text("#outcome")
+    tab.close()
+    page.wait_for_selector("#result .result-head", timeout=30000)
+    assert "endpoint-a admin ok" in page.inner_text("#result")
+    page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+    page.wait_for_selector("#sign-out", timeout=30000)  # the redrawn header still offers it
+    assert page.inner_text("#result").count("mcp:admin") == 0  # the old error is gone
+    screenshot(page, "inspector-signin-mid-call-rerun.png")
+    httpx.delete(login_url(inspector, url_a), headers=same_origin(inspector))

@@ -248,10 +248,9 @@ class InspectorLogins:
             entry.wanted = list(dict.fromkeys([*entry.wanted, *asked]))
             extra = [s for s in asked if s not in entry.scopes]
             if extra:
-                raise OAuthError(
-                    f"{entry.url} needs scopes this sign-in lacks ({' '.join(extra)}): sign in again"
-                )
-            raise OAuthError(f"{entry.url} needs a new sign-in: use Sign in in the inspector")
+                # (the provider names the server in front of the message)
+                raise OAuthError(f"needs scopes this sign-in lacks ({' '.join(extra)}): sign in again")
+            raise OAuthError("needs a new sign-in: use Sign in in the inspector")
         entry.scopes = asked
         state = query.get("state", [""])[0]
         entry.state = state
