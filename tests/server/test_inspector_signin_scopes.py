@@ -10,9 +10,11 @@ approves at once). Every MCP request goes through the inspector's proxy.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,7 @@ def sign_in(srv: ServerProcess, url: str) -> list[str]:
     landed = httpx.get(approved.headers["location"], timeout=30)
     assert landed.status_code == 200 and "You can close this tab" in landed.text, landed.text
     assert status(srv, url) == "signed-in"
-    return parse_qs(urlsplit(authorization_url).query)["scope"][0].split()
+    return parse_qs(urlsplit(authorization_url).query).get("scope", [""])[0].split()
 
 
 def status(srv: ServerProcess, url: str) -> str:
@@ -269,3 +271,77 @@ def test_a_call_refused_mid_session_offers_sign_in_there_and_runs_again(
     assert page.inner_text("#result").count("mcp:admin") == 0  # the old error is gone
     screenshot(page, "inspector-signin-mid-call-rerun.png")
     httpx.delete(login_url(inspector, url_a), headers=same_origin(inspector))
+
+
+@pytest.fixture
+def greedy() -> Iterator[str]:
+    """A protected server (tests/client/auth/rig.py: discovery, registration, an
+    authorization server approving at once) that answers every signed request 403
+    `insufficient_scope`, however many scopes the token was asked with: no sign-in can
+    satisfy it. Served from a thread, as the debug server is another process."""
+    from aiohttp import web
+
+    from tests.client.auth.rig import Rig
+
+    rig = Rig()
+
+    async def mcp(request: web.Request) -> web.StreamResponse:
+        if "authorization" not in request.headers:
+            return await Rig.mcp(rig, request)
+        challenge = (
+            'Bearer error="insufficient_scope", scope="mcp:read mcp:admin", '
+            f'resource_metadata="{rig.base}/.well-known/oauth-protected-resource/mcp"'
+        )
+        return web.json_response(
+            {"error": "insufficient_scope"}, status=403, headers={"WWW-Authenticate": challenge}
+        )
+
+    rig.handlers["/mcp"] = mcp
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(rig.start(), loop).result(10)
+    try:
+        yield rig.url
+    finally:
+        asyncio.run_coroutine_threadsafe(rig.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+def test_step_up_sign_ins_are_bounded(greedy: str, inspector: ServerProcess) -> None:
+    """A server that keeps refusing for scopes gets the first sign-in and at most
+    MAX_SCOPE_SIGN_INS step-up sign-ins; then the proxy says so and stops offering another
+    (no data.signIn), until Sign out starts afresh."""
+    from mcp_use.server.http.inspector_login import MAX_SCOPE_SIGN_INS
+
+    proxy = inspector.url("/inspector/proxy")
+    headers = {**same_origin(inspector), "content-type": "application/json", "accept": "application/json"}
+    ping = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
+
+    def send() -> dict[str, Any]:
+        answer = httpx.post(proxy, params={"url": greedy}, content=ping, headers=headers, timeout=30)
+        assert answer.status_code == 401, answer.text
+        return dict(answer.json()["error"])
+
+    asked = [sign_in(inspector, greedy)]
+    offered = send()
+    assert offered.get("data") == {"signIn": True} and "lacks (mcp:read mcp:admin" in offered["message"], (
+        offered
+    )
+    for _ in range(MAX_SCOPE_SIGN_INS - 1):
+        asked.append(sign_in(inspector, greedy))
+        again = send()
+        assert again.get("data") == {"signIn": True} and "still refuses the token" in again["message"], again
+    asked.append(sign_in(inspector, greedy))
+    final = send()
+    assert "data" not in final and "stops asking" in final["message"], final
+    assert len(asked) == 1 + MAX_SCOPE_SIGN_INS
+    assert all({"mcp:read", "mcp:admin"} <= set(a) for a in asked[1:]), asked
+    # a later sign-in (by hand) is refused at once for scopes, with no new offer either
+    sign_in(inspector, greedy)
+    assert "data" not in send()
+    httpx.delete(login_url(inspector, greedy), headers=same_origin(inspector))
+    sign_in(inspector, greedy)  # after Sign out: the first sign-in again, and an offer
+    assert send().get("data") == {"signIn": True}
+    httpx.delete(login_url(inspector, greedy), headers=same_origin(inspector))

@@ -72,13 +72,15 @@ MAX_SCOPE_SIGN_INS = 2  # step-up sign-ins in a row for one URL that still lack 
 class SignIn:
     """One URL's sign-in: the provider, the flow's task, the two rendezvous, and the scopes:
     `scopes` were asked for in its browser step, `wanted` by later (step-up) flows that
-    could not ask the browser, `step_ups` counts the step-up sign-ins that led here."""
+    could not ask the browser, `stepped` says one did (a 403 on a token the provider
+    still holds, not a dead token), `step_ups` counts the step-up sign-ins that led here."""
 
     url: str
     provider: OAuthProvider
     scopes: list[str] = field(default_factory=list)
     wanted: list[str] = field(default_factory=list)
     step_ups: int = 0
+    stepped: bool = False
     authorization_url: asyncio.Future[str] = field(default_factory=lambda: _future())
     redirect: asyncio.Future[str] = field(default_factory=lambda: _future())
     task: asyncio.Task[bool] | None = None
@@ -151,16 +153,16 @@ class InspectorLogins:
         if self._attempts.get(canonical(entry.url)) is entry:
             del self._attempts[canonical(entry.url)]
         await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
-        extra = [s for s in entry.wanted if s not in entry.scopes]
-        if not extra:  # a dead token: the next sign-in asks for what this one had
-            self._carry[canonical(entry.url)] = (entry.provider.step_up_scopes, entry.step_ups)
+        key = canonical(entry.url)
+        if not entry.stepped:  # a dead token: the next sign-in asks for what this one had
+            self._carry[key] = (entry.provider.step_up_scopes, entry.step_ups)
             return True
-        if entry.step_ups >= MAX_SCOPE_SIGN_INS:
-            self._carry.pop(canonical(entry.url), None)
-            log.warning("%s still lacks scopes %s after %d sign-ins", entry.url, extra, entry.step_ups)
+        union = list(dict.fromkeys([*entry.provider.step_up_scopes, *entry.scopes, *entry.wanted]))
+        if entry.step_ups >= MAX_SCOPE_SIGN_INS:  # kept until Sign out: no new round of tries
+            self._carry[key] = (union, entry.step_ups)
+            log.warning("%s still refuses the token for scopes after %d sign-ins", entry.url, entry.step_ups)
             return False
-        union = list(dict.fromkeys([*entry.scopes, *entry.wanted]))
-        self._carry[canonical(entry.url)] = (union, entry.step_ups + 1)
+        self._carry[key] = (union, entry.step_ups + 1)
         return True
 
     # ---- routes ---------------------------------------------------------------------------
@@ -246,10 +248,15 @@ class InspectorLogins:
         asked = query.get("scope", [""])[0].split()
         if not entry.interactive or entry.authorization_url.done():
             entry.wanted = list(dict.fromkeys([*entry.wanted, *asked]))
+            entry.stepped = entry.stepped or entry.provider.tokens is not None  # a 403 step-up
             extra = [s for s in asked if s not in entry.scopes]
             if extra:
                 # (the provider names the server in front of the message)
                 raise OAuthError(f"needs scopes this sign-in lacks ({' '.join(extra)}): sign in again")
+            if entry.stepped:
+                raise OAuthError(
+                    f"still refuses the token for lack of scopes ({' '.join(asked)}): sign in again"
+                )
             raise OAuthError("needs a new sign-in: use Sign in in the inspector")
         entry.scopes = asked
         state = query.get("state", [""])[0]
