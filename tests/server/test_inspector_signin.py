@@ -25,7 +25,7 @@ import pytest
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port
-from tests.helpers.browser import screenshot
+from tests.helpers.browser import screenshot, sign_in_in_page
 from tests.interop.test_sdk_oauth import stack  # noqa: F401  (the shared fixture)
 
 TARGET = Path(__file__).resolve().parent / "servers" / "inspector_target.py"
@@ -118,9 +118,7 @@ def test_the_token_goes_only_to_the_signed_in_origin(
     _, url = stack
     page.goto(inspector.url(f"/inspector?url={quote(url, safe='')}"))
     page.wait_for_selector("#sign-in", timeout=30000)
-    with page.context.expect_page() as opened:
-        page.click("#sign-in")
-    opened.value.wait_for_selector("#outcome", timeout=30000)
+    sign_in_in_page(page)
     page.wait_for_selector("#status[data-state=ok]", timeout=30000)
 
     ping = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
@@ -286,10 +284,7 @@ def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Pat
     with pair.run("own") as srv:
         page.goto(srv.url("/inspector?era=legacy"))
         page.wait_for_selector("#sign-in", timeout=30000)
-        with page.context.expect_page() as opened:
-            page.click("#sign-in")
-        opened.value.wait_for_selector("#outcome", timeout=30000)
-        assert "You can close this tab" in opened.value.inner_text("#outcome")
+        sign_in_in_page(page)
         page.wait_for_selector("#status[data-state=ok]", timeout=30000)
         assert "via proxy" in page.inner_text("#server-info")
         page.click("button.item[data-name=whoami]")

@@ -25,13 +25,13 @@ import pytest
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port, node_tools
-from tests.helpers.browser import screenshot
+from tests.helpers.browser import screenshot, sign_in_in_page
+from tests.helpers.messages import LEGACY, initialize_message
 from tests.interop.conftest import server_env
 from tests.server.test_inspector_signin import login_url, page_server, same_origin
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 AUTH_SERVER = Path(__file__).resolve().parents[1] / "interop" / "servers" / "ts_auth_server.mjs"
-LEGACY = "2025-11-25"
 
 
 @pytest.fixture(scope="module")
@@ -95,17 +95,7 @@ def call(srv: ServerProcess, url: str, tool: str) -> httpx.Response:
         "content-type": "application/json",
         "accept": "application/json, text/event-stream",
     }
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": LEGACY,
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    opened = httpx.post(proxy, params={"url": url}, json=init, headers=headers, timeout=30)
+    opened = httpx.post(proxy, params={"url": url}, json=initialize_message(), headers=headers, timeout=30)
     if opened.status_code != 200:
         return opened
     session = {**headers, "mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": LEGACY}
@@ -214,13 +204,7 @@ def test_page_sign_in_under_mcp_use_inspect_url(
         page.goto(srv.url("/?era=legacy"))
         page.wait_for_selector("#sign-in", timeout=30000)
         screenshot(page, "inspect-url-signin-needed.png")
-        with page.context.expect_page() as opened:
-            page.click("#sign-in")
-        tab = opened.value
-        tab.wait_for_selector("#outcome", timeout=30000)
-        assert "You can close this tab" in tab.inner_text("#outcome")
-        assert tab.url.startswith(srv.url("/proxy/oauth/callback?"))
-        tab.close()
+        assert sign_in_in_page(page).startswith(srv.url("/proxy/oauth/callback?"))
         page.wait_for_selector("#status[data-state=ok]", timeout=30000)
         page.click("button.item[data-name=whoami]")
         page.click("#call-tool")
@@ -247,10 +231,7 @@ def test_a_call_refused_mid_session_offers_sign_in_there_and_runs_again(
     url_a, _ = endpoints
     page.goto(inspector.url(f"/inspector?era=legacy&url={quote(url_a, safe='')}"))
     page.wait_for_selector("#sign-in", timeout=30000)
-    with page.context.expect_page() as opened:
-        page.click("#sign-in")
-    opened.value.wait_for_selector("#outcome", timeout=30000)
-    opened.value.close()
+    sign_in_in_page(page)
     page.wait_for_selector("#status[data-state=ok]", timeout=30000)
 
     page.click("button.item[data-name=admin]")
@@ -258,12 +239,7 @@ def test_a_call_refused_mid_session_offers_sign_in_there_and_runs_again(
     page.wait_for_selector("#result #sign-in", timeout=30000)
     assert "mcp:admin" in page.inner_text("#result")
     screenshot(page, "inspector-signin-mid-call-needed.png")
-    with page.context.expect_page() as opened:
-        page.click("#result #sign-in")
-    tab = opened.value
-    tab.wait_for_selector("#outcome", timeout=30000)
-    assert "You can close this tab" in tab.inner_text("#outcome")
-    tab.close()
+    sign_in_in_page(page, "#result #sign-in")
     page.wait_for_selector("#result .result-head", timeout=30000)
     assert "endpoint-a admin ok" in page.inner_text("#result")
     page.wait_for_selector("#status[data-state=ok]", timeout=30000)
