@@ -15,6 +15,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,9 @@ def body_of(answer: httpx.Response) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def call(srv: ServerProcess, url: str, tool: str) -> httpx.Response:
-    """initialize, then tools/call `tool`, through the proxy; the call's HTTP answer (or the
-    initialize's, when that one is refused)."""
+def open_session(srv: ServerProcess, url: str) -> tuple[httpx.Response, dict[str, str]]:
+    """initialize (and initialized) through the proxy: its answer, and the headers of the
+    session it opened (empty when it was refused)."""
     proxy = srv.url("/inspector/proxy")
     headers = {
         **same_origin(srv),
@@ -97,10 +98,20 @@ def call(srv: ServerProcess, url: str, tool: str) -> httpx.Response:
     }
     opened = httpx.post(proxy, params={"url": url}, json=initialize_message(), headers=headers, timeout=30)
     if opened.status_code != 200:
-        return opened
+        return opened, {}
     session = {**headers, "mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": LEGACY}
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
     assert httpx.post(proxy, params={"url": url}, json=note, headers=session, timeout=30).status_code == 202
+    return opened, session
+
+
+def call(srv: ServerProcess, url: str, tool: str) -> httpx.Response:
+    """initialize, then tools/call `tool`, through the proxy; the call's HTTP answer (or the
+    initialize's, when that one is refused)."""
+    opened, session = open_session(srv, url)
+    if not session:
+        return opened
+    proxy = srv.url("/inspector/proxy")
     request = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": {}}}
     return httpx.post(proxy, params={"url": url}, json=request, headers=session, timeout=30)
 
@@ -172,19 +183,29 @@ def test_sign_in_then_stop_leaves_no_unclosed_session(
 ) -> None:
     """The sign-ins' shared aiohttp session is closed at shutdown: a debug server that
     signed in and proxied, then was stopped, says it closed it and aiohttp prints no
-    "Unclosed client session" (nor "Unclosed connector"). Ctrl-C exits 0; on SIGTERM
-    uvicorn re-raises the signal once it has shut down cleanly (exit -15, by design)."""
+    "Unclosed client session" (nor "Unclosed connector"). A proxied event stream still
+    open (the page's GET stream) ends at once, not after uvicorn's graceful bound. Ctrl-C
+    exits 0; on SIGTERM uvicorn re-raises the signal once it has shut down cleanly (exit
+    -15, by design)."""
     url_a, _ = endpoints
     srv = page_server(tmp_path).start()
     try:
         sign_in(srv, url_a)
         assert text_of(call(srv, url_a, "whoami")).startswith("endpoint-a")
-        assert srv.proc is not None
-        srv.proc.send_signal(sig)
-        code = srv.proc.wait(timeout=30)
+        _, session = open_session(srv, url_a)
+        listen = {**session, "accept": "text/event-stream"}
+        proxy = srv.url("/inspector/proxy")
+        with httpx.stream("GET", proxy, params={"url": url_a}, headers=listen, timeout=30) as stream:
+            assert stream.status_code == 200 and next(stream.iter_raw())  # open, through the proxy
+            assert srv.proc is not None
+            began = time.monotonic()
+            srv.proc.send_signal(sig)
+            code = srv.proc.wait(timeout=30)
+            took = time.monotonic() - began
     finally:
         srv.stop()
     log = srv.stderr_path.read_text()
+    assert took < 4 and "graceful shutdown exceeded" not in log, (took, log)
     assert code == (0 if sig == signal.SIGINT else -signal.SIGTERM), log
     assert "signed in to" in log and "closed the sign-ins' HTTP session" in log, log
     assert "Unclosed" not in log and "Traceback" not in log, log

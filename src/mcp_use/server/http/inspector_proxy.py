@@ -253,9 +253,11 @@ async def _relay(upstream: Any, session: Any, stopping: asyncio.Event | None) ->
     import aiohttp
 
     stop = asyncio.ensure_future(stopping.wait()) if stopping is not None else None
+    read: asyncio.Future[bytes] | None = None
     try:
         while True:
             read = asyncio.ensure_future(upstream.content.readany())
+            read.add_done_callback(_retrieve)
             if stop is not None:
                 await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
                 if not read.done():
@@ -267,8 +269,16 @@ async def _relay(upstream: Any, session: Any, stopping: asyncio.Event | None) ->
             yield chunk
     except (aiohttp.ClientError, OSError):
         return  # the target closed the stream; the page sees it end and reconnects
-    finally:
-        if stop is not None:
-            stop.cancel()
+    finally:  # also when the page went away mid-read (the generator is closed)
+        for pending in (read, stop):
+            if pending is not None and not pending.done():
+                pending.cancel()
         upstream.release()
         await session.close()
+
+
+def _retrieve(read: asyncio.Future[bytes]) -> None:
+    """A read that failed after its relay ended (the connection released under it) is
+    over: its error must not print as "Task exception was never retrieved"."""
+    if not read.cancelled():
+        read.exception()
