@@ -292,3 +292,28 @@ def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Pat
         page.wait_for_selector("#result .result-head")
         assert "mcp:tools" in page.inner_text("#result")
         screenshot(page, "inspector-signin-own-server.png")
+
+
+def test_a_token_revoked_mid_session_offers_sign_in_in_the_call(page: Any, tmp_path: Path) -> None:
+    """In the page: the authorization server restarts (its tokens are gone, no refresh),
+    and so does the MCP server. The next call is refused with data.signIn; its result
+    panel offers "Sign in", and after it the call runs again and succeeds, with no
+    reconnect by hand."""
+    pair = ProtectedStack(tmp_path)
+    with page_server(tmp_path / "page") as srv:
+        with pair.run("first"):
+            page.goto(srv.url(f"/inspector?era=legacy&url={quote(pair.mcp_url, safe='')}"))
+            page.wait_for_selector("#sign-in", timeout=30000)
+            sign_in_in_page(page)
+            page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+            page.click("button.item[data-name=whoami]")
+        with pair.run("second"):
+            page.click("#call-tool")
+            page.wait_for_selector("#result #sign-in", timeout=30000)
+            assert "sign in" in page.inner_text("#result").lower()
+            screenshot(page, "inspector-signin-revoked-mid-call.png")
+            sign_in_in_page(page, "#result #sign-in")
+            page.wait_for_selector("#result .result-head", timeout=30000)
+            assert "mcp:tools" in page.inner_text("#result")
+            page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+            screenshot(page, "inspector-signin-revoked-rerun.png")

@@ -208,7 +208,8 @@ class InspectorProxy:
             return error_response(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
         except MCPError as exc:  # the OAuth flow failed (refused, timed out, misconfigured)
             await session.close()
-            message = f"The inspector could not authorize with {url}: {exc}"
+            # (the provider names the server as `[url]`: said once here)
+            message = f"The inspector could not authorize with {url}: {str(exc).removeprefix(f'[{url}] ')}"
             again = False
             if self.logins is not None and auth is not None and auth is self.logins.auth_for(url):
                 # its token is dead or lacks scopes: the page is offered "Sign in" again,
