@@ -102,12 +102,22 @@ class RotatingAuth:
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.seen: list[tuple[int, str, str]] = []
+        self.carried: list[str | None] = []
 
     async def headers(self, method: str, url: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[0]}"}
 
-    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool:
+    async def on_response(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        method: str,
+        url: str,
+        *,
+        authorization: str | None = None,
+    ) -> bool:
         self.seen.append((status, method, headers.get("x-nonce", "")))
+        self.carried.append(authorization)
         if status == 401 and len(self.tokens) > 1:
             self.tokens.pop(0)
             return True
@@ -126,6 +136,7 @@ async def test_auth_hook_sees_every_response_and_resends_after_a_refresh() -> No
             assert (await session.call_tool("t", {})).content[0].text == "ok"
         # discover (401, resent: 200), tools/list (for x-mcp-header), tools/call: 2xx reach the hook too
         assert [s for s, _, _ in auth.seen] == [401, 200, 200, 200]
+        assert auth.carried == ["Bearer stale", "Bearer good", "Bearer good", "Bearer good"]
         assert {m for _, m, _ in auth.seen} == {"POST"}
 
 

@@ -92,3 +92,24 @@ async def test_manual_start_input_rounds_then_task(tasks_http: str) -> None:
         result = await session.call_tool("confirm_then_work", {"item": "b.txt"}, task=True)
         assert result.content[0].text.startswith("processed b.txt as ")
         assert seen["asked"] == ["Process b.txt?"]
+
+
+async def test_list_tasks_follows_every_page(tmp_path: Any) -> None:
+    """`session.list_tasks()` on 2025-11-25: the session's tasks, in creation order (one TTL), across the
+    server's pages of two; on 2026-07-28 (no `tasks.list` advertised) refused unsent."""
+    from mcp_use.client import CapabilityNotAdvertised
+
+    server = start_tasks_server(tmp_path, LIST_PAGE_SIZE="2")
+    try:
+        async with _client(server.url("/mcp"), "legacy", {}) as client:
+            session = client.get_session("tasks")
+            assert await session.list_tasks() == []
+            handles = [await session.start_task("sleepy", {"seconds": 0}) for _ in range(5)]
+            listed = await session.list_tasks()
+            assert [t.id for t in listed] == [h.id for h in handles]
+            assert all(t.status in ("working", "completed") and t.poll_interval_ms == 200 for t in listed)
+        async with _client(server.url("/mcp"), "auto", {}) as modern:
+            with pytest.raises(CapabilityNotAdvertised, match=r"tasks\.list"):
+                await modern.get_session("tasks").list_tasks()
+    finally:
+        server.stop()

@@ -14,11 +14,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.helpers import ServerProcess
 from tests.helpers.redis import redis_available, redis_server
-from tests.server.tasks_wire import TERMINAL, listen_for_task, modern, start_tasks_server, wait_status
+from tests.server.tasks_wire import (
+    TERMINAL,
+    LegacySession,
+    listen_for_task,
+    modern,
+    start_tasks_server,
+    wait_status,
+)
 
 pytestmark = pytest.mark.timeout(120)
 HEARTBEAT = 0.5  # the process key lives max(2, 3 * heartbeat) seconds: the window
@@ -38,6 +46,7 @@ def trio(redis_url: str, tmp_path: Any) -> Iterator[list[ServerProcess]]:
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": f"t{os.getpid()}{time.monotonic_ns()}",
         "HEARTBEAT": str(HEARTBEAT),
+        "LIST_PAGE_SIZE": "2",  # tasks/list pages of two, to page across processes
     }
     servers = [start_tasks_server(tmp_path, **env) for _ in range(3)]
     try:
@@ -161,3 +170,114 @@ async def test_a_cancel_from_elsewhere_is_final_despite_the_owners_updates(trio:
             return f"cancelled {task_id}" in await _events(http, a)
 
         assert await _until(stopped)
+
+
+async def _legacy_on(http: httpx.AsyncClient, urls: list[str]) -> list[LegacySession]:
+    """One 2025-11-25 session (opened on the first URL), addressed to each process."""
+    first = LegacySession(http, urls[0])
+    await first.open({"elicitation": {}})
+    sessions = [first]
+    for url in urls[1:]:
+        other = LegacySession(http, url)
+        other.headers = first.headers
+        sessions.append(other)
+    return sessions
+
+
+async def _legacy_status(session: LegacySession, task_id: str, wanted: str) -> str:
+    status = ""
+    for _ in range(100):
+        status = (await session.request("tasks/get", {"taskId": task_id}))["result"]["status"]
+        if status == wanted:
+            break
+        await asyncio.sleep(0.1)
+    return status
+
+
+async def test_legacy_tasks_list_pages_across_processes(trio: list[ServerProcess]) -> None:
+    """A 2025-11-25 session's tasks, created on two processes, listed a page at a time with
+    each page asked of another process (cursor from the previous one); another session
+    sees none of them; a cursor nobody issued is -32602."""
+    async with httpx.AsyncClient(timeout=20.0) as http:
+        a, b, c = await _legacy_on(http, [s.url("/mcp") for s in trio])
+        created = []
+        for n in range(5):
+            on = (a, b)[n % 2]
+            reply = await on.request(
+                "tools/call", {"name": "sleepy", "arguments": {"seconds": 0}, "task": {}}
+            )
+            created.append(reply["result"]["task"]["taskId"])
+        pages, cursor = [], None
+        for asked in (c, a, b):
+            page = (await asked.request("tasks/list", {"cursor": cursor} if cursor else {}))["result"]
+            pages.append([t["taskId"] for t in page["tasks"]])
+            cursor = page.get("nextCursor")
+        assert pages == [created[0:2], created[2:4], created[4:5]]
+        assert cursor is None  # the last page says there is no more
+        stranger = LegacySession(http, trio[1].url("/mcp"))
+        await stranger.open()
+        assert (await stranger.request("tasks/list"))["result"]["tasks"] == []
+        bad = await b.request("tasks/list", {"cursor": "bm90LWEtY3Vyc29y"})
+        assert bad["error"]["code"] == -32602 and "Invalid cursor" in bad["error"]["message"]
+
+
+@pytest.mark.parametrize("answer_at", ["b", "c"])
+async def test_legacy_input_crosses_processes_on_tasks_result(
+    trio: list[ServerProcess], answer_at: str
+) -> None:
+    """2025-11-25: the task waits for input on process A; the client's `tasks/result` is
+    served by B, which asks the task's elicitation on that stream (tagged with the task);
+    the answer (posted to B, or to C) reaches A, and B's `tasks/result` returns the end."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        a, b, c = await _legacy_on(http, [s.url("/mcp") for s in trio])
+        created = await a.request("tools/call", {"name": "ask_name", "arguments": {}, "task": {}})
+        task_id = created["result"]["task"]["taskId"]
+        assert await _legacy_status(b, task_id, "input_required") == "input_required"
+        b.next_id += 1
+        body = {"jsonrpc": "2.0", "id": b.next_id, "method": "tasks/result", "params": {"taskId": task_id}}
+        final, asked = None, []
+        async with http.stream("POST", b.url, headers=b.headers, json=body) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:") or not line[5:].strip():
+                    continue
+                message = orjson.loads(line[5:].strip())
+                if message.get("method") == "elicitation/create":
+                    asked.append(message)
+                    assert message["params"]["message"] == "Your name?"
+                    meta = message["params"]["_meta"]["io.modelcontextprotocol/related-task"]
+                    assert meta == {"taskId": task_id}
+                    answerer = b if answer_at == "b" else c
+                    await answerer.answer(message["id"], {"action": "accept", "content": {"name": "Grace"}})
+                elif message.get("id") == b.next_id:
+                    final = message
+                    break
+        assert len(asked) == 1, asked
+        assert final is not None and final["result"]["content"][0]["text"] == "accept: hello Grace", final
+        meta = final["result"]["_meta"]["io.modelcontextprotocol/related-task"]
+        assert meta == {"taskId": task_id}
+        assert (await c.request("tasks/get", {"taskId": task_id}))["result"]["status"] == "completed"
+
+
+async def test_legacy_input_of_a_remote_task_reaches_the_get_stream(trio: list[ServerProcess]) -> None:
+    """2025-11-25, the way `ext-tasks` listens: the session's GET stream is on B, the task runs
+    on A; a `tasks/get` served by B sends the task's elicitation on that stream; the answer
+    (posted to C) reaches A."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        a, b, c = await _legacy_on(http, [s.url("/mcp") for s in trio])
+        async with http.stream("GET", b.url, headers={**b.headers, "accept": "text/event-stream"}) as events:
+            assert events.status_code == 200
+            created = await a.request("tools/call", {"name": "ask_name", "arguments": {}, "task": {}})
+            task_id = created["result"]["task"]["taskId"]
+            assert await _legacy_status(b, task_id, "input_required") == "input_required"
+            request = None
+            async for line in events.aiter_lines():
+                if line.startswith("data:") and line[5:].strip():
+                    message = orjson.loads(line[5:].strip())
+                    if message.get("method") == "elicitation/create":
+                        request = message
+                        break
+            assert request is not None
+            assert request["params"]["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": task_id}
+            await c.answer(request["id"], {"action": "accept", "content": {"name": "Ada"}})
+            final = (await c.request("tasks/result", {"taskId": task_id}))["result"]
+        assert final["content"][0]["text"] == "accept: hello Ada"

@@ -24,6 +24,7 @@ _NEEDS: dict[str, tuple[str, str | None]] = {
     "prompts/get": ("prompts", None),
     "completion/complete": ("completions", None),
     "logging/setLevel": ("logging", None),
+    "tasks/list": ("tasks", "list"),  # 2025-11-25 only: the 2026-07-28 extension has no listing
 }
 
 
@@ -33,10 +34,10 @@ def advertised(capabilities: ServerCapabilities, method: str) -> bool:
     if need is None:
         return True
     name, flag = need
-    value = getattr(capabilities, name)
+    value = getattr(capabilities, name, None)  # `tasks` is kept as an extra field
     if not isinstance(value, dict):
         return False
-    return flag is None or value.get(flag) is True
+    return flag is None or value.get(flag) is True or isinstance(value.get(flag), dict)
 
 
 def require(server: str | None, capabilities: ServerCapabilities, method: str) -> None:

@@ -53,7 +53,8 @@ class TaskStatus:
         return self.status in TERMINAL
 
 
-def _status(raw: dict[str, Any]) -> TaskStatus:
+def task_status(raw: dict[str, Any]) -> TaskStatus:
+    """A `Task` object of the wire (from `tasks/get`, `tasks/list`, `CreateTaskResult`)."""
     poll = raw.get("pollIntervalMs", raw.get("pollInterval"))
     return TaskStatus(
         id=str(raw.get("taskId")),
@@ -70,14 +71,16 @@ class TaskHandle:
     def __init__(self, wire: Requester, name: str, first: dict[str, Any]) -> None:
         self._wire = wire
         self.tool = name
+        #: the call's own answer: the task as created, or the result when answered at once
+        self.first = first
         self._immediate: dict[str, Any] | None = None
         if first.get("resultType") == "task":
-            self._last = _status(first)
+            self._last = task_status(first)
         elif isinstance(first.get("task"), dict):
-            self._last = _status(first["task"])
+            self._last = task_status(first["task"])
         else:  # answered at once: the server ran it as a plain call
             self._immediate = first
-            self._last = _status({"taskId": "", "status": "completed"})
+            self._last = task_status({"taskId": "", "status": "completed"})
         self.id = self._last.id
 
     def _params(self, **extra: Any) -> dict[str, Any]:
@@ -86,10 +89,23 @@ class TaskHandle:
             params["_meta"] = {META_CLIENT_CAPABILITIES: with_extension(self._wire)}
         return params
 
+    @property
+    def answered(self) -> bool:
+        """True when the server ran the call at once (no task): `first` is the result."""
+        return self._immediate is not None
+
+    async def forward(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send one task method for this task (`tasks/get`, `tasks/update`, `tasks/cancel`,
+        `tasks/result`) with `params` as given and return its raw result: a proxy passing
+        its client's requests about the task through."""
+        return await self._wire.request(
+            method, self._params(**params), timeout=None if method == "tasks/result" else ...
+        )
+
     async def status(self) -> TaskStatus:
         if self._immediate is not None:
             return self._last
-        self._last = _status(await self._wire.request("tasks/get", self._params()))
+        self._last = task_status(await self._wire.request("tasks/get", self._params()))
         return self._last
 
     async def cancel(self) -> None:
@@ -139,7 +155,7 @@ class TaskHandle:
             await asyncio.sleep(self._last.poll_interval_ms / 1000)
             return
         keys = list(requests)
-        answers = await asyncio.gather(*(self._wire._input_for(requests[k]) for k in keys))
+        answers = await asyncio.gather(*(self._wire._input_for(requests[k], k) for k in keys))
         await self._wire.request(
             "tasks/update", self._params(inputResponses=dict(zip(keys, answers, strict=True)))
         )
@@ -157,7 +173,7 @@ class TaskHandle:
         finally:
             if poller is not None:
                 poller.cancel()
-        self._last = _status({**self._last.raw, "status": "completed"})
+        self._last = task_status({**self._last.raw, "status": "completed"})
         await watch.see(self._last)
         return CallToolResult.model_validate(raw)
 
@@ -210,17 +226,26 @@ def with_extension(wire: Requester) -> dict[str, Any]:
 
 
 async def start_task(
-    wire: Requester, params: dict[str, Any], *, headers: Any = None, timeout: Any = ...
+    wire: Requester,
+    params: dict[str, Any],
+    *,
+    headers: Any = None,
+    timeout: Any = ...,
+    ttl_ms: int | None = None,
 ) -> TaskHandle:
     """Send `tools/call` asking for a task; input asked before the task exists (a
     `task_start="manual"` tool) is answered in the call's own input rounds."""
     params = dict(params)
     if wire.modern:
+        if ttl_ms is not None:
+            raise ClientError(
+                wire.name, "a task's ttl cannot be asked for on 2026-07-28 (the server sets it)"
+            )
         meta = dict(params.get("_meta") or {})
         meta[META_CLIENT_CAPABILITIES] = with_extension(wire)
         params["_meta"] = meta
     else:
-        params["task"] = {}
+        params["task"] = {} if ttl_ms is None else {"ttl": ttl_ms}
     first = await wire.rounds("tools/call", params, timeout=timeout, headers=headers)
     return TaskHandle(wire, str(params.get("name")), first)
 

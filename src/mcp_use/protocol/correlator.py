@@ -4,12 +4,19 @@ Each outgoing request gets an id, a future, a deadline and, when asked, a progre
 token. The transport feeds every incoming response to `resolve()` and every progress
 notification to `progress()`. When the peer goes away, `fail_all()` fails every pending
 call at once, so nothing waits on a dead connection.
+
+With an `id_prefix` (a server process sharing its sessions with others) the id names
+the process, `{prefix}-{n}`, and when the request has a timeout also its deadline as
+Unix milliseconds, `{prefix}-{n}-{ms}`: another process that receives the client's
+answer forwards it only until then (`id_deadline`), even while the shared state is
+down, without asking anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +43,48 @@ class ConnectionClosed(MCPError):
         super().__init__(CONNECTION_CLOSED, reason)
 
 
+class _Deadline:
+    """What `asyncio.timeout()` does for one request, without its context manager's cost:
+    one timer handle (`Correlator.request` answered at once: 5.6 µs with the context
+    manager, 3.6 µs with this).
+
+    At the deadline the waiting task is cancelled; `stop()` then tells that cancellation
+    from any other, by the rule `asyncio.timeout` uses: ours is undone (`uncancel`), and
+    it counts as a timeout only when no one else cancelled the task as well.
+    A deadline of 0 or less fires on the loop's next turn, as with `asyncio.timeout`.
+    """
+
+    __slots__ = ("_cancelling", "_fired", "_handle", "_task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a request deadline needs a running task")
+        self._task = task
+        self._cancelling = task.cancelling()
+        self._fired = False
+        self._handle: asyncio.TimerHandle | None = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._fired = True
+        self._task.cancel()
+
+    def stop(self) -> bool:
+        """Disarm; True when the deadline (and nothing else) cancelled the task.
+
+        Our own cancellation is taken back (`uncancel`) either way, as `asyncio.timeout`
+        does on exit; calling `stop()` again does nothing and returns False.
+        """
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if not self._fired:
+            return False
+        self._fired = False
+        return self._task.uncancel() <= self._cancelling
+
+
 class Correlator:
     def __init__(self, *, default_timeout: float | None = 60.0, id_prefix: str | None = None) -> None:
         self.default_timeout = default_timeout
@@ -45,9 +94,14 @@ class Correlator:
         self._progress: dict[str | int, ProgressCallback] = {}
         self._closed: MCPError | None = None
 
-    def next_id(self) -> jsonrpc.RequestId:
+    def next_id(self, timeout: float | None = None) -> jsonrpc.RequestId:
+        """A fresh id; with a prefix and a `timeout`, one carrying its deadline (see above)."""
         n = next(self._ids)
-        return f"{self._prefix}-{n}" if self._prefix else n
+        if not self._prefix:
+            return n
+        if timeout is None:
+            return f"{self._prefix}-{n}"
+        return f"{self._prefix}-{n}-{int((time.time() + timeout) * 1000)}"
 
     @property
     def pending(self) -> int:
@@ -67,31 +121,36 @@ class Correlator:
         if self._closed is not None:
             raise self._closed
         deadline = self.default_timeout if timeout is ... else timeout
-        id_ = self.next_id()
+        id_ = self.next_id(deadline if isinstance(deadline, int | float) else None)
         if on_progress is not None:
             params = dict(params or {})
             meta = dict(params.get("_meta") or {})
             meta["progressToken"] = id_
             params["_meta"] = meta
             self._progress[id_] = on_progress
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[id_] = future
+        # The deadline covers the send too: a transport may carry the whole exchange in
+        # `send` (an HTTP POST answered in the caller's task), and a stuck write is a wait.
+        timer = None if deadline is None else _Deadline(loop, deadline)  # type: ignore[arg-type]
         try:
-            # The deadline covers the send too: a transport may carry the whole exchange in
-            # `send` (an HTTP POST answered in the caller's task), and a stuck write is a wait.
-            async with asyncio.timeout(deadline):  # type: ignore[arg-type]
-                await send(jsonrpc.request(id_, method, params))
-                return await future
-        except TimeoutError:
-            # The deadline cancelled the wait, and with it the future: unanswered.
+            await send(jsonrpc.request(id_, method, params))
+            return await future
+        except asyncio.CancelledError:
+            timed_out = timer is not None and timer.stop()
+            if on_cancel is not None and _unanswered(future):
+                await _quietly(on_cancel(id_, "timeout" if timed_out else "cancelled"))
+            if timed_out:
+                raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
+            raise
+        except TimeoutError:  # a wait inside `send` gave up: the request is as unanswered
             if on_cancel is not None and _unanswered(future):
                 await _quietly(on_cancel(id_, "timeout"))
             raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
-        except asyncio.CancelledError:
-            if on_cancel is not None and _unanswered(future):
-                await _quietly(on_cancel(id_, "cancelled"))
-            raise
         finally:
+            if timer is not None:
+                timer.stop()
             self._pending.pop(id_, None)
             if on_progress is not None:
                 self._progress.pop(id_, None)
@@ -138,6 +197,17 @@ class Correlator:
 
     def reopen(self) -> None:
         self._closed = None
+
+
+def id_deadline(request_id: object) -> float | None:
+    """The Unix time after which nobody waits for the answer to `request_id`, when its id
+    carries one (`{prefix}-{n}-{ms}`); None otherwise."""
+    if not isinstance(request_id, str):
+        return None
+    parts = request_id.split("-")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return int(parts[2]) / 1000
 
 
 def _unanswered(future: asyncio.Future[Any]) -> bool:

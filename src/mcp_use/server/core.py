@@ -18,6 +18,7 @@ import logging
 from typing import Any, Protocol
 
 from .engine import Engine
+from .exposure import OpenServerWarning
 from .input_rounds import StateSealer
 from .lifecycle import Lifecycle
 from .notifications import Hub
@@ -62,6 +63,8 @@ class ServerCore:
         self.sessions = SessionTable(settings.limits, self.hub, state, self.events)
         self.lifecycle = Lifecycle(state)
         self.lifecycle.housekeeping += [lambda: self.sessions.evict_idle(force=True), self.events.sweep]
+        self.open_warning = OpenServerWarning(self)
+        self.lifecycle.first_request.append(self.open_warning.when_served)
         self.engine = Engine(settings, self.features, self.hub, sealer, state)
         self._background: set[asyncio.Task[Any]] = set()
 

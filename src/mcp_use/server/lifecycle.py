@@ -28,7 +28,16 @@ HOUSEKEEPING_SECONDS = 5.0
 
 
 class Lifecycle:
-    __slots__ = ("_event", "_hooked", "_retiring", "_timer", "housekeeping", "state")
+    __slots__ = (
+        "_event",
+        "_hooked",
+        "_retiring",
+        "_served",
+        "_timer",
+        "first_request",
+        "housekeeping",
+        "state",
+    )
 
     def __init__(self, state: Any = None) -> None:
         self.state = state  # shared state to leave on shutdown, or None
@@ -39,6 +48,10 @@ class Lifecycle:
         # Run every few seconds while serving: idle sessions and expired stream logs go
         # even when no new request arrives to notice them.
         self.housekeeping: list[Callable[[], None]] = []
+        # Run once, on the first request: however the app is served, its sockets are
+        # bound by then (the open-server warning reads them).
+        self.first_request: list[Callable[[], None]] = []
+        self._served = False
 
     def start_housekeeping(self) -> None:
         """Start the timer (once per loop; transports call it on their first request)."""
@@ -73,14 +86,27 @@ class Lifecycle:
         if retire is not None and self.state.ready and self._retiring is None:
             self._retiring = asyncio.ensure_future(retire())
 
+    def serving(self) -> None:
+        """A request arrived: run the `first_request` jobs, once (cheap after that)."""
+        if self._served:
+            return
+        self._served = True
+        for job in self.first_request:
+            try:
+                job()
+            except Exception:
+                log.exception("First-request job %s failed", job)
+
     def hook_signals(self) -> None:
-        """Chain `begin_shutdown` in front of the running server's SIGTERM/SIGINT handlers.
+        """Chain `begin_shutdown` in front of the running server's SIGTERM/SIGINT handlers,
+        and run the `first_request` jobs once.
 
         Idempotent and cheap after the first call: transports call it on every request.
         """
         if self._hooked:
             return
         self._hooked = True
+        self.serving()
         if threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()

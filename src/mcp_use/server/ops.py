@@ -6,6 +6,8 @@ a load balancer sends traffic elsewhere; the metrics are the session table's cou
 
 from __future__ import annotations
 
+from typing import Any
+
 from .core import ServerCore
 
 
@@ -47,6 +49,21 @@ async def metrics_text(core: ServerCore) -> str:
                 table.routed,
             )
         )
+        rows += [
+            (
+                "responses_forwarded_late_total",
+                "counter",
+                "Answers forwarded after Redis came back.",
+                table.forward_retried,
+            ),
+            (
+                "responses_dropped_total",
+                "counter",
+                "Answers dropped: their request's deadline passed.",
+                table.forward_dropped,
+            ),
+        ]
+        rows += _event_writes(events)
         up = 1 if state.ready and await state.healthy() else 0
         rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))
     lines = []
@@ -57,3 +74,21 @@ async def metrics_text(core: ServerCore) -> str:
             f"mcp_use_{name} {value}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _event_writes(events: Any) -> list[tuple[str, str, str, int]]:
+    """The Redis event store's write-through counters (`redis_events.py`)."""
+    if not hasattr(events, "events_lost"):
+        return []
+    return [
+        ("event_writes_queued_bytes", "gauge", "Stream event bytes waiting for Redis.", events.queued_bytes),
+        ("event_writes_waiting", "gauge", "Stream events and loss markers not in Redis yet.", events.waiting),
+        ("event_write_failures_total", "counter", "Event batches kept for a retry.", events.write_failures),
+        ("events_lost_total", "counter", "Events not stored: the retry buffer was full.", events.events_lost),
+        (
+            "streams_lost_total",
+            "counter",
+            "Streams refused elsewhere: events not stored.",
+            events.streams_lost,
+        ),
+    ]

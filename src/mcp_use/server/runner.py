@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .request_log import BatchingStreamHandler, LineFormatter, requests
+from .request_log import HANDLER_DATEFMT, HANDLER_FORMAT, BatchingStreamHandler, LineFormatter, requests
 
 if TYPE_CHECKING:
     from .core import ServerCore
@@ -50,7 +50,7 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
         return False
     handler = BatchingStreamHandler(sys.stderr)
     requests.batching.append(handler)  # request lines reach stderr in one write per batch
-    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(LineFormatter(HANDLER_FORMAT, HANDLER_DATEFMT))
     package.addHandler(handler)
     package.propagate = False
     if level:
@@ -74,6 +74,7 @@ def configure_from_env(core: ServerCore) -> None:
     host = os.environ.get(BIND_HOST_ENV)
     if host:
         core.guard.bind(host)
+        core.open_warning.settle()  # `server.run()` in the parent process warned already
     level = os.environ.get(LOGGING_ENV)
     if level is None:
         served = any(logging.getLogger(name).handlers for name in ("uvicorn.error", "gunicorn.error"))
@@ -84,27 +85,14 @@ def configure_from_env(core: ServerCore) -> None:
 
 def warn_if_open(core: ServerCore, host: str | None) -> None:
     """Anyone who reaches a non-loopback address can call every tool of a server without auth=;
-    and a protected server that does not know its own URL trusts the Host header for it."""
+    and a protected server that does not know its own URL trusts the Host header for it.
+    (Served another way, the server says it on its first request: `exposure.py`.)"""
     from .http.security import is_loopback
 
     if not host or is_loopback(host):
+        core.open_warning.settle()  # bound to loopback: the sockets need no second look
         return
-    name = core.settings.identity.name
-    guard = core.authenticator
-    if guard is None:
-        log.warning(
-            "%s serves HTTP on %s without auth=: anyone who can reach it can call every tool. "
-            "Pass MCPServer(auth=JWTVerifier(...)) or bind 127.0.0.1.",
-            name,
-            host,
-        )
-    elif guard.audiences is None:
-        log.warning(
-            "%s: neither resource_url= nor the verifier's audience is set, so a token's audience "
-            "is checked against the URL each request names (its Host header). Set resource_url "
-            "to this server's public URL.",
-            name,
-        )
+    core.open_warning.say(host)
 
 
 def transport_kind(transport: str) -> str:

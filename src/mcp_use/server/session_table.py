@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from ..protocol import jsonrpc
-from ..protocol.correlator import Correlator
+from ..protocol.correlator import Correlator, id_deadline
 from ..protocol.errors import INVALID_REQUEST, MCPError
 from .notifications import Hub
 from .session import ServerSession
@@ -239,15 +239,19 @@ class SessionTable:
         if self.shared is None or not self.shared.owner_of(message):
             log.debug("Dropped a response nobody waits for: %s", message.get("id"))
             return
+        deadline = _forward_deadline(message)
+        if deadline <= time.monotonic():
+            self._late(message, "arrived after")
+            return
         try:
-            async with asyncio.timeout(FIRST_FORWARD_SECONDS):
+            async with asyncio.timeout(min(FIRST_FORWARD_SECONDS, deadline - time.monotonic())):
                 if await self._forward(session.id, message):
                     return
         except TimeoutError:
             pass  # Redis stopped answering: a second publish of the answer is harmless
         # Redis is down, or the owner is resubscribing after a restart: keep trying in
         # the background until the request's own deadline (the client has its 202).
-        self.shared.spawn(self._forward_until(session.id, message))
+        self.shared.spawn(self._forward_until(session.id, message, deadline))
 
     async def _forward(self, session_id: str | None, message: jsonrpc.Message) -> bool:
         try:
@@ -259,14 +263,31 @@ class SessionTable:
             self.routed += 1
         return delivered
 
-    async def _forward_until(self, session_id: str | None, message: jsonrpc.Message) -> None:
-        deadline = time.monotonic() + (self.limits.input_timeout or FORWARD_RETRY_CAP)
+    async def _forward_until(self, session_id: str | None, message: jsonrpc.Message, deadline: float) -> None:
+        """Retry until `deadline` (monotonic), each try cut off there too: a publish stuck
+        on a stopped Redis must not land after the request it answers has timed out."""
         pause = 0.1
-        while time.monotonic() < deadline:
-            await asyncio.sleep(pause)
-            if await self._forward(session_id, message):
-                self.forward_retried += 1
-                return
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(pause, left))
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                    if await self._forward(session_id, message):
+                        self.forward_retried += 1
+                        return
+            except TimeoutError:
+                break
             pause = min(pause * 2, 2.0)
+        self._late(message, "not forwarded before")
+
+    def _late(self, message: jsonrpc.Message, what: str) -> None:
         self.forward_dropped += 1
-        log.error("Gave up forwarding answer %s: its request's deadline passed", message.get("id"))
+        log.error("Dropped answer %s: %s its request's deadline", message.get("id"), what)
+
+
+def _forward_deadline(message: jsonrpc.Message) -> float:
+    """The monotonic time until which an answer is worth forwarding: its request's own
+    deadline, carried in the id (`Correlator`); an id without one had no timeout."""
+    wall = id_deadline(message.get("id"))
+    if wall is None:
+        return time.monotonic() + FORWARD_RETRY_CAP
+    return time.monotonic() + (wall - time.time())

@@ -87,6 +87,7 @@ class TaskSettings:
     max_live: int = 1000  # tasks running at once in one process
     max_result_bytes: int = 1 << 20  # a larger result fails the task instead of being stored
     input_timeout: float = 300.0  # how long a task waits for the client's answer
+    list_page_size: int = 100  # tasks per `tasks/list` page (2025-11-25); more: `nextCursor`
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from ..protocol.errors import MCPError
 from . import schema as schemas
 from .schema import spec_types
+from .threaded import call_in_thread
 from .wire import icons_wire, with_fields
 
 
@@ -109,11 +108,13 @@ class Tool:
             raise ToolError(_describe(self.name, exc)) from None
         return dict(model.__dict__)  # exactly the parameters' fields, in their order
 
-    async def run(self, kwargs: dict[str, Any]) -> Any:
+    async def run(self, kwargs: dict[str, Any], *, bounded: bool = False) -> Any:
+        """Call the function. A sync one runs inline, or in a worker thread when it asked
+        (`run_in_thread`) or when a deadline bounds it (`bounded`: see `threaded.py`)."""
         if self.is_async:
             return await self.fn(**kwargs)
-        if self.run_in_thread:
-            return await asyncio.to_thread(functools.partial(self.fn, **kwargs))
+        if self.run_in_thread or bounded:
+            return await call_in_thread(self.fn, kwargs, self.name)
         return self.fn(**kwargs)
 
     def to_result(self, value: Any) -> dict[str, Any]:

@@ -194,9 +194,10 @@ async def test_rejected_workload_assertion_is_not_retried(rig: Rig) -> None:
 
 
 async def test_a_late_401_for_the_previous_token_does_not_start_another_flow(rig: Rig) -> None:
-    """Two requests sent with one token are both refused: the second refusal, arriving after
-    the first one's flow, is answered by resending with the new token, not by a new flow;
-    once a 2xx confirmed the new token, a 401 starts a flow again."""
+    """Two requests sent before any token are both refused: the second refusal, arriving
+    after the first one's flow, carried no token (or the old one), so it is answered by
+    resending with the new token, not by a new flow; a refusal of the new token itself
+    starts a flow at once, however new that token is."""
     authorizer = FetchAuthorizer()
     provider = OAuthProvider(rig.url, storage=MemoryTokenStorage(), authorize=authorizer)
     challenge = {
@@ -205,10 +206,11 @@ async def test_a_late_401_for_the_previous_token_does_not_start_another_flow(rig
     assert await provider.on_response(401, challenge, "POST", rig.url)
     assert rig.hits["/token"] == 1
     assert await provider.on_response(401, challenge, "POST", rig.url)  # the other request's late 401
-    assert rig.hits["/token"] == 1 and len(authorizer.calls) == 1
-    assert not await provider.on_response(200, {}, "POST", rig.url)
-    assert await provider.on_response(401, challenge, "POST", rig.url)  # now the token itself is refused
-    assert rig.hits["/token"] == 2
+    late = await provider.on_response(401, challenge, "POST", rig.url, authorization="Bearer older-token")
+    assert late and rig.hits["/token"] == 1 and len(authorizer.calls) == 1
+    assert await provider.headers("POST", rig.url) == {"authorization": "Bearer rig-token"}
+    assert await provider.on_response(401, challenge, "POST", rig.url, authorization="Bearer rig-token")
+    assert rig.hits["/token"] == 2  # the current token itself was refused: a new flow
     await provider.aclose()
 
 

@@ -187,3 +187,64 @@ async def test_concurrent_calls_refused_at_once_share_one_refresh(
         assert all(r.startswith("codes=1 refreshes=") for r in results)
         assert await whoami(client) == "codes=1 refreshes=1"
     assert len(authorizer.calls) == 1
+
+
+async def _refusal(url: str, token: str) -> tuple[int, dict[str, str]]:
+    """What the server answers a request carrying `token`: its status and headers (a real 401)."""
+    import aiohttp
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"authorization": f"Bearer {token}", "accept": "application/json, text/event-stream"}
+    async with aiohttp.ClientSession() as http, http.post(url, json=body, headers=headers) as response:
+        return response.status, dict(response.headers)
+
+
+async def test_the_refused_token_decides_between_resend_and_refresh(
+    sdk_oauth: str, authorizer: FetchAuthorizer, tmp_path: Path
+) -> None:
+    """The transport tells the provider which token a refused request carried: a 401 for a
+    token already replaced is answered by resending with the current one (no refresh), a
+    401 for the current token refreshes at once, however new that token is (no grace
+    window), and concurrent 401s for one token share one refresh."""
+    storage = FileTokenStorage(tmp_path / "auth")
+    async with MCPClient(oauth_config(sdk_oauth), token_storage=storage, authorize=authorizer) as client:
+        assert await whoami(client) == "codes=1 refreshes=0"
+        provider = client.oauth_provider("protected")
+        _, record = await _stored_record(storage, sdk_oauth)
+        first = record["tokens"]["access_token"]
+        await revoke(sdk_oauth, first, record["client"])
+        # Six calls in flight with the revoked token: one refresh between them.
+        assert {r for r in await asyncio.gather(*(whoami(client) for _ in range(6)))} <= {
+            "codes=1 refreshes=1"
+        }
+        second = provider.tokens.access_token  # type: ignore[union-attr]
+        assert second != first
+
+        # A late 401 for the first token: resend with the second, no refresh.
+        status, headers = await _refusal(sdk_oauth, first)
+        assert status == 401 and "resource_metadata=" in headers["WWW-Authenticate"]
+        assert await provider.on_response(status, headers, "POST", sdk_oauth, authorization=f"Bearer {first}")
+        assert provider.tokens.access_token == second  # type: ignore[union-attr]
+        assert await whoami(client) == "codes=1 refreshes=1"
+
+        # The current token refused, six times at once: one refresh, all six told to resend.
+        await revoke(sdk_oauth, second, record["client"])
+        status, headers = await _refusal(sdk_oauth, second)
+        assert status == 401
+        answers = await asyncio.gather(
+            *(
+                provider.on_response(status, headers, "POST", sdk_oauth, authorization=f"Bearer {second}")
+                for _ in range(6)
+            )
+        )
+        assert answers == [True] * 6
+        third = provider.tokens.access_token  # type: ignore[union-attr]
+        assert third not in (first, second)
+
+        # The brand-new third token refused before any success: refreshed again at once.
+        await revoke(sdk_oauth, third, record["client"])
+        status, headers = await _refusal(sdk_oauth, third)
+        assert await provider.on_response(status, headers, "POST", sdk_oauth, authorization=f"Bearer {third}")
+        assert provider.tokens.access_token not in (first, second, third)  # type: ignore[union-attr]
+        assert await whoami(client) == "codes=1 refreshes=3"
+    assert len(authorizer.calls) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -17,15 +18,17 @@ MODERN_META = {
 }
 
 
-def post_scope(headers: list[tuple[bytes, bytes]], method: str = "POST") -> dict[str, Any]:
-    """A raw ASGI scope for the MCP endpoint on 127.0.0.1:8000, for tests that drive the
-    app with their own `receive` (a body that never arrives, arbitrary bytes)."""
+def post_scope(
+    headers: list[tuple[bytes, bytes]], method: str = "POST", path: str = "/mcp", query: bytes = b""
+) -> dict[str, Any]:
+    """A raw ASGI scope for the MCP endpoint (or `path`) on 127.0.0.1:8000, for tests that
+    drive the app with their own `receive` (a body that never arrives, arbitrary bytes)."""
     return {
         "type": "http",
         "method": method,
-        "path": "/mcp",
-        "raw_path": b"/mcp",
-        "query_string": b"",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
         "root_path": "",
         "scheme": "http",
         "server": ("127.0.0.1", 8000),
@@ -115,3 +118,44 @@ async def modern(http: httpx.AsyncClient, method: str, params: dict[str, Any]) -
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {**params, "_meta": MODERN_META}}
     response = await http.post("/mcp", headers=headers, json=body)
     return messages(response)[-1]
+
+
+class Exchange:
+    """One request driven by hand (raw ASGI): its body arrives in the given chunks (then,
+    with `stall`, nothing more), and the client stays until `gone` is set; what the app
+    sends is kept in `sent`, and `arrived` is set on each message."""
+
+    def __init__(self, chunks: list[bytes] | None = None, *, stall: bool = False) -> None:
+        self.chunks = list(chunks or [b""])
+        self.stall = stall
+        self.sent: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self.gone = asyncio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        if self.chunks:
+            chunk = self.chunks.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": bool(self.chunks) or self.stall}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+        self.arrived.set()
+
+    @property
+    def status(self) -> int:
+        return self.sent[0]["status"]
+
+    def json(self) -> Any:
+        return orjson.loads(b"".join(m.get("body", b"") for m in self.sent[1:]))
+
+    def text(self) -> str:
+        return b"".join(m.get("body", b"") for m in self.sent[1:]).decode()
+
+    async def until(self, text: str) -> None:
+        """Wait (up to 10 s) until the response body so far contains `text`."""
+        async with asyncio.timeout(10):
+            while text not in self.text():
+                self.arrived.clear()
+                await self.arrived.wait()

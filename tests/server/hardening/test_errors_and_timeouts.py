@@ -156,3 +156,74 @@ async def test_ending_the_session_ends_its_pending_requests_and_calls() -> None:
         assert done == {call}
         assert server.core.sessions.get(session) is None
         assert server.core.engine.methods.limits.input_timeout == 300.0
+
+
+def _sync_server(**options: object) -> MCPServer:
+    server = MCPServer("sync", dns_rebinding_protection=False, **options)  # type: ignore[arg-type]
+
+    @server.tool(timeout=0.4)
+    def sleepy(seconds: float) -> str:
+        time.sleep(seconds)
+        return "woke up"
+
+    @server.tool()
+    def failing_late(seconds: float) -> str:
+        time.sleep(seconds)
+        raise RuntimeError("too late to tell anyone")
+
+    @server.tool()
+    async def quick() -> str:
+        return "done"
+
+    return server
+
+
+async def test_a_sync_tool_past_its_timeout_answers_in_time_and_the_loop_stays_free(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = _sync_server()
+    async with client(server) as http:
+        started = time.monotonic()
+        slow = asyncio.create_task(
+            modern(http, "tools/call", {"name": "sleepy", "arguments": {"seconds": 1.5}})
+        )
+        await asyncio.sleep(0.1)
+        quick = await modern(http, "tools/call", {"name": "quick", "arguments": {}})
+        served_meanwhile = time.monotonic() - started
+        assert quick["result"]["content"][0]["text"] == "done"
+        assert served_meanwhile < 1.0, served_meanwhile  # not after the 1.5 s sleep
+        answer = await slow
+        took = time.monotonic() - started
+        assert 0.35 < took < 1.4, took  # at the deadline, not when the thread returns
+        assert answer["result"]["isError"] is True
+        assert answer["result"]["content"][0]["text"] == (
+            "Tool sleepy timed out after 0.4s and its thread's late result will be discarded"
+        )
+        with caplog.at_level("WARNING", logger="mcp_use.server.tools"):
+            await asyncio.sleep(1.6 - (time.monotonic() - started))
+            for _ in range(50):
+                if "returned after" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+        assert (
+            "Tool sleepy returned after 1.5s, after its call ended; its result was discarded" in caplog.text
+        )
+        # A call that ends in time in its thread answers as usual.
+        fast = await modern(http, "tools/call", {"name": "sleepy", "arguments": {"seconds": 0.01}})
+        assert fast["result"]["content"][0]["text"] == "woke up"
+
+
+async def test_the_server_tool_timeout_bounds_sync_tools_too(caplog: pytest.LogCaptureFixture) -> None:
+    server = _sync_server(tool_timeout=0.3)
+    async with client(server) as http:
+        started = time.monotonic()
+        answer = await modern(http, "tools/call", {"name": "failing_late", "arguments": {"seconds": 0.8}})
+        assert time.monotonic() - started < 0.7
+        assert "timed out after 0.3s" in answer["result"]["content"][0]["text"]
+        with caplog.at_level("WARNING", logger="mcp_use.server.tools"):
+            for _ in range(60):
+                if "failed after" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+    assert "Tool failing_late failed after 0.8s, after its call ended" in caplog.text
+    assert "too late to tell anyone" in caplog.text

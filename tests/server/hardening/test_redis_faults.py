@@ -11,99 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.helpers import ServerProcess, build_env, free_port, python_cmd, wait_for_port
-from tests.helpers.redis import redis_command
+from tests.helpers import ServerProcess
+from tests.helpers.redis import RestartableRedis as Redis
 from tests.helpers.sse import sse_events
 
 from .asgi import open_session
-
-SERVER = "tests/server/servers/redis_server.py"
-TIMEOUT = 30.0
-
-
-class Redis:
-    """A redis-server we stop, continue, kill and restart on the same port."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.tmp = tmp
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(redis_command(self.port, self.tmp), stdout=subprocess.DEVNULL)
-        wait_for_port("127.0.0.1", self.port, timeout=10)
-
-    def signal(self, sig: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = Redis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def trio(redis: Redis, tmp_path: Path) -> Iterator[list[ServerProcess]]:
-    """Three processes sharing `redis` (heartbeat 0.5 s: a restart is noticed fast)."""
-    env = {
-        "PYTHONPATH": "src",
-        "REDIS_URL": redis.url,
-        "MCP_USE_REDIS_URL": None,
-        "REDIS_PREFIX": f"f{uuid.uuid4().hex[:6]}",
-        "STATE_SECRET": "fault-secret",
-        "HEARTBEAT": "0.5",
-    }
-    servers = []
-    try:
-        for _ in range(3):
-            port = free_port()
-            servers.append(
-                ServerProcess(
-                    python_cmd(SERVER, port), port=port, env=build_env(env), log_dir=tmp_path
-                ).start()
-            )
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
-
-
-def call(id_: int, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": id_,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments or {}},
-    }
+from .redis_processes import TIMEOUT, call
 
 
 async def load(

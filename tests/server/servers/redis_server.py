@@ -1,6 +1,7 @@
 """A server sharing its state on Redis: `python redis_server.py PORT`.
 
-Env: REDIS_URL (none: memory), REDIS_PREFIX, STATE_SECRET, NAME, HEARTBEAT, WORKERS.
+Env: REDIS_URL (none: memory), REDIS_PREFIX, STATE_SECRET, NAME, HEARTBEAT, WORKERS,
+INPUT_TIMEOUT (seconds), RETRY_BYTES (the event store's retry buffer), SOCKET_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ state = (
         os.environ["REDIS_URL"],
         prefix=os.environ.get("REDIS_PREFIX", "mcp_use"),
         heartbeat=float(os.environ.get("HEARTBEAT", "5")),
+        socket_timeout=float(os.environ.get("SOCKET_TIMEOUT", "3")),
+        retry_bytes=int(os.environ.get("RETRY_BYTES", str(8 * 1024 * 1024))),
     )
     if os.environ.get("REDIS_URL")
     else None
 )
 server = MCPServer(
-    os.environ.get("NAME", "shared"), state=state, state_secret=os.environ.get("STATE_SECRET") or None
+    os.environ.get("NAME", "shared"),
+    state=state,
+    state_secret=os.environ.get("STATE_SECRET") or None,
+    input_timeout=float(os.environ.get("INPUT_TIMEOUT", "300")),
 )
 server.add_health_routes()
 server.add_metrics_route()

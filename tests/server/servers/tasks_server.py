@@ -1,6 +1,7 @@
 """A server with task tools: `python tasks_server.py PORT` (HTTP), or no argument for stdio.
 
-Env: REDIS_URL (none: memory), REDIS_PREFIX, HEARTBEAT, MAX_LIVE, MAX_RESULT_BYTES, TTL_MS.
+Env: REDIS_URL (none: memory), REDIS_PREFIX, HEARTBEAT, MAX_LIVE, MAX_RESULT_BYTES, TTL_MS,
+LIST_PAGE_SIZE.
 `events` lists what the task bodies of this process did (started, finished, cancelled),
 so a test can see that a cancellation really stopped the function.
 """
@@ -29,6 +30,7 @@ settings = TaskSettings(
     poll_interval_ms=200,
     max_live=int(os.environ.get("MAX_LIVE", "100")),
     max_result_bytes=int(os.environ.get("MAX_RESULT_BYTES", str(1 << 20))),
+    list_page_size=int(os.environ.get("LIST_PAGE_SIZE", "100")),
 )
 server = MCPServer("tasks", state=state, state_secret="tasks-secret", tasks=settings)
 events: list[str] = []

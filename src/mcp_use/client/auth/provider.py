@@ -7,14 +7,16 @@ authorization server), then uses a stored token, a refresh, or a new grant; a 40
 `insufficient_scope` re-authorizes with the union of the scopes held and challenged
 (at most `MAX_STEP_UPS` times in a row); a `use_dpop_nonce` challenge or a new
 `DPoP-Nonce` header is remembered. Returning True tells the transport to resend once.
-Concurrent 401s share one flow (a lock and an epoch counter).
+The transport says which `Authorization` the refused request carried: a refusal of a
+token that is no longer the current one (another request's flow already replaced it)
+is answered by resending with the current token, never by another flow, so concurrent
+401s share one refresh; a refusal of the current token always starts one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +35,6 @@ log = logging.getLogger("mcp_use.client.auth")
 MAX_STEP_UPS = 2  # with the first authorization: at most three attempts
 MAX_FLOWS = 2  # consecutive 401-driven flows without a success in between
 REFRESH_MARGIN_S = 60.0
-FRESH_WINDOW_S = 5.0
 DPOP_ALGS = ("ES256",)
 
 
@@ -68,7 +69,6 @@ class OAuthProvider:
         self._session_factory = session_factory
         self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
-        self._epoch = 0
         self._loaded = False
         self._disc: Discovery | None = None
         self._client: ClientAuth | None = None
@@ -80,7 +80,6 @@ class OAuthProvider:
         self._step_ups = 0
         self._flows = 0
         self._failed: OAuthError | None = None
-        self._fresh_since: float | None = None  # when a flow last replaced the token (monotonic)
 
     # ---- HTTPAuth ------------------------------------------------------------------------
     async def headers(self, method: str, url: str) -> dict[str, str]:
@@ -103,54 +102,61 @@ class OAuthProvider:
             }
         return {"authorization": f"Bearer {tokens.access_token}"}
 
-    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool:
+    async def on_response(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        method: str,
+        url: str,
+        *,
+        authorization: str | None = None,
+    ) -> bool:
         try:
-            return await self._on_response(status, headers, url)
+            return await self._on_response(status, headers, url, _credential(authorization))
         except OAuthError as exc:
             if exc.server is None and self.name:  # say which server's authorization failed
                 raise OAuthError(exc.detail, error=exc.error, server=self.name) from None
             raise
 
-    async def _on_response(self, status: int, headers: Mapping[str, str], url: str) -> bool:
+    async def _on_response(
+        self, status: int, headers: Mapping[str, str], url: str, refused: str | None
+    ) -> bool:
         fresh_nonce = self._dpop.remember(url, _lower(headers)) if self._dpop is not None else False
         if status < 400:
             if self._tokens is not None:
                 self._flows = 0
                 self._step_ups = 0
-                self._fresh_since = None  # the current token is confirmed
             return False
         if status not in (401, 403):
             return False
         ch = challenge.pick(_lower(headers).get("www-authenticate"))
         if ch is not None and ch.error == "use_dpop_nonce":
             return fresh_nonce
-        epoch = self._epoch
         async with self._lock:
-            if self._epoch != epoch or (status == 401 and self._just_replaced()):
-                return True  # another request's flow changed the credentials: resend with them
+            if self._superseded(refused):
+                return True  # another request's flow already replaced that token: resend
             if status == 401:
-                return await self._on_unauthorized(ch)
+                return await self._on_unauthorized(ch, refused)
             if ch is not None and ch.error == "insufficient_scope":
                 return await self._step_up(ch)
         return False
 
     # ---- the flows ----------------------------------------------------------------------
-    def _just_replaced(self) -> bool:
-        """True while the current token is new from a flow and not yet confirmed by a 2xx:
-        a 401 then most likely answers a request sent with the previous token (the hook
-        is not told which token a request carried), so it is resent rather than starting
-        another flow. The window is short, so a token that is itself refused still is."""
-        since = self._fresh_since
-        return since is not None and time.monotonic() - since < FRESH_WINDOW_S
+    def _superseded(self, refused: str | None) -> bool:
+        """True when the refused request did not carry the current token (it carried an
+        older one, or none because it left before the first token arrived): sending it
+        again with the current token is the answer, not a new flow."""
+        current = self._tokens.access_token if self._tokens is not None else None
+        return current is not None and refused != current
 
-    async def _on_unauthorized(self, ch: challenge.Challenge | None) -> bool:
+    async def _on_unauthorized(self, ch: challenge.Challenge | None, refused: str | None) -> bool:
         if self._failed is not None:
             raise self._failed
         if self._flows >= MAX_FLOWS:
             return False
         self._flows += 1
         previous, self._tokens = self._tokens, None
-        rejected = previous.access_token if previous else None
+        rejected = refused or (previous.access_token if previous else None)
         disc = await discover(self._http(), self.server_url, ch.resource_metadata if ch else None)
         await self._adopt(disc, dpop_hint=ch is not None and ch.scheme == "dpop")
         record = await self.storage.get(record_key(disc.issuer, disc.resource)) or {}
@@ -166,7 +172,6 @@ class OAuthProvider:
             else:
                 wanted = ch.scopes if ch is not None and ch.scopes else self._default_scopes(disc)
                 await self._grant(disc, [*wanted, *self.step_up_scopes])
-        self._replaced()
         return True
 
     async def _step_up(self, ch: challenge.Challenge) -> bool:
@@ -180,12 +185,7 @@ class OAuthProvider:
             disc = await discover(self._http(), self.server_url, ch.resource_metadata)
             await self._adopt(disc, dpop_hint=ch.scheme == "dpop")
         await self._grant(disc, union)
-        self._replaced()
         return True
-
-    def _replaced(self) -> None:
-        self._epoch += 1
-        self._fresh_since = time.monotonic()
 
     def _default_scopes(self, disc: Discovery) -> list[str]:
         return list(self.settings.scopes) or list(disc.scopes_supported)
@@ -258,11 +258,9 @@ class OAuthProvider:
         if tokens is None or disc is None:
             return
         if tokens.refresh_token and await self._try_refresh(disc, tokens.refresh_token):
-            self._replaced()
             return
         if self.settings.kind != "oauth":
             await self._grant(disc, list(self._scopes) or self._default_scopes(disc))
-            self._replaced()
         elif tokens.expires_within(0):
             self._tokens = None
 
@@ -369,6 +367,14 @@ class OAuthProvider:
 
     def __repr__(self) -> str:
         return f"<OAuthProvider {self.server_url} kind={self.settings.kind}>"
+
+
+def _credential(authorization: str | None) -> str | None:
+    """The token of an `Authorization` value (`Bearer x` or `DPoP x`), None without one."""
+    if not authorization:
+        return None
+    token = authorization.strip().partition(" ")[2]
+    return token.strip() or None
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

@@ -2,7 +2,9 @@
 
 An HTTP transport asks its `HTTPAuth` for headers before each request and shows it
 every response (a 401 or 403 challenge, and also a 2xx, which may carry a new
-`DPoP-Nonce`). When `on_response` returns True the credentials changed (a token was
+`DPoP-Nonce`), together with the `Authorization` that request carried, so a refusal of
+a token already replaced (two requests in flight, one refresh) is told apart from a
+refusal of the current one. When `on_response` returns True the credentials changed (a token was
 refreshed, scopes were stepped up, a nonce rotated) and the transport sends the same
 request again, at most `MAX_AUTH_RETRIES` times in a row, so a server that keeps
 refusing cannot make the client loop. OAuth (`client/auth/`) implements this protocol;
@@ -23,8 +25,18 @@ class HTTPAuth(Protocol):
         """Headers to add to one outgoing MCP HTTP request (Authorization, DPoP)."""
         ...
 
-    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool:
-        """See every response; True means "credentials changed, resend this request once"."""
+    async def on_response(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        method: str,
+        url: str,
+        *,
+        authorization: str | None = None,
+    ) -> bool:
+        """See every response; True means "credentials changed, resend this request once".
+        `authorization` is the `Authorization` header the answered request carried (None:
+        it carried none)."""
         ...
 
 
@@ -47,8 +59,16 @@ class BearerAuth:
     async def headers(self, method: str, url: str) -> dict[str, str]:
         return self._headers
 
-    async def on_response(self, status: int, headers: Mapping[str, str], method: str, url: str) -> bool:
-        return False
+    async def on_response(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        method: str,
+        url: str,
+        *,
+        authorization: str | None = None,
+    ) -> bool:
+        return False  # the one token there is was refused: resending it cannot help
 
     def __repr__(self) -> str:
         return "BearerAuth(<token>)"  # never print the secret
@@ -75,7 +95,9 @@ async def send_signed(
         if auth is None:
             return response
         try:
-            again = await auth.on_response(response.status, response.headers, method, url)
+            again = await auth.on_response(
+                response.status, response.headers, method, url, authorization=_authorization(h)
+            )
         except BaseException:
             response.release()
             raise
@@ -83,6 +105,16 @@ async def send_signed(
             return response
         retries += 1
         response.release()
+
+
+def _authorization(headers: Mapping[str, str]) -> str | None:
+    """The request's `Authorization`, whatever case its name was given in (the auth's
+    own header, merged last, wins over one from the config)."""
+    found = None
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            found = value
+    return found
 
 
 __all__ = ["MAX_AUTH_RETRIES", "BearerAuth", "HTTPAuth", "send_signed"]

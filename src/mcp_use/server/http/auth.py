@@ -28,6 +28,9 @@ MAX_TOKEN = 16 * 1024
 # RFC 6750 b64token
 _B64TOKEN = re.compile(rb"[A-Za-z0-9\-._~+/]+=*")
 SCOPE_KEY = "mcp_use.access_token"
+# Until when the streams a request opens may stay open: its token's expiry plus the
+# verifier's leeway (when the server stops accepting that token), or None.
+UNTIL_KEY = "mcp_use.token_until"
 # What a refusal is sent as: HTTP status, JSON-RPC error body, extra headers.
 Denial = tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]
 
@@ -128,6 +131,7 @@ class ResourceGuard:
         self.features = features
         self.verifier = verifier
         self._check = getattr(verifier, "check", None)
+        self.leeway = float(getattr(verifier, "leeway", 0) or 0)  # JWTVerifier's, on `exp`
         issuer = getattr(verifier, "issuer", None)
         if authorization_servers is None and issuer:
             authorization_servers = [issuer] if isinstance(issuer, str) else list(issuer)
@@ -264,8 +268,12 @@ class ResourceGuard:
         outcome = await self.authenticate(scope)
         if isinstance(outcome, Refusal):
             return self.refusal_parts(outcome, scope)
-        scope[SCOPE_KEY] = outcome
+        self._keep(scope, outcome)
         return None
+
+    def _keep(self, scope: dict[str, Any], access: AccessToken) -> None:
+        scope[SCOPE_KEY] = access
+        scope[UNTIL_KEY] = None if access.expires_at is None else float(access.expires_at) + self.leeway
 
     async def check_request(self, scope: dict[str, Any], request_id: Any = None) -> Any:
         """For Starlette endpoints: None when admitted (token kept in the scope), else the
@@ -273,7 +281,7 @@ class ResourceGuard:
         outcome = await self.authenticate(scope)
         if isinstance(outcome, Refusal):
             return self.response(outcome, scope, request_id)
-        scope[SCOPE_KEY] = outcome
+        self._keep(scope, outcome)
         return None
 
     def deny_scopes(self, scope: dict[str, Any], message: Any) -> Denial | None:
@@ -312,6 +320,12 @@ def principal_of(scope: dict[str, Any]) -> str | None:
     """The principal of an authenticated request (None on an unprotected server)."""
     access = scope.get(SCOPE_KEY)
     return access.principal if access is not None else None
+
+
+def expiry_of(scope: dict[str, Any]) -> float | None:
+    """Until when (Unix time) the token of an authenticated request is accepted, if it
+    expires: the long-lived streams it opens end then (SSE, GET, `subscriptions/listen`)."""
+    return scope.get(UNTIL_KEY)
 
 
 def denial_response(denied: Denial) -> Any:

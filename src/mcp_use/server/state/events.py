@@ -21,6 +21,11 @@ Forward = Callable[[bytes], Awaitable[None]]
 Frame = Callable[[jsonrpc.Message, str], bytes]
 
 
+class StreamLost(RuntimeError):
+    """A stream's events did not all reach the shared state (see `redis_events.py`):
+    resuming it on another process would skip some, so the resume is refused instead."""
+
+
 class StreamLog:
     __slots__ = (
         "created",

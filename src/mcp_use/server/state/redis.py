@@ -6,7 +6,9 @@ What lives here (keys under `prefix`):
   that gets a request for a session it does not hold loads the record and serves it.
 - `{p}:e:{key}` a resumable stream's events (a Redis Stream, entry id `0-{seq}`, bounded
   with `MAXLEN ~`, expiring), and `{p}:e:{key}:o` the session that owns it, so a
-  `Last-Event-ID` replays (then follows) from any process.
+  `Last-Event-ID` replays (then follows) from any process; `{p}:e:{key}:lost` when some
+  of its events never reached Redis (written while it was down and more than the retry
+  buffer holds: `redis_events.py`), so a resume elsewhere is refused, not replayed with a gap.
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
@@ -36,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import bus
-from .events import Frame, StreamLog
-from .memory import MemoryEventStore
+from .events import StreamLost
+from .redis_events import DEFAULT_RETRY_BYTES, RedisEventStore
 
 if TYPE_CHECKING:
     from ..input_rounds import StateSealer
@@ -65,6 +67,10 @@ class RedisState:
     anyone who can read that Redis can then forge `requestState` (as they could hijack
     sessions), so set one explicitly where Redis is shared more widely. A process whose
     secret or server name differs from a live one's refuses to serve and says which.
+
+    `retry_bytes`: how many bytes of stream events this process keeps while Redis does
+    not answer, to write them (in order, before newer ones) once it does; beyond that a
+    stream is given up for the other processes, counted and logged (`redis_events.py`).
     """
 
     def __init__(
@@ -78,6 +84,7 @@ class RedisState:
         socket_timeout: float = 3.0,
         retries: int = 2,
         health_check_interval: float = 10.0,
+        retry_bytes: int = DEFAULT_RETRY_BYTES,
     ) -> None:
         self.url = url
         # A stopped or restarted Redis must fail a request fast (503) rather than hang
@@ -104,7 +111,7 @@ class RedisState:
         self._touched: dict[str, float] = {}
         self.on_reset: Callable[[], Awaitable[None]] | None = None  # the session table's `reshare`
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.events = RedisEventStore(self)
+        self.events = RedisEventStore(self, retry_bytes=retry_bytes)
         from .redis_tasks import RedisTaskStore
 
         self.tasks = RedisTaskStore(self)
@@ -200,6 +207,7 @@ class RedisState:
             # Our own registration vanished: Redis restarted empty (or we stalled past
             # its expiry). Put back what this process holds.
             self._spawn(self.on_reset())
+            self.events.reshare()
 
     async def preflight(self, name: str, sealer: StateSealer) -> None:
         """The start-up check alone, on a throw-away connection (before uvicorn starts)."""
@@ -288,7 +296,7 @@ class RedisState:
         request_id = message.get("id")
         if not isinstance(request_id, str) or "-" not in request_id:
             return None
-        owner = request_id.rpartition("-")[0]
+        owner = request_id.partition("-")[0]  # `{token}-{n}` or `{token}-{n}-{deadline}`
         return owner if owner and owner != self.token else None
 
     def spawn(self, awaitable: Awaitable[Any]) -> None:
@@ -356,8 +364,11 @@ class RedisState:
 
     # ---- events ---------------------------------------------------------------------
     async def stream_owner(self, key: str) -> tuple[str, str] | None:
-        """(session id, writing process) of stream `key`, or None when unknown or expired."""
-        owner = await self.client.get(self._k("e", key, "o"))
+        """(session id, writing process) of stream `key`, or None when unknown or expired;
+        `StreamLost` when some of its events never reached Redis."""
+        owner, lost = await self.client.mget(self._k("e", key, "o"), self._k("e", key, "lost"))
+        if lost:
+            raise StreamLost(f"stream {key}'s events were not all stored while the shared state was down")
         if not owner:
             return None
         session_id, _, writer = owner.decode().partition(" ")
@@ -374,8 +385,17 @@ class RedisState:
         while True:
             block = max(100, int(self.socket_timeout * 500))  # under the socket timeout
             reply = await self.client.xread({skey: last}, count=256, block=block)
-            if not reply and writer and not await self.client.exists(self._k("proc", writer)):
-                return
+            if not reply and writer:
+                alive, lost = (
+                    await self.client.exists(self._k("proc", writer)),
+                    await self.client.exists(self._k("e", key, "lost")),
+                )
+                if lost:
+                    raise StreamLost(
+                        f"stream {key}'s events were not all stored while the shared state was down"
+                    )
+                if not alive:
+                    return
             for _name, entries in reply or ():
                 for entry_id, fields in entries:
                     last = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
@@ -387,74 +407,6 @@ class RedisState:
         return ":".join((self.prefix, *parts))
 
     key = _k  # public, for the stores beside this module (`redis_tasks.py`)
-
-
-class RedisStreamLog(StreamLog):
-    """A stream log kept in memory (fast local resume) and written through to Redis."""
-
-    __slots__ = ("store",)
-
-    def __init__(self, key: str, session_id: str | None, *, standalone: bool, size: int, store: Any) -> None:
-        super().__init__(key, session_id, standalone=standalone, size=size)
-        self.store = store
-
-    def append(self, message: Any, frame: Frame) -> bytes:
-        seq = self.next_seq
-        chunk = super().append(message, frame)
-        self.store.enqueue(("ev", self.key, seq, chunk))
-        return chunk
-
-    def finish(self) -> None:
-        if not self.finished:
-            self.finished = True
-            self.store.enqueue(("end", self.key, self.next_seq, b""))
-
-
-class RedisEventStore(MemoryEventStore):
-    """Local logs as in memory, each event also added to a Redis Stream in order (batched)."""
-
-    def __init__(self, state: RedisState) -> None:
-        super().__init__(events_per_stream=state.events_per_stream, ttl=state.event_ttl)
-        self.state = state
-        self._pending: list[tuple[str, str, Any, bytes]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    def open(self, session_id: str | None, *, standalone: bool = False) -> StreamLog:
-        key = secrets.token_hex(8)
-        log_ = RedisStreamLog(key, session_id, standalone=standalone, size=self.events_per_stream, store=self)
-        self._hold(log_)
-        if session_id is not None and not standalone:
-            self.enqueue(("open", key, session_id, b""))
-        return log_
-
-    def enqueue(self, item: tuple[str, str, Any, bytes]) -> None:
-        self._pending.append(item)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._flush())
-
-    async def _flush(self) -> None:
-        state = self.state
-        ttl = state.event_ttl
-        while self._pending:
-            batch, self._pending = self._pending, []
-            keys: set[str] = set()
-            try:
-                async with state.client.pipeline(transaction=False) as pipe:
-                    for kind, key, value, chunk in batch:
-                        skey = state._k("e", key)
-                        if kind == "open":
-                            pipe.set(state._k("e", key, "o"), f"{value} {state.token}", ex=ttl)
-                            continue
-                        fields = {"c": chunk} if kind == "ev" else {"end": b"1"}
-                        pipe.xadd(
-                            skey, fields, id=f"0-{value}", maxlen=self.events_per_stream, approximate=True
-                        )
-                        keys.add(skey)
-                    for skey in keys:
-                        pipe.expire(skey, ttl)
-                    await pipe.execute()
-            except Exception as exc:
-                log.warning("Shared state: could not store %d stream event(s): %s", len(batch), exc)
 
 
 def state_from(value: Any) -> Any:

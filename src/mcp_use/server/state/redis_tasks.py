@@ -1,7 +1,11 @@
 """Task records on Redis, so any process answers `tasks/get` for any task.
 
 Keys (under the `RedisState` prefix): `{p}:t:{id}` one record as JSON, expiring with
-its TTL. A record names its owner process; `{p}:proc:{owner}` is that process's
+its TTL; `{p}:ts:{scope}` a sorted set of the scope's task ids scored by expiry time,
+so a page of `tasks/list` costs one range read and one MGET, not a scan of every
+task. Every save drops the ids already past their expiry (so the set holds live tasks
+only, also for scopes nobody lists), and the set itself expires with its
+longest-lived record. A record names its owner process; `{p}:proc:{owner}` is that process's
 heartbeat key (refreshed by `RedisState`), so its absence means the owner died.
 Cancellations and input answers for a task run elsewhere travel to the owner on its
 own channel `{p}:p:{owner}` (the `task` messages of `bus.py`).
@@ -15,7 +19,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from .tasks import StoredTask
+from .tasks import Position, StoredTask
 
 
 class SharedRedis(Protocol):
@@ -29,6 +33,7 @@ class SharedRedis(Protocol):
 
 # Write a record unless the stored one is already terminal: a terminal status is final
 # for every process (a late "working" from the owner cannot undo another's cancel).
+# The scope's index gets the id (once) and lives at least as long as the record.
 _SAVE = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -36,8 +41,13 @@ if current then
   if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[4])
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(now[1]) + tonumber(now[2]) / 1000000))
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1
 """
+LIST_BATCH = 200
 
 
 class RedisTaskStore:
@@ -55,22 +65,45 @@ class RedisTaskStore:
         """Store it; False (nothing written) when the stored record is already terminal."""
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
         body = orjson.dumps(record.to_dict())
-        return bool(await self.state.client.eval(_SAVE, 1, self._key(record.id), body, ttl_ms))
+        keys = (self._key(record.id), self._index(record.scope))
+        return bool(
+            await self.state.client.eval(_SAVE, 2, *keys, body, ttl_ms, repr(record.expires_at), record.id)
+        )
 
     async def get(self, task_id: str) -> StoredTask | None:
         raw = await self.state.client.get(self._key(task_id))
         return self._decode(orjson.loads(raw)) if raw else None
 
-    async def list(self, scope: str) -> list[StoredTask]:
-        client = self.state.client
-        keys = [k async for k in client.scan_iter(match=self._key("*"), count=500)]
-        records = []
-        for raw in await client.mget(keys) if keys else []:
-            if raw:
+    async def list(
+        self, scope: str, *, after: Position | None = None, limit: int | None = None
+    ) -> list[StoredTask]:
+        """The scope's records in (expires_at, id) order, strictly after `after`, at most `limit`."""
+        client, index = self.state.client, self._index(scope)
+        low = "-inf" if after is None else repr(after[0])  # inclusive: ties are skipped below
+        found: list[StoredTask] = []
+        offset = 0
+        while limit is None or len(found) < limit:
+            rows = await client.zrangebyscore(
+                index, low, "+inf", start=offset, num=LIST_BATCH, withscores=True
+            )
+            offset += len(rows)
+            ids = [_text(member) for member, score in rows if after is None or (score, _text(member)) > after]
+            gone = []
+            for task_id, raw in zip(
+                ids, await client.mget([self._key(i) for i in ids]) if ids else [], strict=True
+            ):
+                if not raw:
+                    gone.append(task_id)  # expired: its id goes too
+                    continue
                 record = self._decode(orjson.loads(raw))
                 if record.scope == scope:
-                    records.append(record)
-        return sorted(records, key=lambda r: r.created)
+                    found.append(record)
+            if gone:
+                await client.zrem(index, *gone)
+                offset -= len(gone)
+            if len(rows) < LIST_BATCH:
+                break
+        return found if limit is None else found[:limit]
 
     async def alive(self, owner: str) -> bool:
         if owner == self.state.token:
@@ -88,3 +121,10 @@ class RedisTaskStore:
 
     def _key(self, task_id: str) -> str:
         return self.state.key("t", task_id)
+
+    def _index(self, scope: str) -> str:
+        return self.state.key("ts", scope)
+
+
+def _text(member: Any) -> str:
+    return member.decode() if isinstance(member, bytes) else str(member)

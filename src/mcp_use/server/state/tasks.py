@@ -4,6 +4,12 @@ A store keeps records until their TTL passes, answers for any process sharing it
 says whether the process that owns a record is still alive (so a task whose process
 died is reported `failed`, not `working` for ever). `RedisTaskStore` (in
 `.redis_tasks`) is the shared one.
+
+Listing is paged: `list(scope, after=, limit=)` gives a scope's records ordered by
+`(expires_at, id)` (a total order; with one TTL for all, creation order), those
+strictly after the `after` position, at most `limit` of them, so `tasks/list` can hand
+out a cursor that stays right when records are added or expire between pages. Expiry
+rather than creation orders them so the Redis index can drop expired ids by score.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import time
 from typing import Any, Protocol
 
 import orjson
+
+Position = tuple[float, str]  # (expires_at, id): where a page of a listing ended
 
 
 class StoredTask(Protocol):
@@ -38,9 +46,15 @@ class TaskStore(Protocol):
 
     async def save(self, record: StoredTask) -> bool: ...  # False: the stored one is terminal
     async def get(self, task_id: str) -> StoredTask | None: ...
-    async def list(self, scope: str) -> list[StoredTask]: ...
+    async def list(
+        self, scope: str, *, after: Position | None = None, limit: int | None = None
+    ) -> list[StoredTask]: ...
     async def alive(self, owner: str) -> bool: ...
     async def signal(self, owner: str, message: dict[str, Any]) -> None: ...
+
+
+def position(record: StoredTask) -> Position:
+    return (record.expires_at, record.id)
 
 
 class MemoryTaskStore:
@@ -75,9 +89,17 @@ class MemoryTaskStore:
             return None
         return record
 
-    async def list(self, scope: str) -> list[StoredTask]:
+    async def list(
+        self, scope: str, *, after: Position | None = None, limit: int | None = None
+    ) -> list[StoredTask]:
         now = time.time()
-        return [r for r in self._records.values() if r.scope == scope and r.expires_at >= now]
+        found = sorted(
+            (r for r in self._records.values() if r.scope == scope and r.expires_at >= now),
+            key=position,
+        )
+        if after is not None:
+            found = [r for r in found if position(r) > after]
+        return found if limit is None else found[:limit]
 
     async def alive(self, owner: str) -> bool:
         return True  # one process: its owner is this process

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,9 +32,11 @@ from ...protocol.errors import (
 from ..request import ServerRequest
 from ..settings import TaskSettings
 from ..state import bus
+from . import cursor
 from .records import RELATED_TASK_META, TaskRecord
 from .runner import LiveTask, TaskRunner
 
+log = logging.getLogger("mcp_use.server.tasks")
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 RunTool = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -66,6 +69,8 @@ class TaskHandlers:
         self.runner = TaskRunner(settings, state)
         self.runner.notify = self._notify
         self.listeners = listeners
+        # 2025-11-25: input requests of other processes' tasks sent on GET streams held here.
+        self._streamed = _RemoteRelays()
 
     async def on_bus(self, data: bus.BusMessage) -> None:
         """A `task` message from another process (`state.bus`): a task's new status (for
@@ -120,7 +125,7 @@ class TaskHandlers:
 
     async def _create(self, req: ServerRequest, tool: Any, ttl: int | None) -> LiveTask:
         live = await self.runner.create(
-            tool.name, scope=_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
+            tool.name, scope=task_scope(req), modern=req.modern, ttl_ms=ttl, session=req.session
         )
         req.task = live
         req.start_task = None
@@ -165,7 +170,7 @@ class TaskHandlers:
     async def _record(self, req: ServerRequest, method: str) -> TaskRecord:
         if req.modern and not declares_extension(req.client_capabilities):
             raise _needs_extension(method)
-        return await self.runner.get(req.params.get("taskId"), _scope(req))
+        return await self.runner.get(req.params.get("taskId"), task_scope(req))
 
     async def _get(self, req: ServerRequest) -> dict[str, Any]:
         record = await self._record(req, "tasks/get")
@@ -192,10 +197,26 @@ class TaskHandlers:
             live.polled = True
             if live.session.stream is not None:
                 self._relay_input(live, live.session, live.session.stream)
+        elif (
+            live is None
+            and record.input_requests
+            and req.session is not None
+            and req.session.stream is not None
+        ):
+            # Run by another process, and the session's GET stream is here: ask from here.
+            self._relay_remote(record, req.session, req.session.stream, self._streamed)
         return record.legacy_wire()
 
     async def _legacy_list(self, req: ServerRequest) -> dict[str, Any]:
-        return {"tasks": [r.legacy_wire() for r in await self.runner.list(_scope(req))]}
+        """One page of the caller's tasks, soonest to expire first (creation order under
+        one TTL); `nextCursor` when more follow."""
+        size = max(1, self.runner.settings.list_page_size)
+        after = cursor.decode(req.params.get("cursor"))
+        records = await self.runner.list(task_scope(req), after, size + 1)
+        page: dict[str, Any] = {"tasks": [r.legacy_wire() for r in records[:size]]}
+        if len(records) > size:
+            page["nextCursor"] = cursor.encode(records[size - 1])
+        return page
 
     async def _legacy_cancel(self, req: ServerRequest) -> dict[str, Any]:
         record = await self._record(req, "tasks/cancel")
@@ -205,20 +226,53 @@ class TaskHandlers:
         return record.legacy_wire()
 
     async def _legacy_result(self, req: ServerRequest) -> dict[str, Any]:
-        """Wait for the end; meanwhile carry the task's input requests to the client."""
+        """Wait for the end; meanwhile carry the task's input requests to the client, also
+        for a task another process runs (its requests are read from the shared record)."""
         record = await self._record(req, "tasks/result")
-        while not record.terminal:
-            live = self.runner.live.get(record.id)
-            if live is None:  # runs in another process: poll the store
-                await asyncio.sleep(record.poll_ms / 1000)
-                record = await self.runner.get(record.id, record.scope)
-                continue
-            changed = live.changed
-            if req.session is not None:
-                self._relay_input(live, req.session, req.sink)
-            await changed.wait()
-            record = live.record
+        remote = _RemoteRelays()  # this call's sends for a task run elsewhere
+        try:
+            while not record.terminal:
+                live = self.runner.live.get(record.id)
+                if live is None:  # runs in another process: poll the store
+                    if req.session is not None:
+                        self._relay_remote(record, req.session, req.sink, remote)
+                    await asyncio.sleep(record.poll_ms / 1000)
+                    record = await self.runner.get(record.id, record.scope)
+                    continue
+                changed = live.changed
+                if req.session is not None:
+                    self._relay_input(live, req.session, req.sink)
+                await changed.wait()
+                record = live.record
+        finally:
+            remote.cancel()
         return _final(record)
+
+    def _relay_remote(self, record: TaskRecord, session: Any, sink: Any, remote: _RemoteRelays) -> None:
+        """Send the input requests of a task run by another process to the client from this
+        one (on `sink`); an answer goes to the owner as a `tasks/update` from here would."""
+        for key, request in list(record.input_requests.items()):
+            if remote.claim(record.id, key):
+                remote.keep(
+                    record.id,
+                    key,
+                    asyncio.ensure_future(self._relay_for(session, sink, record, key, request)),
+                )
+
+    async def _relay_for(
+        self, session: Any, sink: Any, record: TaskRecord, key: str, request: dict[str, Any]
+    ) -> None:
+        params = {**request.get("params", {}), "_meta": {RELATED_TASK_META: {"taskId": record.id}}}
+        try:
+            answer = await session.requests().request(
+                sink, request["method"], params, timeout=self.runner.settings.input_timeout
+            )
+            fresh = await self.runner.get(record.id, record.scope)  # the owner moved it meanwhile
+            await self.runner.update(fresh, {key: answer})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the client refused or went away: the task's own wait decides
+            log.info("Input for task %s (%s) relayed from here got no answer: %s", record.id, key, exc)
 
     def _relay_input(self, live: LiveTask, session: Any, sink: Any) -> None:
         """Send the task's new input requests to the client as server-to-client requests
@@ -262,6 +316,31 @@ class TaskHandlers:
                 self._relay_input(live, session, session.stream)
 
 
+class _RemoteRelays:
+    """Input requests of tasks run elsewhere that this process is asking the client, by
+    (task, key), so each is sent once from here while it is in flight."""
+
+    __slots__ = ("_sends",)
+
+    def __init__(self) -> None:
+        self._sends: dict[tuple[str, str], asyncio.Future[None] | None] = {}
+
+    def claim(self, task_id: str, key: str) -> bool:
+        if (task_id, key) in self._sends:
+            return False
+        self._sends[(task_id, key)] = None
+        return True
+
+    def keep(self, task_id: str, key: str, send: asyncio.Future[None]) -> None:
+        self._sends[(task_id, key)] = send
+        send.add_done_callback(lambda _: self._sends.pop((task_id, key), None))
+
+    def cancel(self) -> None:
+        for send in list(self._sends.values()):
+            if send is not None:
+                send.cancel()
+
+
 def _final(record: TaskRecord) -> dict[str, Any]:
     if record.status == "completed" and record.result is not None:
         result = dict(record.result)
@@ -272,7 +351,7 @@ def _final(record: TaskRecord) -> dict[str, Any]:
     raise MCPError(INVALID_REQUEST, f"Task {record.id} was {record.status}; it has no result")
 
 
-def _scope(req: ServerRequest) -> str:
+def task_scope(req: ServerRequest) -> str:
     """Who may see a task: the authenticated principal; else the legacy session; else anyone
     holding its (unguessable) id."""
     token = req.access_token

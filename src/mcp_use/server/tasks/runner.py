@@ -21,7 +21,7 @@ from ...protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, 
 from ..input_rounds import InputRequired
 from ..settings import TaskSettings
 from ..state import bus
-from ..state.tasks import MemoryTaskStore, TaskStore
+from ..state.tasks import MemoryTaskStore, Position, TaskStore
 from .records import CANCELLED, COMPLETED, FAILED, INPUT_REQUIRED, WORKING, TaskRecord, new_task_id
 
 log = logging.getLogger("mcp_use.server.tasks")
@@ -187,8 +187,8 @@ class TaskRunner:
                 record = await self.store.get(task_id) or record
         return record
 
-    async def list(self, scope: str) -> list[TaskRecord]:
-        return await self.store.list(scope)
+    async def list(self, scope: str, after: Position | None, limit: int) -> list[TaskRecord]:
+        return await self.store.list(scope, after=after, limit=limit)  # type: ignore[return-value]
 
     # ---- controlling ----------------------------------------------------------------
     async def cancel(self, record: TaskRecord) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...protocol import jsonrpc
+from ..settings import Limits
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -18,6 +19,7 @@ SSE_HEADERS = [
     (b"cache-control", b"no-cache, no-transform"),
     (b"x-accel-buffering", b"no"),
 ]
+RETRY_LATER = [(b"retry-after", b"5")]  # with a 503: the shared state does not answer
 
 
 class BodyTooLarge(Exception):
@@ -36,19 +38,50 @@ def header_problem(raw: list[tuple[bytes, bytes]], limit: int) -> tuple[int, str
 
     The server in front may allow more than we want to hold per request (httptools has
     no limit); the session id, looked up in the session table and in Redis, is bounded too.
+    Both HTTP transports (Streamable HTTP and the legacy HTTP+SSE) check this first.
     """
     total = 0
     for name, value in raw:
         total += len(name) + len(value) + 4
-        if name == b"mcp-session-id" and len(value) > MAX_SESSION_ID:
-            return 400, f"Bad Request: Mcp-Session-Id is longer than {MAX_SESSION_ID} characters"
+        if name == b"mcp-session-id" and (problem := session_id_problem("Mcp-Session-Id", value)):
+            return problem
     if total > limit:
         return 431, f"Request Header Fields Too Large: the headers exceed {limit} bytes"
     return None
 
 
+def session_id_problem(name: str, value: str | bytes) -> tuple[int, str] | None:
+    """(400, reason) for a session id far longer than ours (32 hex digits), else None."""
+    if len(value) > MAX_SESSION_ID:
+        return 400, f"Bad Request: {name} is longer than {MAX_SESSION_ID} characters"
+    return None
+
+
 class BodyTimeout(Exception):
     pass
+
+
+class BodyRefused(Exception):
+    """The body was not read: `status` (408 or 413) and `reason`, for the error answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def read_limited_body(receive: Receive, limits: Limits, declared: str | None) -> bytes:
+    """The body within `limits` (`max_body_size`, `body_timeout`), else `BodyRefused`
+    with the answer both HTTP transports give: 413 beyond the size, 408 past the time."""
+    limit = limits.max_body_size
+    try:
+        return await read_body(receive, limit, declared, limits.body_timeout)
+    except BodyTimeout:
+        raise BodyRefused(
+            408, f"Request Timeout: the body did not arrive within {limits.body_timeout:g}s"
+        ) from None
+    except BodyTooLarge:
+        raise BodyRefused(413, f"Payload Too Large: the body exceeds {limit} bytes") from None
 
 
 async def read_body(

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from ...protocol import jsonrpc
 from ...protocol.errors import INVALID_REQUEST, SESSION_NOT_FOUND, MCPError
 from ...protocol.versions import is_modern
-from ..state.events import StreamLog, parse_event_id
-from .asgi import SSE_HEADERS, Receive, Send, accepts, respond_error
+from ..session_table import unavailable
+from ..state.events import StreamLog, StreamLost, parse_event_id
+from .asgi import RETRY_LATER, SSE_HEADERS, Receive, Send, accepts, respond_error
 from .response_stream import ResponseStream, hold_open
 
 if TYPE_CHECKING:
@@ -34,10 +35,16 @@ class StandaloneStreams:
         self._open_streams: dict[str, asyncio.Event] = {}  # session id -> ends its GET stream
 
     async def get(
-        self, receive: Receive, send: Send, headers: dict[str, str], principal: str | None = None
+        self,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        principal: str | None = None,
+        expires_at: float | None = None,
     ) -> None:
         """`principal`: whose token the GET carries, on a protected server (a session is
-        served only to the principal that opened it)."""
+        served only to the principal that opened it); `expires_at`: when that token
+        expires, and the stream ends (`hold_open`)."""
         if is_modern(headers.get("mcp-protocol-version")):
             await respond_error(
                 send,
@@ -59,7 +66,7 @@ class StandaloneStreams:
         try:
             session = await self.sessions.find(session_id, principal)
         except MCPError as exc:  # the shared state does not answer: 503, never 404
-            await respond_error(send, 503, exc.code, exc.message, headers=[(b"retry-after", b"5")])
+            await respond_error(send, 503, exc.code, exc.message, headers=RETRY_LATER)
             return
         if session is None:
             await respond_error(send, 404, SESSION_NOT_FOUND, "Session not found")
@@ -69,16 +76,26 @@ class StandaloneStreams:
             parsed = parse_event_id(last_event_id)
             stream_log = self.events.get(parsed[0]) if parsed else None
             if stream_log is not None and stream_log.session_id == session.id and not stream_log.standalone:
-                await self._resume(receive, send, stream_log, parsed[1])  # type: ignore[index]
+                await self._resume(receive, send, stream_log, parsed[1], expires_at)  # type: ignore[index]
                 return
             if stream_log is None and parsed is not None and self.shared is not None:
-                owner = await self.shared.stream_owner(parsed[0])
-                if owner is not None and owner[0] == session.id:
-                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1])
+                try:
+                    owner = await self.shared.stream_owner(parsed[0])
+                except StreamLost as exc:
+                    await respond_error(send, 410, INVALID_REQUEST, f"Gone: {exc}; send the request again")
                     return
-        await self._open(receive, send, session)
+                except Exception as exc:  # Redis does not answer: retry later, do not open a new stream
+                    refusal = unavailable(exc)
+                    await respond_error(send, 503, refusal.code, refusal.message, headers=RETRY_LATER)
+                    return
+                if owner is not None and owner[0] == session.id:
+                    await self._resume_shared(receive, send, parsed[0], parsed[1], owner[1], expires_at)
+                    return
+        await self._open(receive, send, session, expires_at)
 
-    async def _open(self, receive: Receive, send: Send, session: ServerSession) -> None:
+    async def _open(
+        self, receive: Receive, send: Send, session: ServerSession, expires_at: float | None
+    ) -> None:
         """The session's standalone stream. A new GET replaces the one open: the old one may
         be a dropped connection whose end the server has not noticed yet (refusing it
         with 409 would lock the client out until then), and only one gets messages."""
@@ -99,14 +116,16 @@ class StandaloneStreams:
         stream.started = True
         await send({"type": "http.response.body", "body": b": stream open\n\n", "more_body": True})
         try:
-            await hold_open(receive, send, closed, stream, self.stopping)
+            await hold_open(receive, send, closed, stream, self.stopping, expires_at)
         finally:
             if session.stream is deliver:
                 session.stream = None
             if self._open_streams.get(session.id) is closed:  # type: ignore[arg-type]
                 del self._open_streams[session.id]  # type: ignore[arg-type]
 
-    async def _resume(self, receive: Receive, send: Send, stream_log: StreamLog, seq: int) -> None:
+    async def _resume(
+        self, receive: Receive, send: Send, stream_log: StreamLog, seq: int, expires_at: float | None
+    ) -> None:
         """Replay a POST stream's events after `seq`, then follow it until it finishes."""
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         for chunk in stream_log.after(seq):
@@ -125,12 +144,14 @@ class StandaloneStreams:
         stream = ResponseStream(send)
         stream.started = True
         try:
-            await hold_open(receive, send, finished, stream, self.stopping)
+            await hold_open(receive, send, finished, stream, self.stopping, expires_at)
         finally:
             if stream_log.live is forward:
                 stream_log.live = None
 
-    async def _resume_shared(self, receive: Receive, send: Send, key: str, seq: int, writer: str) -> None:
+    async def _resume_shared(
+        self, receive: Receive, send: Send, key: str, seq: int, writer: str, expires_at: float | None
+    ) -> None:
         """Resume a stream another process writes: replay from Redis, then follow it live."""
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         finished = asyncio.Event()
@@ -148,6 +169,6 @@ class StandaloneStreams:
         stream = ResponseStream(send)
         stream.started = True
         try:
-            await hold_open(receive, send, finished, stream, self.stopping)
+            await hold_open(receive, send, finished, stream, self.stopping, expires_at)
         finally:
             task.cancel()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from typing import Any
 
 from ...protocol import jsonrpc
@@ -17,6 +19,8 @@ from ..state.events import StreamLog
 from .asgi import SSE_HEADERS, Receive, Send, respond, respond_json, sse_event
 
 KEEPALIVE_SECONDS = 15.0
+EXPIRED = b": the token that opened this stream expired\n\n"
+log = logging.getLogger("mcp_use.server.http")
 
 
 class ResponseStream:
@@ -194,19 +198,29 @@ async def hold_open(
     closed: asyncio.Event,
     stream: ResponseStream,
     shutdown: asyncio.Event,
+    expires_at: float | None = None,
 ) -> None:
-    """Keep an SSE stream open, with keep-alive comments, until either side ends it."""
+    """Keep an SSE stream open, with keep-alives, until either side ends it, or until
+    `expires_at` (Unix time): the expiry of the token that opened it. A stream outliving
+    its token would go on delivering to a client no longer authorized; ended, the client
+    reconnects with a fresh token (or gets 401 and refreshes)."""
     disconnect = asyncio.ensure_future(wait_disconnect(receive))
     ended = asyncio.ensure_future(closed.wait())
     stopping = asyncio.ensure_future(shutdown.wait())
     try:
         while True:
+            wait = KEEPALIVE_SECONDS
+            if expires_at is not None:
+                wait = min(wait, max(expires_at - time.time(), 0.0))
             done, _ = await asyncio.wait(
-                {disconnect, ended, stopping},
-                timeout=KEEPALIVE_SECONDS,
-                return_when=asyncio.FIRST_COMPLETED,
+                {disconnect, ended, stopping}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
             )
             if done:
+                break
+            if expires_at is not None and time.time() >= expires_at:
+                log.info("Closed an SSE stream: the token that opened it expired")
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.body", "body": EXPIRED, "more_body": True})
                 break
             try:
                 await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})

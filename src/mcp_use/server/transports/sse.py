@@ -2,7 +2,10 @@
 
 Every answer travels on the session's SSE stream; the POST only says 202 Accepted. The
 inbound-era rule applies here too: a 2026-07-28 request is refused (unsupported version)
-rather than served as if it were legacy.
+rather than served as if it were legacy. The limits are Streamable HTTP's, with its
+helpers (`asgi.py`): 431 beyond `max_header_bytes`, 400 for a `session_id` far longer
+than ours, 413 / 408 for a body too large or too slow, and refusals quote at most
+`QUOTE_LIMIT` characters of what they refuse.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -19,10 +23,19 @@ from ...protocol import jsonrpc
 from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION, MCPError
 from ...protocol.versions import LEGACY_VERSIONS
-from ..http.auth import SCOPE_KEY, denial_response, principal_of
+from ..http.auth import SCOPE_KEY, denial_response, expiry_of, principal_of
 from ..request import Peer
 from ..session import ServerSession, new_session_id
-from .asgi import SSE_HEADERS, header_map, sse_event
+from .asgi import (
+    SSE_HEADERS,
+    BodyRefused,
+    header_map,
+    header_problem,
+    read_limited_body,
+    session_id_problem,
+    sse_event,
+)
+from .response_stream import EXPIRED
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -52,13 +65,17 @@ class SSEServerTransport:
         self.table = core.sessions
         self.guard = core.guard
         self.messages_path = core.settings.paths.messages
-        self.max_body_size = core.settings.limits.max_body_size
+        self.limits = core.settings.limits
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.channels: dict[str, _Channel] = {}
+        self.serving = core.lifecycle.serving  # the first request's jobs (the open-server warning)
 
     async def _refuse(self, request: Request) -> Response | None:
-        """The host check, answered as Streamable HTTP answers it (421 or 403), then the
-        bearer check on a protected server (401, 403 or 503)."""
+        """The header limits, the host check, answered as Streamable HTTP answers them
+        (431 / 400, 421 or 403), then the bearer check on a protected server (401, 403 or 503)."""
+        problem = header_problem(request.scope["headers"], self.limits.max_header_bytes)
+        if problem is not None:
+            return _error(*problem)
         refusal = self.guard.check(request.scope, request.headers.get("host"), request.headers.get("origin"))
         if refusal is not None:
             return JSONResponse(refusal.body(), status_code=refusal.status)
@@ -67,6 +84,7 @@ class SSEServerTransport:
         return None
 
     async def connect(self, request: Request) -> Response:
+        self.serving()
         refused = await self._refuse(request)
         if refused is not None:
             return refused
@@ -76,24 +94,26 @@ class SSEServerTransport:
         self.channels[session_id] = channel
         base = request.scope.get("root_path", "")
         endpoint = f"{base}{self.messages_path}?session_id={session_id}"
-        return _SSEResponse(self, session_id, channel, endpoint)
+        return _SSEResponse(self, session_id, channel, endpoint, expiry_of(request.scope))
 
     async def post(self, request: Request) -> Response:
         refused = await self._refuse(request)
         if refused is not None:
             return refused
         session_id = request.query_params.get("session_id")
+        if session_id and (problem := session_id_problem("session_id", session_id)):
+            return _error(*problem)
         channel = self.channels.get(session_id or "")
         if channel is not None and (channel.principal or "") != (principal_of(request.scope) or ""):
             channel = None  # another principal's session: as if it did not exist
         if channel is None:
-            return JSONResponse(
-                jsonrpc.error(None, INVALID_REQUEST, "Unknown or missing session_id"),
-                status_code=404 if session_id else 400,
+            return _error(404 if session_id else 400, "Unknown or missing session_id")
+        try:
+            body = await read_limited_body(
+                request.receive, self.limits, request.headers.get("content-length")
             )
-        body = await request.body()
-        if len(body) > self.max_body_size:
-            return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, "Payload Too Large"), status_code=413)
+        except BodyRefused as exc:
+            return _error(exc.status, exc.reason)
         try:
             message = jsonrpc.loads(body)
             kind = jsonrpc.classify(message)
@@ -157,6 +177,10 @@ class SSEServerTransport:
             await channel.send(jsonrpc.error_from(message["id"], exc))
 
 
+def _error(status: int, reason: str) -> Response:
+    return JSONResponse(jsonrpc.error(None, INVALID_REQUEST, reason), status_code=status)
+
+
 def _peer(request: Request) -> Peer:
     """The client of one POST as middleware sees it (its headers, address and token)."""
     scope = request.scope
@@ -164,8 +188,16 @@ def _peer(request: Request) -> Peer:
 
 
 class _SSEResponse(Response):
-    def __init__(self, transport: SSEServerTransport, session_id: str, channel: _Channel, endpoint: str):
+    def __init__(
+        self,
+        transport: SSEServerTransport,
+        session_id: str,
+        channel: _Channel,
+        endpoint: str,
+        expires_at: float | None,
+    ):
         super().__init__()
+        self.expires_at = expires_at  # the token that opened the stream: it ends then
         self.transport = transport
         self.session_id = session_id
         self.channel = channel
@@ -197,8 +229,15 @@ class _SSEResponse(Response):
 
         writer = asyncio.ensure_future(drain())
         watcher = asyncio.ensure_future(disconnected())
+        left = None if self.expires_at is None else max(self.expires_at - time.time(), 0.0)
         try:
-            await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({writer, watcher}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            if not done:  # the token expired: the session ends with its stream
+                log.info(
+                    "Closed the SSE stream of session %s: the token that opened it expired", self.session_id
+                )
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.body", "body": EXPIRED, "more_body": True})
         finally:
             writer.cancel()
             watcher.cancel()

@@ -28,20 +28,20 @@ from ...protocol.errors import (
 )
 from ...protocol.versions import is_modern, meta_version
 from ..http import headers as mcp_headers
-from ..http.auth import SCOPE_KEY, principal_of
+from ..http.auth import SCOPE_KEY, expiry_of, principal_of
 from ..request import Peer
 from ..session import ServerSession, new_session_id
 from ..session_table import SYNCED_METHODS
 from .asgi import (
-    BodyTimeout,
-    BodyTooLarge,
+    RETRY_LATER,
+    BodyRefused,
     Receive,
     Scope,
     Send,
     accepts,
     header_map,
     header_problem,
-    read_body,
+    read_limited_body,
     respond,
     respond_error,
     respond_json,
@@ -60,8 +60,8 @@ MODERN_ERROR_STATUS = {
     UNSUPPORTED_PROTOCOL_VERSION: 400,
 }
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
-RETRY_LATER = [(b"retry-after", b"5")]
 REFUSED = object()  # `_read` answered the POST itself
+KEPT_ACCEPTS = 64  # Accept values remembered as passing (a client chooses them: bounded)
 
 
 class StreamableHTTPServerTransport:
@@ -80,6 +80,7 @@ class StreamableHTTPServerTransport:
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
+        self._accepted: set[str] = set()  # Accept values that passed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,7 +112,7 @@ class StreamableHTTPServerTransport:
         if method == "POST":
             await self._post(scope, receive, send, headers)
         elif method == "GET":
-            await self.get_streams.get(receive, send, headers, principal_of(scope))
+            await self.get_streams.get(receive, send, headers, principal_of(scope), expiry_of(scope))
         elif method == "DELETE":
             await self._delete(scope, send, headers)
         else:
@@ -123,6 +124,15 @@ class StreamableHTTPServerTransport:
                 headers=[(b"allow", b"GET, POST, DELETE")],
             )
 
+    def _accept_ok(self, accept: str) -> bool:
+        """Whether a POST's `Accept` lists both answer types; a passing value is kept (a
+        client sends the same one every time; bounded, since a client chooses them)."""
+        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+            return False
+        if len(self._accepted) < KEPT_ACCEPTS:
+            self._accepted.add(accept)
+        return True
+
     # ---- POST -----------------------------------------------------------------------
     async def _read(self, receive: Receive, send: Send, headers: dict[str, str]) -> Any:
         """The POST's one JSON-RPC message (any JSON value), or `REFUSED` once a refusal
@@ -133,7 +143,7 @@ class StreamableHTTPServerTransport:
             )
             return REFUSED
         accept = headers.get("accept", "")
-        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+        if accept not in self._accepted and not self._accept_ok(accept):
             await respond_error(
                 send,
                 406,
@@ -141,21 +151,10 @@ class StreamableHTTPServerTransport:
                 "Not Acceptable: Accept must list both application/json and text/event-stream",
             )
             return REFUSED
-        limit = self.limits.max_body_size
         try:
-            body = await read_body(receive, limit, headers.get("content-length"), self.limits.body_timeout)
-        except BodyTimeout:
-            await respond_error(
-                send,
-                408,
-                INVALID_REQUEST,
-                f"Request Timeout: the body did not arrive within {self.limits.body_timeout:g}s",
-            )
-            return REFUSED
-        except BodyTooLarge:
-            await respond_error(
-                send, 413, INVALID_REQUEST, f"Payload Too Large: the body exceeds {limit} bytes"
-            )
+            body = await read_limited_body(receive, self.limits, headers.get("content-length"))
+        except BodyRefused as exc:
+            await respond_error(send, exc.status, INVALID_REQUEST, exc.reason)
             return REFUSED
         try:
             message = jsonrpc.loads(body)
@@ -334,7 +333,7 @@ class StreamableHTTPServerTransport:
         req.access_token = scope.get(SCOPE_KEY)
         req.transport = "streamable-http"
         if req.method in self.engine.streaming_methods:
-            await self._listen(receive, send, req)
+            await self._listen(receive, send, req, expiry_of(scope))
             return
         # Closing the response stream cancels the request. Most calls finish long before
         # anyone could hang up, so the disconnect watcher only starts if this one doesn't.
@@ -349,12 +348,17 @@ class StreamableHTTPServerTransport:
             return
         finally:
             watch.stop()
-        error = response.get("error")
         try:
-            if error is not None and not stream.started:
-                await respond_json(send, MODERN_ERROR_STATUS.get(error.get("code"), 200), response)
-            else:
+            if stream.started:
                 await stream.finish(response)
+                return
+            # The usual answer: plain JSON, nothing streamed before it. A message the
+            # call's leftovers send later finds the stream done and is dropped, as after
+            # `finish`.
+            stream.done = stream.closed = True
+            error = response.get("error")
+            status = 200 if error is None else MODERN_ERROR_STATUS.get(error.get("code"), 200)
+            await respond_json(send, status, response)
         except OSError:
             pass  # the client went away
 
@@ -378,8 +382,9 @@ class StreamableHTTPServerTransport:
         mcp_headers.check(req.method, req.params, headers, tool.input_schema if tool else None)
         return req
 
-    async def _listen(self, receive: Receive, send: Send, req: Any) -> None:
-        """`subscriptions/listen`: hold the stream the engine delivers notifications to."""
+    async def _listen(self, receive: Receive, send: Send, req: Any, until: float | None) -> None:
+        """`subscriptions/listen`: hold the stream the engine delivers notifications to
+        (until `until`, when the request's token stops being accepted)."""
         stream = ResponseStream(send)
         lock = asyncio.Lock()
 
@@ -389,7 +394,7 @@ class StreamableHTTPServerTransport:
 
         listener = await self.engine.listen(req, deliver)
         try:
-            await hold_open(receive, send, listener.closed, stream, self.lifecycle.stopping)
+            await hold_open(receive, send, listener.closed, stream, self.lifecycle.stopping, until)
         finally:
             self.engine.unlisten(listener)
 
