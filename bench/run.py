@@ -943,6 +943,11 @@ def budgets(
 
 
 def main() -> int:
+    # Every peer runs from compiled `.pyc` files, as an installed package does (pip writes
+    # them at install, an editable install on first import). With PYTHONDONTWRITEBYTECODE
+    # set (some sandboxes set it), the peers pip installed still have theirs but our work
+    # tree never gets any: the import and cold-start rows then time compiling our source.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
         "--quick", action="store_true", help="short run: 1 s per load point, 1 round, fewer calls"

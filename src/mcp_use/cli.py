@@ -9,6 +9,8 @@ mcp-use logout [<config-or-url> [server]]
 mcp-use inspect <config-or-url> [server] | mcp-use inspect -- COMMAND ARGS
 mcp-use proxy CONFIG|URL [SERVER] [--transport http|sse|stdio] [--host H] [--port P]
 mcp-use proxy [--transport ...] [--port P] -- COMMAND ARGS...   # a bare stdio command
+mcp-use proxy ... --auth-jwks-uri URL --auth-issuer ISS --auth-audience AUD [--required-scopes S]
+                                                        # a protected front (cli_auth.py)
 """
 
 from __future__ import annotations
@@ -194,9 +196,14 @@ def proxy_target(args: argparse.Namespace) -> Any:
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
+    from .cli_auth import AuthOptionError, server_options
     from .server.server import MCPServer
 
-    front = MCPServer.as_proxy(proxy_target(args), name=args.name)
+    try:
+        auth = server_options(args)
+    except AuthOptionError as exc:
+        raise CLIError(str(exc)) from None
+    front = MCPServer.as_proxy(proxy_target(args), name=args.name, **auth)
     front.run(transport=args.transport, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -302,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--port", "-p", type=int, default=8000, help="HTTP port (default: 8000)")
     proxy.add_argument("--name", default="mcp-use-proxy", help="the proxy's server name")
     proxy.add_argument("--log-level", default=None, help="log level of mcp_use and uvicorn")
+    from .cli_auth import add_arguments as add_auth_arguments
+
+    add_auth_arguments(proxy)
     proxy.set_defaults(func=cmd_proxy, command_line=[])
     return parser
 

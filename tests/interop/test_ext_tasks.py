@@ -10,17 +10,21 @@ against our server (tests/server/servers/tasks_server.py), on both eras.
   (the SDK client's codecs reject the tasks wire); the script's rawDispatch is a plain
   fetch POST. Then CreateTaskResult, tasks/get with the inlined result, tasks/cancel
   and input through tasks/update all work.
+- The same through `mcp-use proxy` in front of that server (a stdio child on
+  2026-07-28): the proxy carries the tasks to its target, on both front eras.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import NodeTools, ServerProcess
+from tests.helpers import NodeTools, ServerPool, ServerProcess
+from tests.helpers.proxy import start_proxy
 from tests.interop.test_typescript_sdk import CLIENTS, run_node
-from tests.server.tasks_wire import start_tasks_server
+from tests.server.tasks_wire import SERVER, start_tasks_server
 
 EXT_TASKS = "@modelcontextprotocol/ext-tasks"
 
@@ -33,10 +37,19 @@ def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def proxied_tasks_server(module_server_process: ServerPool) -> ServerProcess:
+    """`mcp-use proxy -- python tasks_server.py`: the task server behind our proxy."""
+    env = {"MCP_USE_REDIS_URL": None, "DEBUG": None}
+    return start_proxy(module_server_process, ["--", sys.executable, str(SERVER)], "proxy-tasks", env)
+
+
+@pytest.mark.parametrize("served", ["tasks_server", "proxied_tasks_server"])
 @pytest.mark.parametrize(("era", "version"), [("legacy", "2025-11-25"), ("modern", "2026-07-28")])
 def test_ext_tasks_requester_runs_task_tools(
-    node: NodeTools, tasks_server: ServerProcess, era: str, version: str
+    node: NodeTools, request: pytest.FixtureRequest, served: str, era: str, version: str
 ) -> None:
+    tasks_server: ServerProcess = request.getfixturevalue(served)
     assert node.package_version(EXT_TASKS).startswith("0.2.")
     modules = node.package_dir(EXT_TASKS).parent.parent
     out = run_node(

@@ -13,19 +13,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import mcp_types as types
 import pytest
 from mcp import Client
 
-from tests.helpers import REPO_ROOT, NodeTools, ServerPool, ServerProcess, build_env, free_port, node_tools
+from tests.helpers import NodeTools, ServerPool, ServerProcess, build_env, free_port, node_tools
+from tests.helpers.proxy import start_proxy
 
 MODES = {"legacy": "2025-11-25", "auto": "2026-07-28"}
 TIMEOUT = 30.0
@@ -33,18 +31,6 @@ TIMEOUT = 30.0
 
 def everything_js(node: NodeTools) -> str:
     return str(node.package_dir("@modelcontextprotocol/server-everything") / "dist" / "index.js")
-
-
-def start_proxy(pool: ServerPool, args: list[str], name: str, cwd: Path | None = None) -> ServerProcess:
-    port = free_port()
-    cmd = [sys.executable, "-m", "mcp_use.cli", "proxy", "--port", str(port), *args]
-    return pool(
-        cmd,
-        port=port,
-        env=build_env({"PYTHONPATH": str(REPO_ROOT / "src")}),
-        ready=lambda: httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=2).status_code < 500,
-        name=name,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -143,8 +143,10 @@ async def test_per_request_timeout_overrides_default() -> None:
         await c.request(wire.send, "x", timeout=0.02)
 
 
-async def test_caller_cancellation_calls_on_cancel() -> None:
-    c = Correlator()
+@pytest.mark.parametrize("deadline", [None, 0.5])
+async def test_caller_cancellation_calls_on_cancel(deadline: float | None) -> None:
+    """Cancelled by someone else: CancelledError, not a timeout, and a disarmed deadline."""
+    c = Correlator(default_timeout=deadline)
     wire = Wire()
     cancelled: list[str] = []
 
@@ -158,6 +160,65 @@ async def test_caller_cancellation_calls_on_cancel() -> None:
         await task
     assert cancelled == ["cancelled"]
     assert c.pending == 0
+    if deadline is not None:
+        await asyncio.sleep(deadline + 0.1)  # the disarmed deadline fires nothing later
+        assert cancelled == ["cancelled"]
+
+
+async def test_deadline_leaves_no_cancellation_behind() -> None:
+    """An answered request and a timed-out one both leave the caller's task uncancelled."""
+    c = Correlator(default_timeout=5)
+    wire = Wire()
+
+    async def answer_soon() -> None:
+        sent = await wire.next()
+        c.resolve(jsonrpc.result(sent["id"], {"ok": True}))
+
+    helper = asyncio.create_task(answer_soon())
+    assert await c.request(wire.send, "fast") == {"ok": True}
+    await helper
+    with pytest.raises(RequestTimeout):
+        await c.request(wire.send, "slow", timeout=0.01)
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+    await asyncio.sleep(0.02)  # no stray cancellation arrives later either
+
+
+async def test_deadline_covers_a_stuck_send() -> None:
+    """The deadline cuts a `send` that never returns (an HTTP exchange in the caller's task)."""
+    c = Correlator(default_timeout=0.02)
+    reasons: list[str] = []
+
+    async def stuck(message: dict[str, Any]) -> None:
+        await asyncio.Event().wait()
+
+    async def on_cancel(request_id: Any, reason: str) -> None:
+        reasons.append(reason)
+
+    with pytest.raises(RequestTimeout):
+        await c.request(stuck, "x", on_cancel=on_cancel)
+    assert reasons == ["timeout"] and c.pending == 0
+
+
+async def test_an_enclosing_timeout_wins_over_a_longer_deadline() -> None:
+    """`asyncio.timeout` around a call sees its own TimeoutError, as with any awaitable."""
+    c = Correlator(default_timeout=5)
+    wire = Wire()
+    with pytest.raises(TimeoutError) as info:
+        async with asyncio.timeout(0.02):
+            await c.request(wire.send, "x")
+    assert not isinstance(info.value, RequestTimeout)
+    assert c.pending == 0
+
+
+async def test_a_shorter_deadline_inside_an_enclosing_timeout_is_ours() -> None:
+    c = Correlator(default_timeout=0.02)
+    wire = Wire()
+    async with asyncio.timeout(5):
+        with pytest.raises(RequestTimeout):
+            await c.request(wire.send, "x")
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
 
 
 async def test_fail_all_fails_pending_and_later_requests() -> None:

@@ -82,8 +82,12 @@ async def test_everything_the_target_asks_reaches_the_real_client(front: MCPServ
 
 @pytest.mark.parametrize("mode", ERAS)
 async def test_a_client_without_the_capability_gets_a_clear_error(front: MCPServer, mode: str) -> None:
-    async with MCPClient(front, mode=mode) as client:  # no callbacks: no sampling capability
-        with pytest.raises(ServerError, match="The proxy's client did not declare the 'sampling' capability"):
+    # No callbacks: no sampling capability. The target (on 2026-07-28) is told the real
+    # client's capabilities with each request, so it refuses to ask, with its own error.
+    async with MCPClient(front, mode=mode) as client:
+        with pytest.raises(
+            ServerError, match="needs the client capability 'sampling', which the client did not"
+        ):
             await client.get_session("mcp-use-proxy").call_tool("ask_all", {})
 
 
@@ -130,10 +134,10 @@ async def test_cancelling_the_front_call_ends_the_forwarded_call(front: MCPServe
         with pytest.raises(RequestTimedOut, match=r"timed out after 0\.5s"):
             await session.call_tool("slow", {"seconds": 30}, timeout=0.5)
         for _ in range(100):  # the client's notifications/cancelled reaches the front
-            if not front._proxy.active:
+            if not front._proxy.routing.active:
                 break
             await asyncio.sleep(0.05)
-        assert front._proxy.active == []  # the forwarded call is gone too
+        assert front._proxy.routing.active == []  # the forwarded call is gone too
         assert (await session.call_tool("slow", {"seconds": 0}, timeout=10)).content[0].text == "finished"
 
 
@@ -201,3 +205,42 @@ async def test_the_front_s_auth_guards_the_target() -> None:
         assert ok.status_code == 200 and ok.json()["result"]["content"][0]["text"] == "the data"
     assert principals == ["ada"]
     await front.close_proxy()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_resource_subscriptions_reach_the_target_once(mode: str) -> None:
+    """Two front clients subscribe to one URI (a legacy subscribe, or a 2026-07-28
+    listen naming it): the target is subscribed once, each client hears the update, and
+    the target is unsubscribed after the last client lets go."""
+    inner = MCPServer(name="inner")
+
+    @inner.resource("test://watched")
+    def watched() -> str:
+        return "watched"
+
+    proxy = MCPServer.as_proxy(inner)
+    heard: dict[str, list[str]] = {"a": [], "b": []}
+    async with (
+        MCPClient(proxy, mode=mode, resource_updated_callback=heard["a"].append) as a,
+        MCPClient(proxy, mode=mode, resource_updated_callback=heard["b"].append) as b,
+    ):
+        sa, sb = a.get_session("mcp-use-proxy"), b.get_session("mcp-use-proxy")
+        await sa.subscribe("test://watched")
+        await sb.subscribe("test://watched")  # on 2026-07-28 a listen, acknowledged later
+        await until(lambda: proxy._proxy.subscriptions.wanted == {"test://watched": 2})
+        await inner.notify_resource_updated("test://watched")
+        await until(lambda: bool(heard["a"] and heard["b"]))
+        assert heard == {"a": ["test://watched"], "b": ["test://watched"]}
+        await sa.unsubscribe("test://watched")
+        await sb.unsubscribe("test://watched")
+        await until(lambda: not proxy._proxy.subscriptions.wanted)
+    await proxy.close_proxy()
+
+
+async def until(condition: Any, seconds: float = 5.0) -> None:
+    """Wait for `condition()` (something another task does); fail saying so after `seconds`."""
+    async with asyncio.timeout(seconds):
+        for _ in iter(int, 1):  # polled: what it waits for has no event of its own to await
+            if condition():
+                return
+            await asyncio.sleep(0.02)

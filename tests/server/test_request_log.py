@@ -514,3 +514,104 @@ def test_line_formatter_matches_the_plain_formatter_across_seconds() -> None:
         assert ours.format(record) == plain.format(record)
     record.created = base
     assert LineFormatter(FORMAT).format(record) == logging.Formatter(FORMAT).format(record)  # no datefmt
+
+
+# ---- the plain path: lines formatted straight from the queue ------------------------
+ENTRIES = [
+    ("tools/call", "add", "ok", "1a2b3c4d", "legacy", 0.04),
+    ("tools/list", "", "complete", "-", "modern", 12.345),
+    ("resources/read", "file:///a%20b", "error -32602", "-", "modern", 1000.0),
+]
+
+
+def logged_lines(log: RequestLog, stream: CountingStream) -> tuple[list[str], list[float]]:
+    """Queue ENTRIES on `log`, flush, and return the lines written and each entry's time."""
+    times = []
+    for entry in ENTRIES:
+        log.record(*entry)
+        times.append(log._pending[-1][0])
+        time.sleep(0.01)
+    log.flush()
+    return stream.getvalue().splitlines(), times
+
+
+def expected_line(
+    log: RequestLog, created: float, args: tuple[Any, ...], formatter: logging.Formatter
+) -> str:
+    """What `logger.info(LINE_FORMAT, *args)` at `created` would have written through `formatter`."""
+    record = log.logger.makeRecord(log.logger.name, logging.INFO, "x", 1, request_log.LINE_FORMAT, args, None)
+    record.created = created
+    record.msecs = int((created % 1) * 1000) + 0.0
+    return formatter.format(record)
+
+
+def test_the_plain_path_writes_what_logging_would() -> None:
+    """Our stderr handler alone: the lines skip `LogRecord`, byte for byte the same text."""
+    log, stream = private_log("plain")
+    assert log._plain_handlers() is not None
+    lines, times = logged_lines(log, stream)
+    plain = logging.Formatter(FORMAT, DATEFMT)
+    assert lines == [expected_line(log, t, e, plain) for t, e in zip(times, ENTRIES, strict=True)]
+    assert stream.writes == 1
+
+
+def test_the_plain_path_honours_the_formatter_clock() -> None:
+    """A formatter set to UTC (`converter = time.gmtime`) stamps the lines in UTC."""
+    log, stream = private_log("utc")
+    log.logger.handlers[0].formatter.converter = time.gmtime  # type: ignore[union-attr]
+    lines, times = logged_lines(log, stream)
+    assert [line[:8] for line in lines] == [time.strftime(DATEFMT, time.gmtime(t)) for t in times]
+
+
+def test_anything_configured_beside_our_handler_takes_the_logging_path() -> None:
+    """A handler filter, another format, a second handler up the chain or a record
+    factory each see (or shape) every line: then the records go through `logging`."""
+    seen: list[logging.LogRecord] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        seen.append(record)
+        return record.args[1] != "add"  # type: ignore[index]
+
+    log, stream = private_log("handler-filter")
+    log.logger.handlers[0].addFilter(keep)
+    assert log._plain_handlers() is None
+    lines, times = logged_lines(log, stream)
+    plain = logging.Formatter(FORMAT, DATEFMT)
+    assert len(seen) == 3
+    assert lines == [expected_line(log, t, e, plain) for t, e in zip(times, ENTRIES, strict=True)][1:]
+
+    log, stream = private_log("other-format")
+    other = logging.Formatter("%(levelname)s|%(message)s")
+    log.logger.handlers[0].setFormatter(other)
+    assert log._plain_handlers() is None
+    lines, times = logged_lines(log, stream)
+    assert lines == [expected_line(log, t, e, other) for t, e in zip(times, ENTRIES, strict=True)]
+
+    log, stream = private_log("propagating")
+    log.logger.propagate = True  # the `mcp_use.test` chain up to a handler of the user's
+    collect = Collect()
+    logging.getLogger("mcp_use.test").addHandler(collect)
+    try:
+        assert log._plain_handlers() is None
+        lines, _ = logged_lines(log, stream)
+        assert len(lines) == 3 and [r.args for r in collect.records] == ENTRIES
+    finally:
+        logging.getLogger("mcp_use.test").removeHandler(collect)
+
+    made: list[logging.LogRecord] = []
+    default = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = default(*args, **kwargs)
+        record.tag = "mine"  # type: ignore[attr-defined]
+        made.append(record)
+        return record
+
+    log, stream = private_log("factory")
+    logging.setLogRecordFactory(factory)
+    try:
+        assert log._plain_handlers() is None
+        lines, _ = logged_lines(log, stream)
+    finally:
+        logging.setLogRecordFactory(default)
+    assert len(lines) == 3 and [r.args for r in made] == ENTRIES

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from ..protocol.errors import METHOD_NOT_FOUND, MCPError
 from ..protocol.types import LoggingMessage
 from . import callbacks as cb
+
+#: while a callback answers one input request of a 2026-07-28 input-required round: its key
+#: (a proxy passes the question on under the same key)
+INPUT_KEY: ContextVar[str | None] = ContextVar("mcp_use_input_key", default=None)
 
 
 class Inbound:
@@ -106,4 +111,4 @@ async def _maybe_await(value: Any) -> None:
         await value
 
 
-__all__ = ["Inbound"]
+__all__ = ["INPUT_KEY", "Inbound"]

@@ -27,7 +27,7 @@ from ..protocol.versions import (
     META_PROTOCOL_VERSION,
 )
 from .errors import ClientError, RequestTimedOut, ServerDisconnected, ServerError
-from .inbound import Inbound
+from .inbound import INPUT_KEY, Inbound
 from .transports.base import ClientTransport
 
 log = logging.getLogger("mcp_use.client")
@@ -167,7 +167,7 @@ class Requester:
             asked = result.get("inputRequests")
             asked = asked if isinstance(asked, dict) else {}
             keys = list(asked)
-            answers = await asyncio.gather(*(self._input_for(asked[k]) for k in keys))
+            answers = await asyncio.gather(*(self._input_for(asked[k], k) for k in keys))
             params = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
             params["inputResponses"] = dict(zip(keys, answers, strict=True))
             if "requestState" in result:
@@ -175,18 +175,21 @@ class Requester:
             result = await self.request(method, params, **kw)
         return result
 
-    async def _input_for(self, request: Any) -> dict[str, Any]:
+    async def _input_for(self, request: Any, key: str | None = None) -> dict[str, Any]:
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
             raise ClientError(self.name, f"the server sent a malformed input request: {request!r}")
         params = request.get("params")
-        return await self.inbound.answer(request["method"], params if isinstance(params, dict) else {})
+        token = INPUT_KEY.set(key)
+        try:
+            return await self.inbound.answer(request["method"], params if isinstance(params, dict) else {})
+        finally:
+            INPUT_KEY.reset(token)
 
     # ---- the Receiver interface (called by the transport) ------------------------------
     async def feed(self, message: jsonrpc.Message) -> None:
         method = message.get("method")
         if method is None:
-            if not self.correlator.resolve(message):
-                log.debug("[%s] dropped a response nobody waits for: %r", self.name, message.get("id"))
+            self.settle(message)
             return
         if "id" in message:
             self.spawn(self._serve(message))
@@ -199,6 +202,10 @@ class Requester:
             await self.inbound.notification(method, params, message)
         except Exception:
             log.exception("[%s] a notification callback failed on %s", self.name, method)
+
+    def settle(self, message: jsonrpc.Message) -> None:
+        if not self.correlator.resolve(message):
+            log.debug("[%s] dropped a response nobody waits for: %r", self.name, message.get("id"))
 
     def fail(self, request_id: jsonrpc.RequestId, error: MCPError) -> None:
         self.correlator.fail(request_id, error)

@@ -192,8 +192,15 @@ class ClientSession:
         self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> dict[str, Any]:
         """`request`, answering input-required rounds (2026-07-28) with the callbacks, as
-        the typed calls do; a proxy forwards raw results this way."""
-        return await self._rounds(method, params or {}, **options)
+        the typed calls do; a proxy forwards raw results this way. A `tools/call` carries
+        the `Mcp-Param-*` headers its arguments need, as `call_tool` sends them."""
+        params = params or {}
+        if method == "tools/call" and "headers" not in options:
+            arguments = params.get("arguments")
+            options["headers"] = await self._call_headers(
+                params.get("name"), arguments if isinstance(arguments, dict) else {}
+            )
+        return await self._rounds(method, params, **options)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._wire.notify(method, params)
@@ -249,11 +256,19 @@ class ClientSession:
         return CallToolResult.model_validate(result)
 
     async def start_task(
-        self, name: str, arguments: Mapping[str, Any] | None = None, *, meta: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        ttl_ms: int | None = None,
     ) -> TaskHandle:
-        """Start a tool as a task: a handle with `.id`, `status()`, `result()`, `cancel()`."""
+        """Start a tool as a task: a handle with `.id`, `status()`, `result()`, `cancel()`.
+        `ttl_ms` asks a 2025-11-25 server to keep the task that long (`params.task.ttl`;
+        the server may choose otherwise and says so in the task); 2026-07-28 has no such
+        request, so it is refused there rather than dropped."""
         params, headers = await self._tool_call(name, arguments, meta)
-        return await start_task(self._wire, params, headers=headers)
+        return await start_task(self._wire, params, headers=headers, ttl_ms=ttl_ms)
 
     async def list_tasks(self) -> list[TaskStatus]:
         """The tasks the server keeps for this client, in the server's order, all pages
@@ -270,19 +285,22 @@ class ClientSession:
         params: dict[str, Any] = {"name": name, "arguments": dict(arguments or {})}
         if meta:
             params["_meta"] = dict(meta)
-        headers = None
-        if self._wire.modern and self.transport.uses_headers:
-            if not self._tools_listed and name not in self._tool_headers:
-                await self.list_tools()
-            if name in self._invalid_tools:
-                raise ClientError(
-                    self.name,
-                    f"tool {name!r} has an invalid x-mcp-header annotation: {self._invalid_tools[name]}",
-                )
-            specs = self._tool_headers.get(name)
-            if specs:
-                headers = _param_headers(specs, params["arguments"])
-        return params, headers
+        return params, await self._call_headers(name, params["arguments"])
+
+    async def _call_headers(self, name: Any, arguments: dict[str, Any]) -> dict[str, str] | None:
+        """The `Mcp-Param-*` headers a call of tool `name` with `arguments` needs (2026-07-28
+        HTTP only); the tools are listed first when they were not yet."""
+        if not (self._wire.modern and self.transport.uses_headers) or not isinstance(name, str):
+            return None
+        if not self._tools_listed and name not in self._tool_headers:
+            await self.list_tools()
+        if name in self._invalid_tools:
+            raise ClientError(
+                self.name,
+                f"tool {name!r} has an invalid x-mcp-header annotation: {self._invalid_tools[name]}",
+            )
+        specs = self._tool_headers.get(name)
+        return _param_headers(specs, arguments) if specs else None
 
     # ---- resources ------------------------------------------------------------------------
     async def list_resources(self) -> list[Resource]:

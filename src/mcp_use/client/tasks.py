@@ -71,6 +71,8 @@ class TaskHandle:
     def __init__(self, wire: Requester, name: str, first: dict[str, Any]) -> None:
         self._wire = wire
         self.tool = name
+        #: the call's own answer: the task as created, or the result when answered at once
+        self.first = first
         self._immediate: dict[str, Any] | None = None
         if first.get("resultType") == "task":
             self._last = task_status(first)
@@ -86,6 +88,19 @@ class TaskHandle:
         if self._wire.modern:
             params["_meta"] = {META_CLIENT_CAPABILITIES: with_extension(self._wire)}
         return params
+
+    @property
+    def answered(self) -> bool:
+        """True when the server ran the call at once (no task): `first` is the result."""
+        return self._immediate is not None
+
+    async def forward(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send one task method for this task (`tasks/get`, `tasks/update`, `tasks/cancel`,
+        `tasks/result`) with `params` as given and return its raw result: a proxy passing
+        its client's requests about the task through."""
+        return await self._wire.request(
+            method, self._params(**params), timeout=None if method == "tasks/result" else ...
+        )
 
     async def status(self) -> TaskStatus:
         if self._immediate is not None:
@@ -140,7 +155,7 @@ class TaskHandle:
             await asyncio.sleep(self._last.poll_interval_ms / 1000)
             return
         keys = list(requests)
-        answers = await asyncio.gather(*(self._wire._input_for(requests[k]) for k in keys))
+        answers = await asyncio.gather(*(self._wire._input_for(requests[k], k) for k in keys))
         await self._wire.request(
             "tasks/update", self._params(inputResponses=dict(zip(keys, answers, strict=True)))
         )
@@ -211,17 +226,26 @@ def with_extension(wire: Requester) -> dict[str, Any]:
 
 
 async def start_task(
-    wire: Requester, params: dict[str, Any], *, headers: Any = None, timeout: Any = ...
+    wire: Requester,
+    params: dict[str, Any],
+    *,
+    headers: Any = None,
+    timeout: Any = ...,
+    ttl_ms: int | None = None,
 ) -> TaskHandle:
     """Send `tools/call` asking for a task; input asked before the task exists (a
     `task_start="manual"` tool) is answered in the call's own input rounds."""
     params = dict(params)
     if wire.modern:
+        if ttl_ms is not None:
+            raise ClientError(
+                wire.name, "a task's ttl cannot be asked for on 2026-07-28 (the server sets it)"
+            )
         meta = dict(params.get("_meta") or {})
         meta[META_CLIENT_CAPABILITIES] = with_extension(wire)
         params["_meta"] = meta
     else:
-        params["task"] = {}
+        params["task"] = {} if ttl_ms is None else {"ttl": ttl_ms}
     first = await wire.rounds("tools/call", params, timeout=timeout, headers=headers)
     return TaskHandle(wire, str(params.get("name")), first)
 

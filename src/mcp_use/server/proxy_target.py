@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from ..client.client import MCPClient
 from ..client.config import pick_entry
 from ..client.errors import ClientError, ConfigError, ServerError
 from ..protocol.errors import INTERNAL_ERROR, MCPError
+from ..protocol.versions import META_SERVER_INFO
 
 log = logging.getLogger("mcp_use.server.proxy")
 TARGET = "target"
@@ -50,12 +52,25 @@ def translated(method: str) -> Iterator[None]:
         raise MCPError(INTERNAL_ERROR, f"Proxy target failed during {method}: {exc.detail}") from None
 
 
+def own_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A target's result as the front's own: the target's `serverInfo` (2026-07-28 `_meta`)
+    is dropped, so the front names itself."""
+    meta = result.get("_meta")
+    if isinstance(meta, dict) and META_SERVER_INFO in meta:
+        kept = {k: v for k, v in meta.items() if k != META_SERVER_INFO}
+        result = {k: v for k, v in result.items() if k != "_meta"}
+        if kept:
+            result["_meta"] = kept
+    return result
+
+
 class ProxyTarget:
     """`request()` forwards one request to the target and returns its raw result."""
 
     def __init__(self, entry: Any, *, timeout: float | None, callbacks: dict[str, Any]) -> None:
         self.client = MCPClient({"mcpServers": {TARGET: entry}}, mode="auto", timeout=timeout, **callbacks)
         self._lock = asyncio.Lock()
+        self._schemas: dict[str, dict[str, Any]] | None = None
         self.starts = 0
 
     @property
@@ -72,15 +87,52 @@ class ProxyTarget:
                 log.warning("Proxy target %s is gone; starting it again", self.description)
                 await self.client.close_session(TARGET)
             self.starts += 1
+            self._schemas = None  # a new process may have other tools
             try:
-                return await self.client.create_session(TARGET)
+                # In an empty context: the session's readers (a stdio pipe, a GET stream)
+                # must not carry the front call that happened to open it (proxy_routing.py).
+                opening = asyncio.get_running_loop().create_task(
+                    self.client.create_session(TARGET), context=contextvars.Context()
+                )
+                return await opening
             except ClientError as exc:
                 raise MCPError(INTERNAL_ERROR, f"Proxy target unavailable: {exc.detail}") from None
 
     async def request(self, method: str, params: dict[str, Any], **options: Any) -> dict[str, Any]:
         session = await self.session()
         with translated(method):
-            return await session.request_with_input(method, params, **options)  # type: ignore[no-any-return]
+            result = await session.request_with_input(method, params, **options)
+        return own_result(result)
+
+    async def list_all(self, method: str, key: str) -> list[Any]:
+        """Every page of one of the target's lists; its tools' input schemas are kept
+        (`tool_schema`) until the target says its tools changed."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            page = await self.request(method, {"cursor": cursor} if cursor is not None else {})
+            items.extend(page.get(key) or [])
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        if method == "tools/list":
+            self._schemas = {
+                t["name"]: t["inputSchema"]
+                for t in items
+                if isinstance(t, dict)
+                and isinstance(t.get("name"), str)
+                and isinstance(t.get("inputSchema"), dict)
+            }
+        return items
+
+    async def tool_schema(self, name: Any) -> dict[str, Any] | None:
+        """The input schema of the target's tool `name` (listing the tools when not known)."""
+        if self._schemas is None:
+            await self.list_all("tools/list", "tools")
+        return (self._schemas or {}).get(name) if isinstance(name, str) else None
+
+    def forget_tools(self) -> None:
+        self._schemas = None
 
     async def apply(self, method: str, params: dict[str, Any]) -> None:
         """A session setting made on the front, made on the target too, in whichever way

@@ -32,6 +32,9 @@ FLUSH_SECONDS = 0.1
 MAX_PENDING = 50_000
 LOGGER_NAME = "mcp_use.server.requests"
 LINE_FORMAT = "%s %s %s session=%s era=%s %.1fms"
+# The format `server.run()` gives its stderr handler (runner.configure_logging).
+HANDLER_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+HANDLER_DATEFMT = "%H:%M:%S"
 
 # (time.time(), thread, method, name, status, session, era, duration in ms)
 Entry = tuple[float, threading.Thread, str, str, str, str, str, float]
@@ -63,14 +66,34 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         with self.lock:  # type: ignore[union-attr]
             self._batch_thread = None
             lines, self._lines = self._lines, []
-            if not lines:
-                return
-            try:
-                self.stream.write("".join(lines))
-                self.flush()
-            except Exception:
-                # Like `emit`: report through logging's own error hook, never raise.
-                self.handleError(logging.makeLogRecord({"msg": "request log batch", "levelno": 20}))
+            if lines:
+                self.write_text("".join(lines))
+
+    def write_text(self, text: str) -> None:
+        """One batch's lines in one write (the caller holds the lock or owns the batch)."""
+        try:
+            self.stream.write(text)
+            self.flush()
+        except Exception:
+            # Like `emit`: report through logging's own error hook, never raise.
+            self.handleError(logging.makeLogRecord({"msg": "request log batch", "levelno": 20}))
+
+    def plain_line_formatter(self) -> LineFormatter | None:
+        """Its formatter, when nothing but the line format `server.run()` installs would
+        touch a request record on its way to the stream (so the line can be formatted
+        without a record); else None."""
+        formatter = self.formatter
+        if (
+            type(self) is not BatchingStreamHandler
+            or self.filters
+            or self.level > logging.INFO
+            or type(formatter) is not LineFormatter
+            or type(formatter._style) is not logging.PercentStyle
+            or formatter._fmt != HANDLER_FORMAT
+            or formatter.datefmt != HANDLER_DATEFMT
+        ):
+            return None
+        return formatter
 
 
 class LineFormatter(logging.Formatter):
@@ -82,11 +105,15 @@ class LineFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if not datefmt:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self.stamp(record.created, datefmt)
+
+    def stamp(self, created: float, datefmt: str) -> str:
+        """`formatTime` of a record made at `created`, computed once per second."""
+        second = int(created)
         cached = self._cached
         if cached[0] == second and cached[1] == datefmt:
             return cached[2]
-        text = super().formatTime(record, datefmt)
+        text = time.strftime(datefmt, self.converter(created))
         self._cached = (second, datefmt, text)
         return text
 
@@ -149,6 +176,10 @@ class RequestLog:
         if not pending:
             return
         with self._lock:
+            plain = self._plain_handlers()
+            if plain is not None:
+                self._write_plain(plain, pending)
+                return
             handlers = list(self.batching)
             for handler in handlers:
                 handler.begin_batch()
@@ -164,6 +195,45 @@ class RequestLog:
             finally:
                 for handler in handlers:
                     handler.end_batch()
+
+    def _plain_handlers(self) -> list[tuple[BatchingStreamHandler, LineFormatter]] | None:
+        """The handlers a request record would reach, when each is one of our stderr
+        handlers with the stock format and nothing else (no filter, no record factory,
+        no other handler up the chain) could see the record: then formatting the lines
+        straight from the queue writes what `logging` would, at a fifth of the cost.
+        None when anything else is configured: the lines then go through `logging`."""
+        logger = self.logger
+        if logger.disabled or logger.filters or logging.getLogRecordFactory() is not logging.LogRecord:
+            return None
+        found: list[tuple[BatchingStreamHandler, LineFormatter]] = []
+        node: logging.Logger | None = logger
+        while node is not None:
+            for handler in node.handlers:
+                if logging.INFO < handler.level:
+                    continue  # it would skip the record anyway
+                formatter = (
+                    handler.plain_line_formatter() if isinstance(handler, BatchingStreamHandler) else None
+                )
+                if formatter is None:
+                    return None
+                found.append((handler, formatter))  # type: ignore[arg-type]
+            node = node.parent if node.propagate else None
+        return found or None  # no handler at all: `logging`'s last resort decides
+
+    def _write_plain(
+        self, plain: list[tuple[BatchingStreamHandler, LineFormatter]], pending: deque[Entry]
+    ) -> None:
+        entries = [pending.popleft() for _ in range(len(pending))]
+        head = f" {logging.getLevelName(logging.INFO):<7} {self.logger.name}: ".replace("%", "%%")
+        for handler, formatter in plain:
+            # One `%` per line: the time stamp, the fixed head and the request's fields.
+            line = "%s" + head + LINE_FORMAT + handler.terminator.replace("%", "%%")
+            stamp = formatter.stamp
+            text = "".join(
+                [line % (stamp(e[0], HANDLER_DATEFMT), e[2], e[3], e[4], e[5], e[6], e[7]) for e in entries]
+            )
+            with handler.lock:  # type: ignore[union-attr]
+                handler.write_text(text)
 
     def _emit(self, entry: Entry) -> None:
         created, thread, method, name, status, session, era, ms = entry

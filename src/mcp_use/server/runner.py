@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .request_log import BatchingStreamHandler, LineFormatter, requests
+from .request_log import HANDLER_DATEFMT, HANDLER_FORMAT, BatchingStreamHandler, LineFormatter, requests
 
 if TYPE_CHECKING:
     from .core import ServerCore
@@ -50,7 +50,7 @@ def configure_logging(level: str | None, debug_level: int) -> bool:
         return False
     handler = BatchingStreamHandler(sys.stderr)
     requests.batching.append(handler)  # request lines reach stderr in one write per batch
-    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(LineFormatter(HANDLER_FORMAT, HANDLER_DATEFMT))
     package.addHandler(handler)
     package.propagate = False
     if level:

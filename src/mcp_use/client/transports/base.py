@@ -1,7 +1,9 @@
 """What a client transport is: bytes in and out, messages up to a receiver.
 
 A transport never interprets a message beyond finding its id. The session binds a
-`Receiver`: `feed()` gets every message from the server, `fail()` settles one request
+`Receiver`: `feed()` gets every message from the server (`settle()` is its synchronous
+part for a response, so a transport may answer a caller straight from the bytes it
+read, in order with the rest), `fail()` settles one request
 the transport knows cannot be answered (an HTTP error, a broken stream), `closed()`
 says the whole connection is gone so every pending call fails at once.
 
@@ -21,6 +23,11 @@ from ...protocol.errors import MCPError
 
 class Receiver(Protocol):
     async def feed(self, message: jsonrpc.Message) -> None: ...
+
+    def settle(self, message: jsonrpc.Message) -> None:
+        """A response (a message with no `method`), settled at once: what `feed` does with
+        one, callable from a transport's data callback with no task in between."""
+        ...
 
     def fail(self, request_id: jsonrpc.RequestId, error: MCPError) -> None: ...
 

@@ -133,7 +133,7 @@ async def request(
     # Only a short request (DELETE on close) gets its own total; others keep the session's.
     extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
 
-    async def attempt(h: dict[str, str]) -> aiohttp.ClientResponse:
+    async def attempt(h: Mapping[str, str]) -> aiohttp.ClientResponse:
         try:
             return await session.request(
                 method,
@@ -149,6 +149,8 @@ async def request(
         except Exception as exc:
             raise translate(exc, server, what) from None
 
+    if auth is None:  # nothing to sign or resend: the one attempt, with the caller's headers
+        return await attempt(headers)
     return await send_signed(auth, method, url, headers, attempt)
 
 

@@ -4,6 +4,13 @@ The child runs in its own process group, so closing the session ends the server 
 anything it spawned; it is always reaped, so no zombie is left. Its stderr goes to the
 log (the last lines are kept for the error message if it dies). When its stdout ends,
 every pending call fails at once with `ServerDisconnected`.
+
+Stdout is read in the pipe's data callback, not by a reader task: a response settles
+its caller's future right there (one loop turn per round trip instead of two). Anything
+that may await (a notification's callback, a server request) goes through one drain
+task, in order; a response that arrives behind such messages waits its turn. When the
+drain falls behind, the pipe stops being read until it catches up, as a reader that
+awaited each message would.
 """
 
 from __future__ import annotations
@@ -26,6 +33,28 @@ from .base import ClientTransport
 log = logging.getLogger("mcp_use.client.stdio")
 CHUNK = 1 << 16
 CLOSE_GRACE = 1.0
+BACKLOG_PAUSE = 64  # messages waiting for the drain task before stdout is paused
+BACKLOG_RESUME = 16
+
+
+class _ChildProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """asyncio's subprocess protocol (stderr reader, exit tracking), with stdout's bytes
+    handed to the transport as they arrive instead of to a `StreamReader`."""
+
+    def __init__(self, transport: StdioClientTransport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=CHUNK, loop=loop)
+        self._owner = transport
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if fd == 1:
+            self._owner._stdout_data(data)  # type: ignore[arg-type]
+        else:
+            super().pipe_data_received(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
+        super().pipe_connection_lost(fd, exc)
+        if fd == 1:
+            self._owner._stdout_ended(exc)
 
 
 class StdioClientTransport(ClientTransport):
@@ -48,6 +77,11 @@ class StdioClientTransport(ClientTransport):
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self._write_lock = asyncio.Lock()
+        self._buffer = bytearray()  # stdout bytes after the last complete line
+        self._backlog: collections.deque[jsonrpc.Message] = collections.deque()
+        self._drain: asyncio.Task[None] | None = None
+        self._stopped = False  # stdout ended, or reading it failed: nothing more is read
+        self._pipes: asyncio.SubprocessTransport | None = None
 
     @property
     def description(self) -> str:
@@ -64,8 +98,10 @@ class StdioClientTransport(ClientTransport):
 
     async def start(self) -> None:
         executable = self._resolve() if os.sep not in self.command else self.command
+        loop = asyncio.get_running_loop()
         try:
-            self.proc = await asyncio.create_subprocess_exec(
+            pipes, protocol = await loop.subprocess_exec(
+                lambda: _ChildProtocol(self, loop),
                 executable,
                 *self.args,
                 stdin=asyncio.subprocess.PIPE,
@@ -77,8 +113,9 @@ class StdioClientTransport(ClientTransport):
             )
         except (OSError, ValueError) as exc:
             raise ConnectError(self.server, f"cannot start {self.description!r}: {exc}") from None
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._read_stdout()), loop.create_task(self._read_stderr())]
+        self._pipes = pipes
+        self.proc = asyncio.subprocess.Process(pipes, protocol, loop)
+        self._tasks.append(loop.create_task(self._read_stderr()))
 
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
         proc = self.proc
@@ -95,51 +132,94 @@ class StdioClientTransport(ClientTransport):
                 self.server, self._death_reason(f"stopped reading its stdin ({exc})")
             ) from None
 
-    async def _read_stdout(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        stdout = self.proc.stdout
-        buffer = bytearray()
-        try:
-            while True:
-                chunk = await stdout.read(CHUNK)
-                if not chunk:
-                    break
-                buffer += chunk
-                start = 0
-                while True:
-                    end = buffer.find(b"\n", start)
-                    if end < 0:
-                        break
-                    line = bytes(buffer[start:end])
-                    start = end + 1
-                    if line.strip():
-                        await self._line(line)
-                if start:
-                    del buffer[:start]
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a broken pipe or a bug in a callback: the connection is over
-            log.debug("[%s] stdout reader stopped: %r", self.server, exc)
-        if self._closing or self.receiver is None:
+    # ---- stdout, read in the pipe's data callback ----------------------------------------
+    def _stdout_data(self, data: bytes) -> None:
+        if self._stopped:
             return
-        # stdout ended: the server is gone or going. Give it a moment to report its exit code.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.25)
-        self.receiver.closed(ServerDisconnected(self.server, self._death_reason("closed its stdout")))
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        try:
+            while (end := buffer.find(b"\n", start)) >= 0:
+                line = bytes(buffer[start:end])
+                start = end + 1
+                if line.strip():
+                    self._line(line)
+        except Exception as exc:  # a bug in a receiver: the connection is over, as on EOF
+            log.debug("[%s] stdout reader stopped: %r", self.server, exc)
+            self._stdout_ended(exc)
+            return
+        if start:
+            del buffer[:start]
 
-    async def _line(self, line: bytes) -> None:
+    def _line(self, line: bytes) -> None:
         try:
             message = jsonrpc.loads(line)
         except MCPError:
             log.warning("[%s] ignored a non-JSON line on stdout: %.200r", self.server, line)
             return
-        if not isinstance(message, dict):
-            if isinstance(message, list):
-                for item in message:
-                    if isinstance(item, dict):
-                        await self.receiver.feed(item)  # type: ignore[union-attr]
+        if isinstance(message, dict):
+            self._message(message)
+        elif isinstance(message, list):
+            for item in message:
+                if isinstance(item, dict):
+                    self._message(item)
+
+    def _message(self, message: jsonrpc.Message) -> None:
+        """A response settles its caller now, unless earlier messages still wait their turn."""
+        receiver = self.receiver
+        if receiver is None:
             return
-        await self.receiver.feed(message)  # type: ignore[union-attr]
+        if not self._backlog and "method" not in message:
+            receiver.settle(message)
+            return
+        self._backlog.append(message)
+        if len(self._backlog) >= BACKLOG_PAUSE:
+            self._stdout_pipe(pause=True)
+        if self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_backlog())
+
+    async def _drain_backlog(self) -> None:
+        backlog = self._backlog
+        try:
+            while backlog:
+                message = backlog[0]
+                await self.receiver.feed(message)  # type: ignore[union-attr]
+                backlog.popleft()
+                if len(backlog) == BACKLOG_RESUME:
+                    self._stdout_pipe(pause=False)
+        except Exception as exc:  # a bug in a callback: the connection is over
+            log.debug("[%s] stdout reader stopped: %r", self.server, exc)
+            backlog.clear()
+            self._stdout_ended(exc)
+        finally:
+            self._drain = None
+        self._stdout_pipe(pause=False)
+
+    def _stdout_pipe(self, *, pause: bool) -> None:
+        pipe = self._pipes.get_pipe_transport(1) if self._pipes is not None else None
+        if pipe is None or pipe.is_closing():
+            return
+        with contextlib.suppress(Exception):
+            pipe.pause_reading() if pause else pipe.resume_reading()  # type: ignore[attr-defined]
+
+    def _stdout_ended(self, exc: BaseException | None) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if not self._closing:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._report_end()))
+
+    async def _report_end(self) -> None:
+        """Stdout ended: deliver what was read, then fail every pending call."""
+        while self._drain is not None:
+            await asyncio.shield(self._drain)
+        if self._closing or self.receiver is None or self.proc is None:
+            return
+        # The server is gone or going. Give it a moment to report its exit code.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.25)
+        self.receiver.closed(ServerDisconnected(self.server, self._death_reason("closed its stdout")))
 
     async def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -190,9 +270,10 @@ class StdioClientTransport(ClientTransport):
                         await proc.wait()
             # Children the server left in its group go too.
             _signal_group(proc.pid, signal.SIGKILL)
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._drain] if self._drain is not None else [])]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if proc is not None:

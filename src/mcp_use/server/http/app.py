@@ -62,12 +62,47 @@ def custom_endpoint(fn: Callable[..., Any], guard: Any = None) -> Callable[[Requ
     return endpoint
 
 
+def endpoint_path(scope: Any) -> str:
+    """The request's path inside this app (a mount's `root_path` taken off)."""
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
+class MCPShortcut:
+    """The innermost layer of a user's middleware: the MCP endpoint's own verbs go to it
+    at once, everything else on to Starlette's exception layer and router.
+
+    The user's middleware (CORS, auth, timing...) sees every request as before; the
+    endpoint answers its own errors, so the router's matching and the exception layer's
+    `Request` object cost it nothing.
+    """
+
+    VERBS = ("POST", "GET", "DELETE")  # the route's methods; HEAD and the rest: the router
+
+    def __init__(self, app: Any, endpoint: Any, path: str) -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.path = path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in self.VERBS and endpoint_path(scope) == self.path:
+            await self.endpoint(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class MCPApp(Starlette):
     """Starlette with a shortcut for the MCP endpoint.
 
     While no middleware has been added, requests for the endpoint skip the router and
     Starlette's exception layers (the endpoint answers its own errors): a tenth of the
-    cost of a call. Once a user adds middleware, every request goes through it.
+    cost of a call. Once a user adds middleware, every request goes through it, and the
+    endpoint's requests leave the stack right after the user's last middleware
+    (`MCPShortcut`), unless the user registered exception handlers of their own, which
+    then see everything the endpoint raises, as on any route.
     """
 
     def __init__(self, *, mcp_path: str | None, mcp_endpoint: Any, **kwargs: Any) -> None:
@@ -81,13 +116,23 @@ class MCPApp(Starlette):
         check_cors_middleware(middleware_class, kwargs)
         super().add_middleware(middleware_class, *args, **kwargs)
 
+    def build_middleware_stack(self) -> Any:
+        own_handlers = any(key not in (500, Exception) for key in self.exception_handlers)
+        if self._mcp_endpoint is None or not self.user_middleware or own_handlers:
+            return super().build_middleware_stack()
+        from starlette.middleware import Middleware
+
+        users = self.user_middleware
+        shortcut = Middleware(MCPShortcut, endpoint=self._mcp_endpoint, path=self._mcp_path)
+        self.user_middleware = [*users, shortcut]
+        try:
+            return super().build_middleware_stack()
+        finally:
+            self.user_middleware = users
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self._mcp_endpoint is not None and not self.user_middleware and scope["type"] == "http":
-            path = scope["path"]
-            root = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
-            if path == self._mcp_path:
+            if (endpoint_path(scope) if scope.get("root_path") else scope["path"]) == self._mcp_path:
                 scope["app"] = self
                 await self._mcp_endpoint(scope, receive, send)
                 return

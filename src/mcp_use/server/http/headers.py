@@ -51,11 +51,11 @@ def check(method: str, params: dict[str, Any], headers: dict[str, str], tool_sch
             raw = raw.strip(" \t")
         if raw is None:
             raise mismatch(f"the Mcp-Name header is required for {method}")
-        name = decode_value(raw)
+        name = decode_value(raw) if raw.startswith(mirrored.SENTINEL_PREFIX) else raw
         body = params.get(field)
         if name != body:
             raise mismatch(f"Mcp-Name header value {brief(name)} does not match body {field} {brief(body)}")
-    if tool_schema is not None:
+    if tool_schema is not None and header_params(tool_schema):
         check_params(params.get("arguments") or {}, headers, tool_schema)
 
 

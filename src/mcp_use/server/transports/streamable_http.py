@@ -61,6 +61,7 @@ MODERN_ERROR_STATUS = {
 }
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
 REFUSED = object()  # `_read` answered the POST itself
+KEPT_ACCEPTS = 64  # Accept values remembered as passing (a client chooses them: bounded)
 
 
 class StreamableHTTPServerTransport:
@@ -79,6 +80,7 @@ class StreamableHTTPServerTransport:
         self.auth = core.authenticator  # the bearer check, on a protected server
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
+        self._accepted: set[str] = set()  # Accept values that passed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,6 +124,15 @@ class StreamableHTTPServerTransport:
                 headers=[(b"allow", b"GET, POST, DELETE")],
             )
 
+    def _accept_ok(self, accept: str) -> bool:
+        """Whether a POST's `Accept` lists both answer types; a passing value is kept (a
+        client sends the same one every time; bounded, since a client chooses them)."""
+        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+            return False
+        if len(self._accepted) < KEPT_ACCEPTS:
+            self._accepted.add(accept)
+        return True
+
     # ---- POST -----------------------------------------------------------------------
     async def _read(self, receive: Receive, send: Send, headers: dict[str, str]) -> Any:
         """The POST's one JSON-RPC message (any JSON value), or `REFUSED` once a refusal
@@ -132,7 +143,7 @@ class StreamableHTTPServerTransport:
             )
             return REFUSED
         accept = headers.get("accept", "")
-        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+        if accept not in self._accepted and not self._accept_ok(accept):
             await respond_error(
                 send,
                 406,
@@ -338,12 +349,17 @@ class StreamableHTTPServerTransport:
             return
         finally:
             watch.stop()
-        error = response.get("error")
         try:
-            if error is not None and not stream.started:
-                await respond_json(send, MODERN_ERROR_STATUS.get(error.get("code"), 200), response)
-            else:
+            if stream.started:
                 await stream.finish(response)
+                return
+            # The usual answer: plain JSON, nothing streamed before it. A message the
+            # call's leftovers send later finds the stream done and is dropped, as after
+            # `finish`.
+            stream.done = stream.closed = True
+            error = response.get("error")
+            status = 200 if error is None else MODERN_ERROR_STATUS.get(error.get("code"), 200)
+            await respond_json(send, status, response)
         except OSError:
             pass  # the client went away
 
