@@ -92,6 +92,8 @@ def build_app(target: Target) -> Any:
 
         client = MCPClient(target.config, authorize=BrowserAuthorizer())
         auth, on_close = client.oauth_provider(target.oauth_entry), client.close_all_sessions
+    from .server.lifecycle import Lifecycle
+
     return inspector_app(
         url=target.url,
         transport=target.transport,
@@ -99,6 +101,7 @@ def build_app(target: Target) -> Any:
         title=target.title,
         auth=auth,
         on_close=on_close,
+        lifecycle=Lifecycle(),  # ends the proxied event streams at SIGTERM/SIGINT
     )
 
 
@@ -115,6 +118,13 @@ def serve(target: Target, port: int, log_level: str | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
+    # The page's proxied event streams never end by themselves: without a bound, a stop
+    # waits for them forever ("Waiting for connections to close"); same bound as `run`.
     uvicorn.run(
-        app, host="127.0.0.1", port=port, log_level=(log_level or "warning").lower(), access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level=(log_level or "warning").lower(),
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )

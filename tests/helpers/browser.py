@@ -66,3 +66,18 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     path = OUT / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def sign_in_in_page(page: Any, button: str = "#sign-in") -> str:
+    """Click the inspector's "Sign in" and follow the tab it opens (an authorization
+    server that approves at once) to the callback page; that page's URL, once the tab
+    says it can be closed (and is closed)."""
+    with page.context.expect_page() as opened:
+        page.click(button)
+    tab = opened.value
+    tab.wait_for_load_state()
+    tab.wait_for_selector("#outcome", timeout=30000)
+    outcome, landed = tab.inner_text("#outcome"), tab.url
+    assert "You can close this tab" in outcome, tab.content()
+    tab.close()
+    return str(landed)

@@ -32,3 +32,10 @@ def start_proxy(
     """`mcp-use proxy --port <free> ARGS...` on Streamable HTTP."""
     port = free_port()
     return serve_http(pool, [*PROXY, "--port", str(port), *args], port, name, env)
+
+
+def stdio_entry(script: str, mode: str) -> dict[str, object]:
+    """An `mcpServers` entry running our `script` as a stdio child with our sources, its
+    era pinned by `mode` ("auto", "legacy", ...): a proxy target."""
+    return {"command": sys.executable, "args": [script], "env": {"PYTHONPATH": str(REPO_ROOT / "src")},
+            "mode": mode}  # fmt: skip

@@ -239,6 +239,29 @@ async def test_legacy_task_of_a_stdio_target_asks_through_its_tasks_result(
     assert "the programming language" in text, text
 
 
+async def test_modern_client_runs_a_legacy_targets_task_as_a_2026_task(stdio_proxy: ServerProcess) -> None:
+    """A 2026-07-28 client of the proxy in front of server-everything (2025-11-25 only):
+    `simulate-research-query` is a 2026-07-28 task for it; the target's question (asked
+    on the proxy's `tasks/result`) comes in `tasks/get` as an input request, the answer
+    goes back with `tasks/update`, and the task completes with it."""
+    asked: list[str] = []
+
+    def clarify(ctx: object, params: Any) -> dict[str, Any]:
+        asked.append(params.message)
+        return {"action": "accept", "content": {"interpretation": "the snake"}}
+
+    config = {"mcpServers": {"p": {"url": stdio_proxy.url("/mcp")}}}
+    async with MCPClient(config, mode="2026-07-28", timeout=TIMEOUT, elicitation_callback=clarify) as client:
+        session = client.get_session("p")
+        handle = await session.start_task("simulate-research-query", {"topic": "python", "ambiguous": True})
+        assert handle.id and not handle.answered and handle.first["resultType"] == "task"
+        seen: list[str] = []
+        result = await handle.result(on_change=lambda status: seen.append(status.status))
+    assert len(asked) == 1 and "python" in asked[0]
+    assert "input_required" in seen and seen[-1] == "completed"
+    assert "the snake" in " ".join(getattr(c, "text", "") for c in result.content)
+
+
 async def test_front_refuses_mismatched_mcp_param_headers_for_target_tools(proxy: ServerProcess) -> None:
     """The proxy checks a 2026-07-28 call of a target tool as the target would: an
     `Mcp-Param-Region` header that does not say what the argument says is refused with

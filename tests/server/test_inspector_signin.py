@@ -25,7 +25,7 @@ import pytest
 
 from tests.examples.rawmcp import example_env
 from tests.helpers import ServerProcess, free_port
-from tests.helpers.browser import screenshot
+from tests.helpers.browser import screenshot, sign_in_in_page
 from tests.interop.test_sdk_oauth import stack  # noqa: F401  (the shared fixture)
 
 TARGET = Path(__file__).resolve().parent / "servers" / "inspector_target.py"
@@ -118,9 +118,7 @@ def test_the_token_goes_only_to_the_signed_in_origin(
     _, url = stack
     page.goto(inspector.url(f"/inspector?url={quote(url, safe='')}"))
     page.wait_for_selector("#sign-in", timeout=30000)
-    with page.context.expect_page() as opened:
-        page.click("#sign-in")
-    opened.value.wait_for_selector("#outcome", timeout=30000)
+    sign_in_in_page(page)
     page.wait_for_selector("#status[data-state=ok]", timeout=30000)
 
     ping = b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}'
@@ -286,10 +284,7 @@ def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Pat
     with pair.run("own") as srv:
         page.goto(srv.url("/inspector?era=legacy"))
         page.wait_for_selector("#sign-in", timeout=30000)
-        with page.context.expect_page() as opened:
-            page.click("#sign-in")
-        opened.value.wait_for_selector("#outcome", timeout=30000)
-        assert "You can close this tab" in opened.value.inner_text("#outcome")
+        sign_in_in_page(page)
         page.wait_for_selector("#status[data-state=ok]", timeout=30000)
         assert "via proxy" in page.inner_text("#server-info")
         page.click("button.item[data-name=whoami]")
@@ -297,3 +292,28 @@ def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Pat
         page.wait_for_selector("#result .result-head")
         assert "mcp:tools" in page.inner_text("#result")
         screenshot(page, "inspector-signin-own-server.png")
+
+
+def test_a_token_revoked_mid_session_offers_sign_in_in_the_call(page: Any, tmp_path: Path) -> None:
+    """In the page: the authorization server restarts (its tokens are gone, no refresh),
+    and so does the MCP server. The next call is refused with data.signIn; its result
+    panel offers "Sign in", and after it the call runs again and succeeds, with no
+    reconnect by hand."""
+    pair = ProtectedStack(tmp_path)
+    with page_server(tmp_path / "page") as srv:
+        with pair.run("first"):
+            page.goto(srv.url(f"/inspector?era=legacy&url={quote(pair.mcp_url, safe='')}"))
+            page.wait_for_selector("#sign-in", timeout=30000)
+            sign_in_in_page(page)
+            page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+            page.click("button.item[data-name=whoami]")
+        with pair.run("second"):
+            page.click("#call-tool")
+            page.wait_for_selector("#result #sign-in", timeout=30000)
+            assert "sign in" in page.inner_text("#result").lower()
+            screenshot(page, "inspector-signin-revoked-mid-call.png")
+            sign_in_in_page(page, "#result #sign-in")
+            page.wait_for_selector("#result .result-head", timeout=30000)
+            assert "mcp:tools" in page.inner_text("#result")
+            page.wait_for_selector("#status[data-state=ok]", timeout=30000)
+            screenshot(page, "inspector-signin-revoked-rerun.png")

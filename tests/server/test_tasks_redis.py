@@ -281,3 +281,102 @@ async def test_legacy_input_of_a_remote_task_reaches_the_get_stream(trio: list[S
             await c.answer(request["id"], {"action": "accept", "content": {"name": "Ada"}})
             final = (await c.request("tasks/result", {"taskId": task_id}))["result"]
         assert final["content"][0]["text"] == "accept: hello Ada"
+
+
+async def _elicitations(
+    http: httpx.AsyncClient,
+    method: str,
+    session: LegacySession,
+    body: Any,
+    seen: list[tuple[str, Any]],
+    name: str,
+) -> dict[str, Any] | None:
+    """Read one stream (the GET stream, or a `tasks/result` POST) into `seen`; the
+    `tasks/result` answer when that is what it carries."""
+    headers = {**session.headers, "accept": "text/event-stream"} if method == "GET" else session.headers
+    async with http.stream(method, session.url, headers=headers, json=body) as stream:
+        assert stream.status_code == 200
+        if stream.headers["content-type"].startswith("application/json"):  # nothing asked on it
+            return orjson.loads(await stream.aread())  # type: ignore[no-any-return]
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:") or not line[5:].strip():
+                continue
+            message = orjson.loads(line[5:].strip())
+            if message.get("method") == "elicitation/create":
+                seen.append((name, message))
+            elif body is not None and message.get("id") == body["id"]:
+                return message  # type: ignore[no-any-return]
+    return None
+
+
+async def _first(seen: list[tuple[str, Any]]) -> tuple[str, Any]:
+    for _ in range(200):
+        if seen:
+            return seen[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no stream was asked the task's input")
+
+
+async def test_legacy_input_is_pushed_to_a_get_stream_elsewhere_without_a_poll_there(
+    trio: list[ServerProcess],
+) -> None:
+    """2025-11-25: the task runs on A, the session's GET stream is on B and nobody polls
+    B: A's `input_required` reaches B through the bus, B asks on its stream (once); the
+    answer posted to C completes the task."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        a, b, c = await _legacy_on(http, [s.url("/mcp") for s in trio])
+        seen: list[tuple[str, Any]] = []
+        listening = asyncio.create_task(_elicitations(http, "GET", b, None, seen, "b"))
+        try:
+            await asyncio.sleep(0.3)  # the GET stream is open on B
+            created = await a.request("tools/call", {"name": "ask_name", "arguments": {}, "task": {}})
+            task_id = created["result"]["task"]["taskId"]
+            where, request = await _first(seen)
+            assert where == "b"
+            assert request["params"]["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": task_id}
+            await c.answer(request["id"], {"action": "accept", "content": {"name": "Ada"}})
+            final = (await c.request("tasks/result", {"taskId": task_id}))["result"]
+            assert final["content"][0]["text"] == "accept: hello Ada"
+            await asyncio.sleep(0.5)  # any second ask would have come by now
+            assert len(seen) == 1, seen
+        finally:
+            listening.cancel()
+
+
+@pytest.mark.parametrize("round_", range(2))
+async def test_legacy_input_is_asked_once_across_a_result_stream_and_a_get_stream(
+    trio: list[ServerProcess], round_: int
+) -> None:
+    """2025-11-25: task on A, GET stream on B, `tasks/result` on C: both could ask the
+    task's elicitation; the claim in Redis lets exactly one of them ask, the answer (to
+    whichever asked) completes the task, and the answered key is never asked again."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        a, b, c = await _legacy_on(http, [s.url("/mcp") for s in trio])
+        seen: list[tuple[str, Any]] = []
+        listening = asyncio.create_task(_elicitations(http, "GET", b, None, seen, "b"))
+        try:
+            await asyncio.sleep(0.3)
+            created = await a.request("tools/call", {"name": "ask_name", "arguments": {}, "task": {}})
+            task_id = created["result"]["task"]["taskId"]
+            c.next_id += 1
+            body = {
+                "jsonrpc": "2.0",
+                "id": c.next_id,
+                "method": "tasks/result",
+                "params": {"taskId": task_id},
+            }
+            result = asyncio.create_task(_elicitations(http, "POST", c, body, seen, "c"))
+            where, request = await _first(seen)
+            await asyncio.sleep(1.0)  # both streams have had time to ask: only one may
+            assert len(seen) == 1, seen
+            await {"b": b, "c": c}[where].answer(
+                request["id"], {"action": "accept", "content": {"name": "Lin"}}
+            )
+            final = await asyncio.wait_for(result, 20)
+            assert final is not None and final["result"]["content"][0]["text"] == "accept: hello Lin", final
+            await asyncio.sleep(0.5)
+            assert len(seen) == 1, seen
+            status = (await b.request("tasks/get", {"taskId": task_id}))["result"]
+            assert status["status"] == "completed"
+        finally:
+            listening.cancel()

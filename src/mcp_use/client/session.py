@@ -91,6 +91,7 @@ class ClientSession:
         self._tools_listed = False
         self._listen_id: jsonrpc.RequestId | None = None
         self._subscriptions: list[str] = []
+        self._watched_tasks: list[str] = []
         self.protocol_version: str | None = None
         self.server_info: Implementation | None = None
         self.server_capabilities: ServerCapabilities = ServerCapabilities()
@@ -333,6 +334,17 @@ class ClientSession:
             return
         await self.request("resources/unsubscribe", {"uri": uri})
 
+    async def watch_task(self, task_id: str, *, watch: bool = True) -> None:
+        """2026-07-28: hear `notifications/tasks` for `task_id` (named in `taskIds` of the
+        listen; `watch=False` stops); the message handler hears them."""
+        if not self._wire.modern:
+            raise ClientError(self.name, "watch_task: a 2025-11-25 server tells the task's session anyway")
+        if watch and task_id not in self._watched_tasks:
+            self._watched_tasks.append(task_id)
+        elif not watch and task_id in self._watched_tasks:
+            self._watched_tasks.remove(task_id)
+        await self._listen()
+
     async def _listen(self) -> None:
         """(Re)open the 2026-07-28 `subscriptions/listen` stream with what we want to hear."""
         if self._listen_id is not None:
@@ -350,6 +362,8 @@ class ClientSession:
         }
         if self._subscriptions:
             wanted["resourceSubscriptions"] = list(self._subscriptions)
+        if self._watched_tasks:
+            wanted["taskIds"] = list(self._watched_tasks)
         rid = self._wire.correlator.next_id()
         self._listen_id = rid
         params = self._wire.with_meta({"notifications": wanted})

@@ -106,7 +106,7 @@ class ServerCore:
                 self.settings.identity.name,
                 self.sealer,
                 self.settings.limits.session_idle_timeout,
-                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus),
+                BusHandler(self.hub, self.sessions, self.engine.tasks.on_bus, self.engine.tasks.on_ask),
             )
         except StateConflict as exc:
             log.error("%s", exc)
@@ -116,4 +116,5 @@ class ServerCore:
             return f"Service Unavailable: shared state unavailable ({exc})"
         self.hub.relay = state.broadcast
         state.on_reset = self.sessions.reshare
+        state.ends.on_recheck = self.sessions.recheck
         return None

@@ -458,6 +458,30 @@ class Engine:
                 await state.broadcast(bus.cancel(session.id, params.get("requestId")))
         elif method == "notifications/progress" and session.correlator is not None:
             await session.correlator.progress(params)
+        await self._user_notification(method, params)
+
+    async def modern_notification(
+        self, message: jsonrpc.Message, peer: Peer | None = None, cancel: Callable[[Any], Any] | None = None
+    ) -> None:
+        """A 2026-07-28 client notification (no session): through the `on_notification`
+        middleware to the server's handlers. Its one core kind, `notifications/cancelled`,
+        stops a request through `cancel` where the transport names requests by id (stdio);
+        on Streamable HTTP closing the request's stream is the cancellation instead."""
+
+        async def deliver(delivered: jsonrpc.Message, _session: Any) -> None:
+            params = delivered.get("params") or {}
+            if delivered["method"] == "notifications/cancelled" and cancel is not None:
+                cancel(params.get("requestId"))
+            await self._user_notification(delivered["method"], params)
+
+        if self._notification_chain is not None:
+            from .middleware import run_notification
+
+            await run_notification(self._notification_chain, message, None, deliver, peer)
+            return
+        await deliver(message, None)
+
+    async def _user_notification(self, method: str, params: dict[str, Any]) -> None:
         handler = self.features.notification_handlers.get(method)
         if handler is not None:
             outcome = handler(params)

@@ -63,6 +63,27 @@ async def metrics_text(core: ServerCore) -> str:
                 table.forward_dropped,
             ),
         ]
+        rows += [
+            ("bus_gaps_total", "counter", "Times the pub/sub connection broke.", state.ends.gaps),
+            (
+                "bus_gap",
+                "gauge",
+                "1 while sessions are checked per request after a bus gap.",
+                int(state.ends.gap),
+            ),
+            (
+                "sessions_ended_on_recheck_total",
+                "counter",
+                "Sessions found ended elsewhere while the bus was down.",
+                state.ends.rechecked_ended,
+            ),
+            (
+                "session_ends_unacknowledged_total",
+                "counter",
+                "DELETEs answered before every process acknowledged the end.",
+                state.ends.unacknowledged,
+            ),
+        ]
         rows += _event_writes(events)
         up = 1 if state.ready and await state.healthy() else 0
         rows.append(("shared_state_up", "gauge", "1 when the shared state answers.", up))

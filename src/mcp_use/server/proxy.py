@@ -30,6 +30,7 @@ from .proxy_listen import TargetSubscriptions
 from .proxy_rounds import ParkedCalls
 from .proxy_routing import FrontCall, Routing
 from .proxy_target import ProxyTarget
+from .proxy_task_news import TaskNews
 from .proxy_tasks import TASK_METHODS, ProxyTasks, asks_for_task
 from .request import ServerRequest
 from .tasks.handlers import TASKS_EXTENSION
@@ -67,11 +68,17 @@ class ProxyLayer:
                 "logging_callback": self._log,
                 "list_changed_callback": self._target_list_changed,
                 "resource_updated_callback": core.resource_updated,
+                "message_handler": self._heard,
             },
         )
         self.subscriptions = TargetSubscriptions(self.target)
-        self.tasks = ProxyTasks(self.target, self.routing, core.engine.methods)
+        self.news = TaskNews(self.target, core.hub.task_status)
+        self.tasks = ProxyTasks(self.target, self.routing, core.engine.methods, self.news)
         core.engine.listen_observers.append(self.subscriptions.observe)
+        core.engine.listen_observers.append(self.news.observe)
+
+    async def _heard(self, message: dict[str, Any]) -> None:
+        await self.news.heard(message)
 
     def _target_list_changed(self, kind: str) -> None:
         if kind == "tools":
@@ -213,6 +220,7 @@ class ProxyLayer:
 
     async def close(self) -> None:
         self.rounds.close()
+        self.tasks.close()
         await self.target.close()
 
 

@@ -8,7 +8,8 @@ an empty context (`ProxyTarget.session`), so its readers (a stdio pipe, a legacy
 stream) carry no call, and what comes through them is unassociated: it goes to the only
 call in flight; with several, to the legacy front client's session channel (its GET
 stream) when they all share one session, to a 2026-07-28 call when the target names it
-by its related task, and otherwise fails with an error the target sees.
+by its related task, and otherwise fails with an error the target sees. A call waiting
+on a target's task in the background (`waiting_on`) is found by that task alone.
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ class Routing:
     def __init__(self, input_timeout: float) -> None:
         self.input_timeout = input_timeout
         self.active: list[FrontCall] = []
+        # calls that wait on a target's task in the background (`proxy_task_bridge`): found
+        # only by the task a message names, so they never look like "the only call"
+        self.by_task: dict[str, FrontCall] = {}
+
+    @contextlib.contextmanager
+    def waiting_on(self, task_id: str, call: FrontCall) -> Iterator[None]:
+        """While a background request about the target's task `task_id` runs for `call`."""
+        self.by_task[task_id] = call
+        try:
+            yield
+        finally:
+            self.by_task.pop(task_id, None)
 
     @contextlib.contextmanager
     def running(self, call: FrontCall) -> Iterator[None]:
@@ -87,11 +100,13 @@ class Routing:
         call = CURRENT.get()
         if call is not None and call in self.active:
             return call
-        if len(self.active) == 1:
-            return self.active[0]
         meta = params.get("_meta")
         related = meta.get(RELATED_TASK) if isinstance(meta, dict) else None
         task_id = related.get("taskId") if isinstance(related, dict) else None
+        if isinstance(task_id, str) and task_id in self.by_task:
+            return self.by_task[task_id]
+        if len(self.active) == 1:
+            return self.active[0]
         if task_id is not None:
             return next((c for c in self.active if c.task_id == task_id), None)
         return None
@@ -106,9 +121,9 @@ class Routing:
 
     async def ask(self, method: str, params: dict[str, Any]) -> Any:
         """Put the target's request to the front client and return the client's answer."""
-        if not self.active:
-            raise MCPError(INVALID_REQUEST, f"{method}: no client request in flight to ask")
         call = self.associated(params)
+        if call is None and not self.active:
+            raise MCPError(INVALID_REQUEST, f"{method}: no client request in flight to ask")
         if call is None:
             return await self._ask_session(method, params)
         req = call.req

@@ -7,15 +7,16 @@ The target is reached with our client's task calls (`ClientSession.start_task`, 
 era. With one era at both ends the answers pass through as they are (2026-07-28: input
 requests in `tasks/get`, answers in `tasks/update`; 2025-11-25: the target's questions
 come tagged with the task, and `proxy_routing` sends them to the front call about that
-task). A 2026-07-28 front over a 2025-11-25 target runs the call as a plain call (that
-front has no `tasks/result` to carry the target's questions). A 2025-11-25 front over a
+task). A 2026-07-28 front over a 2025-11-25 target gets a 2026-07-28 task backed by the
+target's (`proxy_task_bridge.py`). A 2025-11-25 front over a
 2026-07-28 target sees that era's `Task`; `tasks/result` waits for the end, and the
 task's input requests are asked on its stream (or on the session's channel when the
 client only polls `tasks/get`), their answers sent to the target as `tasks/update`.
 Each task is kept with the scope of the front request that made it (its principal, else
 its legacy session): another front client naming its id is answered as for an unknown
 task by the front itself. The proxy remembers its last `MAX_TASKS` tasks, in this
-process only.
+process only. What the target says of a task on its own (status notifications,
+progress) goes to the owning front client through `proxy_task_news.py`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MCPError
+from ..protocol.errors import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, MCPError
 from .proxy_routing import RELATED_TASK, FrontCall, Routing
 from .proxy_target import ProxyTarget, own_result, translated
+from .proxy_task_bridge import Bridge, modern_task
+from .proxy_task_news import TaskNews, legacy_task
 from .request import ServerRequest
 from .tasks.handlers import declares_extension, task_scope
 
@@ -35,23 +38,24 @@ log = logging.getLogger("mcp_use.server.proxy")
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel", "tasks/result", "tasks/list"})
 MAX_TASKS = 10_000  # remembered per process; the oldest is forgotten first (the target's TTL ends it anyway)
-MODERN_ONLY = {"resultType", "ttlMs", "pollIntervalMs", "result", "error", "inputRequests"}
 
 
 def asks_for_task(req: ServerRequest, target_era: str) -> bool:
     """The front request wants a task (the 2026-07-28 extension declared, or `params.task`)
     that the proxy can carry to this target."""
     if req.modern:
-        return target_era == "modern" and declares_extension(req.client_capabilities)
+        return declares_extension(req.client_capabilities)
     return isinstance(req.params.get("task"), dict)
 
 
 class ProxyTasks:
-    def __init__(self, target: ProxyTarget, routing: Routing, reader: Any) -> None:
+    def __init__(self, target: ProxyTarget, routing: Routing, reader: Any, news: TaskNews) -> None:
         self.target = target
+        self.news = news
         self.routing = routing
         self.reader = reader
         self.handles: dict[str, tuple[str, Any]] = {}  # task id -> (front scope, TaskHandle)
+        self.bridges: dict[str, Bridge] = {}  # a 2026-07-28 front's tasks on a 2025-11-25 target
         self.relayed: set[tuple[str, str]] = set()  # (task id, input key) asked of the front client
         self._relays: set[asyncio.Future[None]] = set()
 
@@ -75,13 +79,48 @@ class ProxyTasks:
             return own_result(handle.first)
         call.task_id = handle.id
         self.handles[handle.id] = (task_scope(req), handle)
+        self.news.own(handle.id, None if req.modern else req.session, req.progress_token)
+        if not req.modern and session.era == "modern":  # heard from now on, and as it is now
+            await self.news.follow(handle.id)
+            await self.news.heard({"method": "notifications/tasks", "params": await self._status(handle)})
         while len(self.handles) > MAX_TASKS:
             forgotten = next(iter(self.handles))
             del self.handles[forgotten]
+            self.news.forget(forgotten)
+            bridge = self.bridges.pop(forgotten, None)
+            if bridge is not None:
+                bridge.close()
             self.relayed = {r for r in self.relayed if r[0] != forgotten}
+        if req.modern and session.era == "legacy":
+            return self._bridge(req, handle)
         if req.modern or session.era == "legacy":  # one era at both ends: as it is
             return own_result(handle.first)
         return {"task": legacy_task(await self._status(handle))}
+
+    def _bridge(self, req: ServerRequest, handle: Any) -> dict[str, Any]:
+        """A 2026-07-28 task for the front client, backed by the 2025-11-25 target's."""
+        call = FrontCall(req, self.reader)
+        call.task_id = handle.id
+        bridge = Bridge(handle, call, self.routing, self.news.broadcast)
+        self.bridges[handle.id] = bridge
+        self.news.owners[handle.id].bridge = bridge
+        return {"resultType": "task", **modern_task(dict(handle.first["task"]))}
+
+    async def _bridged(self, method: str, req: ServerRequest, task_id: str) -> dict[str, Any]:
+        bridge = self.bridges[task_id]
+        if method == "tasks/get":
+            return await bridge.status()
+        if method == "tasks/update":
+            bridge.update(req.params.get("inputResponses"))
+            return {}
+        if method == "tasks/cancel":
+            await bridge.cancel()
+            return {}
+        raise MCPError(METHOD_NOT_FOUND, f"Method not found: {method} (not a 2026-07-28 task method)")
+
+    def close(self) -> None:
+        for bridge in self.bridges.values():
+            bridge.close()
 
     def layer(self, method: str, handler: Handler) -> Handler:
         if method == "tasks/list":
@@ -100,6 +139,8 @@ class ProxyTasks:
 
     async def _serve(self, method: str, req: ServerRequest, handle: Any) -> dict[str, Any]:
         target_modern = (await self.target.session()).era == "modern"
+        if req.modern and not target_modern:
+            return await self._bridged(method, req, handle.id)
         if req.modern == target_modern:  # one era at both ends: as they are
             params = {k: v for k, v in req.params.items() if k not in ("taskId", "_meta")}
             return own_result(await handle.forward(method, params))
@@ -190,13 +231,3 @@ def _ttl(req: ServerRequest) -> int | None:
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0):
         raise MCPError(INVALID_PARAMS, "params.task.ttl must be a positive integer (milliseconds)")
     return ttl
-
-
-def legacy_task(status: dict[str, Any]) -> dict[str, Any]:
-    """A task as 2025-11-25 shows it, from either era's wire form."""
-    task = {k: v for k, v in status.items() if k not in MODERN_ONLY}
-    if "ttlMs" in status:
-        task["ttl"] = status["ttlMs"]
-    if "pollIntervalMs" in status:
-        task["pollInterval"] = status["pollIntervalMs"]
-    return task

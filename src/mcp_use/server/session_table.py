@@ -63,15 +63,24 @@ class SessionTable:
 
     def get(self, session_id: str, principal: str | None = None) -> ServerSession | None:
         """A session held by this process, if `principal` opened it (another principal's
-        token sees no session at all)."""
+        token sees no session at all). None while the bus may have missed an `end`
+        (`find` then checks the session first)."""
+        if self.shared is not None and self.shared.ends.gap:
+            return None
         session = self.sessions.get(session_id)
         return session if session is not None and session.belongs_to(principal) else None
+
+    def held(self, session_id: str) -> ServerSession | None:
+        """A session held here, unchecked (for the bus's own messages)."""
+        return self.sessions.get(session_id)
 
     async def find(self, session_id: str, principal: str | None = None) -> ServerSession | None:
         """A session held here, or one another process opened (loaded from shared state),
         if `principal` opened it."""
         session = self.sessions.get(session_id)
-        if session is None and self.shared is not None:
+        if session is not None and self.shared is not None and self.shared.ends.gap:
+            session = await self._unless_ended(session)
+        elif session is None and self.shared is not None:
             session = await self._load(session_id)
         return session if session is not None and session.belongs_to(principal) else None
 
@@ -211,6 +220,26 @@ class SessionTable:
         self.hub.watch(session)
         self.loaded += 1
         return session
+
+    async def _unless_ended(self, session: ServerSession) -> ServerSession | None:
+        """The bus may have missed this session's `end`: check its tombstone (503 when
+        Redis does not answer: it may have ended, and serving it could be wrong)."""
+        try:
+            ended = await self.shared.ends.ended(session.id)
+        except Exception as exc:
+            raise unavailable(exc) from None
+        if ended:
+            self.end(session.id)  # type: ignore[arg-type]
+            return None
+        return session
+
+    async def recheck(self) -> None:
+        """The bus is back after a gap: end the sessions held here that a DELETE ended
+        elsewhere meanwhile (an exception keeps the gap open: `SessionEnds._recheck`)."""
+        for session_id in await self.shared.ends.ended_of(list(self.sessions)):
+            if self.end(session_id) is not None:
+                self.shared.ends.rechecked_ended += 1
+                log.info("Session %s was ended elsewhere while the bus was down", session_id)
 
     async def reshare(self) -> None:
         """Redis came back empty (restarted): store again the sessions this process holds,

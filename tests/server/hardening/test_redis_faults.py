@@ -23,6 +23,7 @@ from tests.helpers.sse import sse_events
 
 from .asgi import open_session
 from .redis_processes import TIMEOUT, call
+from .test_redis_retry import metric, until_metric
 
 
 async def load(
@@ -112,6 +113,8 @@ async def test_stopped_redis_gives_503_and_loses_no_answer(redis: Redis, trio: l
         assert (await client.delete(c, headers=uncached)).status_code == 200
         gone = await client.post(a, headers=uncached, json=call(5, "whoami"))
         assert gone.status_code == 404
+        for server in trio:  # no process is left checking every request (a stuck bus gap)
+            await until_metric(client, server, "bus_gap", 0)
 
 
 async def test_killed_and_restarted_redis_keeps_sessions_and_answers(
@@ -146,3 +149,6 @@ async def test_killed_and_restarted_redis_keeps_sessions_and_answers(
             for i, u in enumerate([a, b, c] * 3)
         ]
         assert [r.status_code for r in results] == [200] * 9
+        for server in trio:  # resubscribed and re-checked: the restart ended no session
+            await until_metric(client, server, "bus_gap", 0)
+            assert await metric(client, server, "sessions_ended_on_recheck_total") == 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -52,6 +52,7 @@ class OAuthProvider:
         authorize_timeout: float = 300.0,
         name: str | None = None,
         redirect_uri: str | None = None,
+        step_up_scopes: Sequence[str] = (),
     ) -> None:
         self.server_url = server_url
         self.settings = settings or OAuthSettings()
@@ -62,6 +63,9 @@ class OAuthProvider:
         # who receives the redirect: by default a one-shot loopback server on a free port
         # (or `callback_port`); the inspector passes its debug server's own callback route
         self.redirect_uri = redirect_uri
+        # scopes an earlier token for this server turned out to lack (a 403 step-up that
+        # could not run then): the first authorization asks for them besides its own
+        self.step_up_scopes = list(step_up_scopes)
         self._session_factory = session_factory
         self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
@@ -167,7 +171,7 @@ class OAuthProvider:
                 pass
             else:
                 wanted = ch.scopes if ch is not None and ch.scopes else self._default_scopes(disc)
-                await self._grant(disc, wanted)
+                await self._grant(disc, [*wanted, *self.step_up_scopes])
         return True
 
     async def _step_up(self, ch: challenge.Challenge) -> bool:
@@ -355,6 +359,11 @@ class OAuthProvider:
     @property
     def tokens(self) -> Tokens | None:
         return self._tokens
+
+    @property
+    def resource(self) -> str | None:
+        """The RFC 8707 resource (from the server's metadata) the tokens are for, once known."""
+        return self._disc.resource if self._disc is not None else None
 
     def __repr__(self) -> str:
         return f"<OAuthProvider {self.server_url} kind={self.settings.kind}>"

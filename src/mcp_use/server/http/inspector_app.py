@@ -40,15 +40,17 @@ def inspector_app(
     allowed_hosts: list[str] | None = None,
     auth: HTTPAuth | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
+    lifecycle: Any = None,
 ) -> Starlette:
     """One of `url` (an HTTP MCP endpoint) or `bridge` (a stdio command) is the target.
 
     `auth` (the client's OAuth provider) signs the proxied requests to `url`;
-    `on_close` releases what it holds (the client's HTTP pool) when the app stops."""
+    `on_close` releases what it holds (the client's HTTP pool) when the app stops;
+    `lifecycle` (a server `Lifecycle`) ends the proxied streams at SIGTERM/SIGINT."""
     if (url is None) == (bridge is None):
         raise ValueError("inspector_app needs exactly one of url= or bridge=")
     guard = HostGuard(True, allowed_hosts=allowed_hosts)
-    proxy_routes, logins = login_routes("/proxy", guard, headers, auth, target=url)
+    proxy_routes, logins = login_routes("/proxy", guard, headers, auth, target=url, lifecycle=lifecycle)
     config: dict[str, Any] = {
         "mcpPath": url if url is not None else BRIDGE_PATH,
         "transport": transport,

@@ -12,14 +12,23 @@ client's own `OAuthProvider` for that URL and keeps the tokens:
 - `GET {proxy}/oauth/callback` receives that redirect (its `state` names the waiting
   flow; an unknown or missing state is refused), lets the provider check it and
   exchange the code, and says "signed in, you can close this tab";
-- `GET {proxy}/login?url=U` tells the page how the flow for U's origin stands (waiting
-  up to `wait` seconds for a pending one), `DELETE` signs out (the tokens are dropped).
+- `GET {proxy}/login?url=U` tells the page how the flow for U stands (waiting up to
+  `wait` seconds for a pending one), `DELETE` signs out (the tokens are dropped).
 
-From then on the proxy asks `auth_for(url)` and signs requests to that origin, and only
-that origin, with the provider, which refreshes the token when it can; when it cannot,
-the proxy answers 401 and the page offers "Sign in" again (no browser step is started
-behind the page's back). Tokens live in memory, per debug-server process: a restart
-means signing in again. The routes are guarded exactly like the proxy route (loopback
+A sign-in belongs to the RFC 8707 resource its tokens are for (the `resource` of the
+server's protected resource metadata), not to an origin: two MCP endpoints on one host
+with different resources get one sign-in each, and a token never goes to the other
+(its audience is not that server). From then on the proxy asks `auth_for(url)` and
+signs requests to URLs within that resource, and only those, with the provider, which
+refreshes the token when it can; when it cannot, the proxy answers 401 and the page
+offers "Sign in" again (no browser step is started behind the page's back).
+
+Step-up: a 403 `insufficient_scope` makes the provider ask for the union of the scopes
+held and challenged, which needs the browser. The sign-in remembers that union, and the
+next "Sign in" for the URL asks for it (besides the server's own challenge), as the
+client's `OAuthProvider` does for step-up; after `MAX_SCOPE_SIGN_INS` such sign-ins that
+still lack a scope the proxy stops offering another (no loop). Tokens live in memory, per
+debug-server process: a restart means signing in again. The routes are guarded exactly like the proxy route (loopback
 client, loopback or allowed Host, same-origin page), except the callback, which is a
 top-level navigation coming back from the authorization server: it needs the loopback
 client and Host, and the unguessable `state` of a flow this page started.
@@ -56,14 +65,22 @@ MAX_WAIT = 25.0  # one status long-poll
 MAX_PENDING = 8
 TIMEOUT_ENV = "MCP_USE_INSPECTOR_SIGNIN_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
+MAX_SCOPE_SIGN_INS = 2  # step-up sign-ins in a row for one URL that still lack a scope
 
 
 @dataclass
 class SignIn:
-    """One origin's sign-in: the provider, the flow's task, and the two rendezvous."""
+    """One URL's sign-in: the provider, the flow's task, the two rendezvous, and the scopes:
+    `scopes` were asked for in its browser step, `wanted` by later (step-up) flows that
+    could not ask the browser, `stepped` says one did (a 403 on a token the provider
+    still holds, not a dead token), `step_ups` counts the step-up sign-ins that led here."""
 
     url: str
     provider: OAuthProvider
+    scopes: list[str] = field(default_factory=list)
+    wanted: list[str] = field(default_factory=list)
+    step_ups: int = 0
+    stepped: bool = False
     authorization_url: asyncio.Future[str] = field(default_factory=lambda: _future())
     redirect: asyncio.Future[str] = field(default_factory=lambda: _future())
     task: asyncio.Task[bool] | None = None
@@ -89,38 +106,64 @@ def _future() -> asyncio.Future[str]:
 
 
 class InspectorLogins:
-    """The sign-ins of one debug server (or `mcp-use inspect`), keyed by origin."""
+    """The sign-ins of one debug server (or `mcp-use inspect`), keyed by resource."""
 
     def __init__(self, guard: HostGuard, *, timeout: float = 300.0, lifecycle: Any = None) -> None:
         from ...client.auth.storage import MemoryTokenStorage
 
         self.guard = guard
         self.timeout = timeout
-        # the server's `Lifecycle` (None under `mcp-use inspect`, whose app closes us):
-        # its shutdown closes the HTTP session the sign-ins share
+        # the server's `Lifecycle` (or the one `mcp-use inspect` makes, whose app also
+        # closes us): its shutdown closes the HTTP session the sign-ins share
         self.lifecycle = lifecycle
         self._closer: asyncio.Task[None] | None = None
         self.storage = MemoryTokenStorage()
-        self._by_origin: dict[Any, SignIn] = {}  # the latest attempt per origin
-        self._signed_in: dict[Any, SignIn] = {}  # the ones whose tokens the proxy uses
+        self._attempts: dict[str, SignIn] = {}  # the latest attempt per (canonical) URL
+        self._signed_in: dict[str, SignIn] = {}  # by resource: the ones the proxy signs with
+        self._carry: dict[str, tuple[list[str], int]] = {}  # URL -> (step-up scopes, count)
         self._by_state: dict[str, SignIn] = {}
         self._session: aiohttp.ClientSession | None = None
 
     # ---- for the proxy --------------------------------------------------------------------
     def auth_for(self, url: str) -> OAuthProvider | None:
-        """The provider signed in for `url`'s origin, or None: never another origin's."""
-        entry = self._signed_in.get(origin_of(url))
+        """The provider signed in for `url`'s resource, or None: never another resource's."""
+        entry = self._signed_for(url)
         return entry.provider if entry is not None else None
 
-    async def forget(self, url: str) -> None:
-        """Stop signing requests to `url`'s origin (its token was refused and cannot be renewed):
-        the page is told it is signed out, and offered "Sign in" on its next connect."""
-        origin = origin_of(url)
-        entry = self._signed_in.pop(origin, None)
-        if entry is not None:
-            if self._by_origin.get(origin) is entry:
-                del self._by_origin[origin]
-            await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
+    def _signed_for(self, url: str) -> SignIn | None:
+        """The sign-in made for this very URL, else the one whose resource contains it
+        (the most specific): a token is only sent within its audience."""
+        c = canonical(url)
+        exact = [e for e in self._signed_in.values() if canonical(e.url) == c]
+        if exact:
+            return exact[0]
+        within = [(len(r), e) for r, e in self._signed_in.items() if covers(r, c)]
+        return max(within, key=lambda pair: pair[0])[1] if within else None
+
+    async def forget(self, url: str) -> bool:
+        """Stop signing requests to `url`'s resource (its token was refused and cannot be
+        renewed, or lacks scopes only a browser step can add); the page is told it is
+        signed out. True when another "Sign in" may help: False once `MAX_SCOPE_SIGN_INS`
+        step-up sign-ins in a row still lacked a scope."""
+        entry = self._signed_for(url)
+        if entry is None:
+            return False
+        for key in [k for k, e in self._signed_in.items() if e is entry]:
+            del self._signed_in[key]
+        if self._attempts.get(canonical(entry.url)) is entry:
+            del self._attempts[canonical(entry.url)]
+        await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
+        key = canonical(entry.url)
+        if not entry.stepped:  # a dead token: the next sign-in asks for what this one had
+            self._carry[key] = (entry.provider.step_up_scopes, entry.step_ups)
+            return True
+        union = list(dict.fromkeys([*entry.provider.step_up_scopes, *entry.scopes, *entry.wanted]))
+        if entry.step_ups >= MAX_SCOPE_SIGN_INS:  # kept until Sign out: no new round of tries
+            self._carry[key] = (union, entry.step_ups)
+            log.warning("%s still refuses the token for scopes after %d sign-ins", entry.url, entry.step_ups)
+            return False
+        self._carry[key] = (union, entry.step_ups + 1)
+        return True
 
     # ---- routes ---------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
@@ -143,10 +186,10 @@ class InspectorLogins:
         if status != 401:
             return error_response(409, f"{url} did not ask for authorization (HTTP {status})")
         entry = self._new_sign_in(url, _callback_uri(request))
-        previous = self._by_origin.get(origin_of(url))
+        previous = self._attempts.get(canonical(url))
         if previous is not None and previous.task is not None and not previous.task.done():
             previous.task.cancel()
-        self._by_origin[origin_of(url)] = entry
+        self._attempts[canonical(url)] = entry
         entry.task = asyncio.get_running_loop().create_task(self._run(entry, headers))
         entry.task.add_done_callback(_retrieve)
         waiters = {entry.authorization_url, entry.task}
@@ -162,6 +205,7 @@ class InspectorLogins:
         from ...client.auth.provider import OAuthProvider
 
         holder: list[SignIn] = []
+        step_up, step_ups = self._carry.get(canonical(url), ([], 0))
 
         async def authorize(authorization_url: str) -> str:
             return await self._authorize(holder[0], authorization_url)
@@ -174,8 +218,9 @@ class InspectorLogins:
             session_factory=self._http,
             name=url,
             redirect_uri=redirect_uri,
+            step_up_scopes=step_up,
         )
-        holder.append(SignIn(url=url, provider=provider))
+        holder.append(SignIn(url=url, provider=provider, step_ups=step_ups))
         return holder[0]
 
     async def _run(self, entry: SignIn, headers: dict[str, str]) -> bool:
@@ -187,17 +232,34 @@ class InspectorLogins:
             if entry.state is not None:
                 self._by_state.pop(entry.state, None)
         if ok and entry.provider.tokens is not None:
-            self._signed_in[origin_of(entry.url)] = entry
-            log.info("signed in to %s (tokens kept in memory)", entry.url)
+            resource = entry.provider.resource or canonical(entry.url)
+            stale = self._signed_in.get(resource)
+            self._signed_in[resource] = entry
+            if stale is not None and stale is not entry:
+                self._signed_in = {k: e for k, e in self._signed_in.items() if e is not stale}
+            log.info("signed in to %s for resource %s (tokens kept in memory)", entry.url, resource)
         return ok
 
     async def _authorize(self, entry: SignIn, authorization_url: str) -> str:
         """The provider's `authorize` step: publish the URL, wait for the callback."""
         from ...client.auth.errors import OAuthError
 
+        query = parse_qs(urlsplit(authorization_url).query)
+        asked = query.get("scope", [""])[0].split()
         if not entry.interactive or entry.authorization_url.done():
-            raise OAuthError(f"{entry.url} needs a new sign-in: use Sign in in the inspector")
-        state = parse_qs(urlsplit(authorization_url).query).get("state", [""])[0]
+            entry.wanted = list(dict.fromkeys([*entry.wanted, *asked]))
+            entry.stepped = entry.stepped or entry.provider.tokens is not None  # a 403 step-up
+            extra = [s for s in asked if s not in entry.scopes]
+            if extra:
+                # (the provider names the server in front of the message)
+                raise OAuthError(f"needs scopes this sign-in lacks ({' '.join(extra)}): sign in again")
+            if entry.stepped:
+                raise OAuthError(
+                    f"still refuses the token for lack of scopes ({' '.join(asked)}): sign in again"
+                )
+            raise OAuthError("needs a new sign-in: use Sign in in the inspector")
+        entry.scopes = asked
+        state = query.get("state", [""])[0]
         entry.state = state
         self._by_state[state] = entry
         entry.authorization_url.set_result(authorization_url)
@@ -233,7 +295,7 @@ class InspectorLogins:
         return _page(400, "Sign-in failed", f"Signing in to {entry.url} failed: {outcome.get('error')}")
 
     async def _status(self, url: str, request: Request) -> Response:
-        entry = self._by_origin.get(origin_of(url))
+        entry = self._attempts.get(canonical(url)) or self._signed_for(url)
         if entry is None or entry.task is None:
             return JSONResponse({"status": "signed-out", "url": url})
         try:
@@ -245,9 +307,10 @@ class InspectorLogins:
         return JSONResponse(entry.status())
 
     async def _sign_out(self, url: str) -> Response:
-        origin = origin_of(url)
-        entry = self._by_origin.pop(origin, None)
-        signed = self._signed_in.pop(origin, None)
+        entry = self._attempts.pop(canonical(url), None)
+        signed = self._signed_for(url)
+        self._signed_in = {k: e for k, e in self._signed_in.items() if e is not signed and e is not entry}
+        self._carry.pop(canonical(url), None)
         for e in {id(x): x for x in (entry, signed) if x is not None}.values():
             if e.task is not None and not e.task.done():
                 e.task.cancel()
@@ -280,11 +343,12 @@ class InspectorLogins:
             raise OSError(str(exc) or type(exc).__name__) from None
 
     async def aclose(self) -> None:
-        for entry in list(self._by_origin.values()):
+        for entry in list(self._attempts.values()):
             if entry.task is not None and not entry.task.done():
                 entry.task.cancel()
-        if self._session is not None:
+        if self._session is not None and not self._session.closed:
             await self._session.close()
+            log.info("closed the sign-ins' HTTP session")
         self._session = None
 
 
@@ -303,7 +367,7 @@ def login_routes(
     from .inspector_proxy import InspectorProxy
 
     logins = InspectorLogins(guard, timeout=_timeout_from_env(), lifecycle=lifecycle)
-    proxy = InspectorProxy(guard, headers, auth, target=target, logins=logins)
+    proxy = InspectorProxy(guard, headers, auth, target=target, logins=logins, lifecycle=lifecycle)
     methods = ["GET", "POST", "DELETE"]
     routes: list[BaseRoute] = [
         Route(proxy_path, endpoint=proxy.handle, methods=methods),
@@ -322,6 +386,23 @@ def _timeout_from_env() -> float:
     if not 0 < value < 86400:
         raise ValueError(f"{TIMEOUT_ENV} must be between 0 and 86400 seconds, got {raw!r}")
     return value
+
+
+def canonical(url: str) -> str:
+    """A URL as a key: scheme and host lower-cased, the default port made explicit, no
+    query or fragment, no trailing slash (RFC 8707 resources compare this way)."""
+    origin = origin_of(url)
+    if origin is None:
+        return url
+    scheme, host, port = origin
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port}{urlsplit(url).path.rstrip('/')}"
+
+
+def covers(resource: str, url: str) -> bool:
+    """Whether `url` lies within `resource` (same origin, same path or below it)."""
+    r, u = canonical(resource), canonical(url)
+    return u == r or u.startswith(r + "/")
 
 
 def _callback_uri(request: Request) -> str:

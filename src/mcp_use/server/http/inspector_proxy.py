@@ -22,10 +22,15 @@ With an `auth` hook (the client's `HTTPAuth`: `headers()` before each request,
 `on_response()` after it; `mcp-use inspect` passes the `OAuthProvider` of an entry whose
 `"auth"` is an object), its `Authorization` is added here and a 401 runs the client's
 OAuth flow, then the request is resent with the new token: the page never holds it.
+
+With a `lifecycle` (the server's, or the one `mcp-use inspect` makes), a relayed stream
+ends when shutdown begins (SIGTERM/SIGINT): an event stream never ends by itself, and
+uvicorn would wait for it before stopping.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -82,7 +87,7 @@ class SignIns(Protocol):
 
     def auth_for(self, url: str) -> HTTPAuth | None: ...
 
-    async def forget(self, url: str) -> None: ...
+    async def forget(self, url: str) -> bool: ...
 
 
 def error_response(status: int, message: str, *, sign_in: bool = False) -> JSONResponse:
@@ -149,8 +154,10 @@ class InspectorProxy:
         *,
         target: str | None = None,
         logins: SignIns | None = None,
+        lifecycle: Any = None,
     ) -> None:
         self.guard = guard
+        self.lifecycle = lifecycle  # its `stopping` event ends the relayed streams
         self.logins = logins  # sign-ins made from the page (inspector_login.py)
         # `mcp-use inspect` passes a config entry's headers (its token) and auth hook:
         # added here, so they never appear in the page; a header the page sets itself
@@ -177,6 +184,8 @@ class InspectorProxy:
         url = admit(request, self.guard, "The inspector proxy")
         if not isinstance(url, str):
             return url
+        if self.lifecycle is not None:
+            self.lifecycle.hook_signals()
         headers = {
             k: v
             for k, v in request.headers.items()
@@ -199,16 +208,22 @@ class InspectorProxy:
             return error_response(502, f"The inspector proxy cannot reach {url}: {exc or type(exc).__name__}")
         except MCPError as exc:  # the OAuth flow failed (refused, timed out, misconfigured)
             await session.close()
-            signed_in = self.logins is not None and auth is self.logins.auth_for(url)
-            if signed_in and self.logins is not None:
-                await self.logins.forget(url)  # its token is dead: the page is offered "Sign in" again
-            return error_response(
-                401, f"The inspector could not authorize with {url}: {exc}", sign_in=signed_in
-            )
+            # (the provider names the server as `[url]`: said once here)
+            message = f"The inspector could not authorize with {url}: {str(exc).removeprefix(f'[{url}] ')}"
+            again = False
+            if self.logins is not None and auth is not None and auth is self.logins.auth_for(url):
+                # its token is dead or lacks scopes: the page is offered "Sign in" again,
+                # unless step-up sign-ins already failed to get them (no loop)
+                again = await self.logins.forget(url)
+                if not again:
+                    message += "; signing in again did not get these scopes, so the inspector stops asking"
+            return error_response(401, message, sign_in=again)
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in DROPPED_RESPONSE}
         out["cache-control"] = "no-store"
         out["x-accel-buffering"] = "no"
-        return StreamingResponse(_relay(upstream, session), status_code=upstream.status, headers=out)
+        stopping = self.lifecycle.stopping if self.lifecycle is not None else None
+        relay = _relay(upstream, session, stopping)
+        return StreamingResponse(relay, status_code=upstream.status, headers=out)
 
 
 def origin_of(url: str) -> tuple[str, str, int | None] | None:
@@ -233,15 +248,38 @@ async def _send(
     return await send_signed(auth, method, url, headers, attempt)
 
 
-async def _relay(upstream: Any, session: Any) -> AsyncIterator[bytes]:
-    """The target's body, chunk by chunk as it arrives (an SSE event is not held back)."""
+async def _relay(upstream: Any, session: Any, stopping: asyncio.Event | None) -> AsyncIterator[bytes]:
+    """The target's body, chunk by chunk as it arrives (an SSE event is not held back),
+    until it ends or `stopping` is set (the page sees the stream end and reconnects)."""
     import aiohttp
 
+    stop = asyncio.ensure_future(stopping.wait()) if stopping is not None else None
+    read: asyncio.Future[bytes] | None = None
     try:
-        async for chunk in upstream.content.iter_any():
+        while True:
+            read = asyncio.ensure_future(upstream.content.readany())
+            read.add_done_callback(_retrieve)
+            if stop is not None:
+                await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():
+                    read.cancel()
+                    return
+            chunk = await read
+            if not chunk:
+                return
             yield chunk
     except (aiohttp.ClientError, OSError):
         return  # the target closed the stream; the page sees it end and reconnects
-    finally:
+    finally:  # also when the page went away mid-read (the generator is closed)
+        for pending in (read, stop):
+            if pending is not None and not pending.done():
+                pending.cancel()
         upstream.release()
         await session.close()
+
+
+def _retrieve(read: asyncio.Future[bytes]) -> None:
+    """A read that failed after its relay ended (the connection released under it) is
+    over: its error must not print as "Task exception was never retrieved"."""
+    if not read.cancelled():
+        read.exception()

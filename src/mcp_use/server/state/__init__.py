@@ -3,7 +3,8 @@
 `RedisState` (in `.redis`, imported on use so a plain install never needs redis-py)
 shares legacy sessions, resumable streams' events, delivery between processes and the
 `requestState` secret. `bus.py` is the vocabulary the processes speak: each message
-kind defined once, with its builder and its handler.
+kind defined once, with its builder and its handler; `redis_ends.py` makes a session
+ended on one process ended on all (acknowledged ends, tombstones, the bus-gap re-check).
 """
 
 from typing import Any

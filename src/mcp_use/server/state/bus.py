@@ -11,11 +11,14 @@ another process to this one; the builders below are the only places a message is
 | `updated` | `resource_updated(uri)`   | `notify_resource_updated(uri)`              | tell this process's subscribers    |
 | `resp`    | `response(sid, message)`  | a client answered another process's request | resolve the waiting request        |
 | `cancel`  | `cancel(sid, rid)`        | `notifications/cancelled` for a remote call | cancel it if it runs here          |
-| `end`     | `end(sid)`                | a session was deleted                       | drop it here                       |
+| `end`     | `end(sid)`                | a session was deleted                       | drop it here, then `ended`         |
+| `ended`   | `ended(nonce)`            | an `end` was applied here (to its sender)   | the DELETE may answer (`redis_ends`)|
 | `sync`    | `sync(session)`           | log level or subscriptions changed          | update the copy held here          |
 | `task`    | `task_status(id, params)` | a 2026-07-28 task's status changed          | tell this process's task listeners |
 | `task`    | `task_cancel(id)`         | a task run elsewhere is cancelled (to owner)| stop it if it runs here            |
 | `task`    | `task_input(id, answers)` | answers for a task run elsewhere (to owner) | hand them to it if it runs here    |
+| `ask`     | `task_ask(sid, id)`       | a 2025-11-25 task waits for input, and its  | ask it on the session's GET stream |
+|           |                           | session's GET stream is not on its owner    | if that stream is held here        |
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ def end(session_id: str) -> BusMessage:
     return {"t": "end", "sid": session_id}
 
 
+def ended(nonce: str) -> BusMessage:
+    return {"t": "ended", "n": nonce}
+
+
 def task_status(task_id: str, params: dict[str, Any]) -> BusMessage:
     return {"t": "task", "op": "status", "id": task_id, "p": params}
 
@@ -57,6 +64,10 @@ def task_cancel(task_id: str) -> BusMessage:
 
 def task_input(task_id: str, answers: dict[str, Any]) -> BusMessage:
     return {"t": "task", "op": "input", "id": task_id, "r": answers}
+
+
+def task_ask(session_id: str, task_id: str) -> BusMessage:
+    return {"t": "ask", "sid": session_id, "id": task_id}
 
 
 def sync(session: Any) -> BusMessage:
@@ -76,24 +87,32 @@ class _Notifier(Protocol):
 
 
 class _Sessions(Protocol):
-    def get(self, session_id: str) -> Any: ...
+    def held(self, session_id: str) -> Any: ...
 
     def end(self, session_id: str) -> Any: ...
 
 
 TaskHandler = Callable[[BusMessage], Awaitable[None]]
+AskHandler = Callable[[str, Any], Awaitable[None]]  # (task id, the session holding the stream)
 
 
 class BusHandler:
     """Applies another process's message here: to the notification hub, a local session,
     or the task handlers (`task` messages, see `tasks.handlers`)."""
 
-    __slots__ = ("hub", "sessions", "tasks")
+    __slots__ = ("asks", "hub", "sessions", "tasks")
 
-    def __init__(self, hub: _Notifier, sessions: _Sessions, tasks: TaskHandler | None = None) -> None:
+    def __init__(
+        self,
+        hub: _Notifier,
+        sessions: _Sessions,
+        tasks: TaskHandler | None = None,
+        asks: AskHandler | None = None,
+    ) -> None:
         self.hub = hub
         self.sessions = sessions
         self.tasks = tasks
+        self.asks = asks
 
     async def __call__(self, data: BusMessage) -> None:
         kind = data.get("t")
@@ -107,7 +126,7 @@ class BusHandler:
             if self.tasks is not None:
                 await self.tasks(data)
             return
-        session = self.sessions.get(data.get("sid"))  # type: ignore[arg-type]
+        session = self.sessions.held(data.get("sid"))  # type: ignore[arg-type]
         if session is None:
             return
         if kind == "resp":
@@ -117,6 +136,9 @@ class BusHandler:
             session.cancel(data.get("rid"))
         elif kind == "end":
             self.sessions.end(session.id)
+        elif kind == "ask":
+            if self.asks is not None and session.stream is not None:
+                await self.asks(str(data.get("id")), session)
         elif kind == "sync":
             session.log_level = data.get("ll")
             session.subscriptions = set(data.get("subs") or ()) or None

@@ -9,6 +9,8 @@ What lives here (keys under `prefix`):
   `Last-Event-ID` replays (then follows) from any process; `{p}:e:{key}:lost` when some
   of its events never reached Redis (written while it was down and more than the retry
   buffer holds: `redis_events.py`), so a resume elsewhere is refused, not replayed with a gap.
+- `{p}:x:{sid}` a DELETEd session's tombstone (for the session TTL), so a process whose
+  pub/sub connection broke does not serve it (`redis_ends.py`).
 - `{p}:proc:{token}` each live process's name and secret fingerprint (heartbeat TTL):
   a process whose name or `requestState` secret differs from a live one refuses to serve.
 - `{p}:secret` the generated `requestState` secret, when none is configured.
@@ -39,6 +41,7 @@ import orjson
 
 from . import bus
 from .events import StreamLost
+from .redis_ends import SessionEnds
 from .redis_events import DEFAULT_RETRY_BYTES, RedisEventStore
 
 if TYPE_CHECKING:
@@ -103,7 +106,9 @@ class RedisState:
         self.ready = False
         self.retired = False  # stopping: no longer registered as a live process
         self.client: Any = None
+        self._bus_client: Any = None  # pub/sub only, without retries: every loss is seen
         self._pubsub: Any = None
+        self.ends = SessionEnds(self)  # tombstones, the bus gap, acknowledged ends
         self._listener: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[None] | None = None
         self._conflict: str | None = None
@@ -144,13 +149,14 @@ class RedisState:
         self.session_ttl = max(1, int(session_ttl))
         self._on_message = on_message
         await self._register(name, sealer)
-        self._pubsub = client.pubsub()
+        self._bus_client = aioredis.Redis.from_url(self.url, **self._client_options(retries=0))
+        self._pubsub = self._bus_client.pubsub()
         await self._pubsub.subscribe(self._k("all"), self._k("p", self.token))
         self._listener = asyncio.ensure_future(self._listen(name, sealer))
         self.ready = True
         log.info("Shared state on %s (process %s)", _redact(self.url), self.token)
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, retries: int | None = None) -> dict[str, Any]:
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
         from redis.exceptions import ConnectionError, TimeoutError
@@ -158,7 +164,9 @@ class RedisState:
         return {
             "socket_timeout": self.socket_timeout,
             "socket_connect_timeout": self.socket_timeout,
-            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), self.retries),
+            "retry": Retry(
+                ExponentialBackoff(cap=0.5, base=0.05), self.retries if retries is None else retries
+            ),
             "retry_on_error": [ConnectionError, TimeoutError, OSError],
             "health_check_interval": self.health_check_interval,
         }
@@ -239,6 +247,9 @@ class RedisState:
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
+        if self._bus_client is not None:
+            with contextlib.suppress(Exception):
+                await self._bus_client.aclose()
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.delete(self._k("proc", self.token))
@@ -251,11 +262,21 @@ class RedisState:
         next_beat = time.monotonic() + self.heartbeat
         while True:
             try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # only this connection's loss is a bus gap
+                self.ends.lost()
+                log.warning("Shared state: pub/sub connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(1.0)
+                continue
+            try:
                 if message is not None and message.get("type") == "message":
                     data = orjson.loads(message["data"])
                     if data.get("o") != self.token:
                         self._dispatch(data)
+                elif message is not None and message.get("type") == "subscribe":
+                    self.ends.resubscribed()
                 if time.monotonic() >= next_beat and not self.retired:
                     next_beat = time.monotonic() + self.heartbeat
                     await self._register(name, sealer)
@@ -266,6 +287,9 @@ class RedisState:
                 await asyncio.sleep(1.0)
 
     def _dispatch(self, data: dict[str, Any]) -> None:
+        if data.get("t") == "ended":
+            self.ends.acknowledged(data)
+            return
         if self._on_message is None:
             return
         try:
@@ -273,7 +297,9 @@ class RedisState:
         except Exception:
             log.exception("Shared state: handling %s failed", data.get("t"))
             return
-        if outcome is not None:
+        if data.get("t") == "end":
+            self._spawn(self.ends.applied(outcome, data))
+        elif outcome is not None:
             self._spawn(outcome)
 
     def _spawn(self, awaitable: Awaitable[Any]) -> None:
@@ -345,11 +371,9 @@ class RedisState:
         }
 
     async def delete_session(self, session_id: str) -> bool:
-        """End a session everywhere; True when it existed."""
+        """End a session everywhere (`redis_ends.py`); True when it existed."""
         self._touched.pop(session_id, None)
-        removed = await self.client.delete(self._k("s", session_id))
-        await self.broadcast(bus.end(session_id))
-        return bool(removed)
+        return await self.ends.end_everywhere(session_id)
 
     def forget(self, session_id: str | None) -> None:
         self._touched.pop(session_id, None)  # type: ignore[arg-type]

@@ -5,7 +5,8 @@ its TTL; `{p}:ts:{scope}` a sorted set of the scope's task ids scored by expiry 
 so a page of `tasks/list` costs one range read and one MGET, not a scan of every
 task. Every save drops the ids already past their expiry (so the set holds live tasks
 only, also for scopes nobody lists), and the set itself expires with its
-longest-lived record. A record names its owner process; `{p}:proc:{owner}` is that process's
+longest-lived record. `{p}:tc:{id}:{key}` claims an input request (`SET NX` with a
+TTL: one asker at a time), and holds `done` once it is answered. A record names its owner process; `{p}:proc:{owner}` is that process's
 heartbeat key (refreshed by `RedisState`), so its absence means the owner died.
 Cancellations and input answers for a task run elsewhere travel to the owner on its
 own channel `{p}:p:{owner}` (the `task` messages of `bus.py`).
@@ -33,8 +34,16 @@ class SharedRedis(Protocol):
 
 # Write a record unless the stored one is already terminal: a terminal status is final
 # for every process (a late "working" from the owner cannot undo another's cancel).
-# The scope's index gets the id (once) and lives at least as long as the record.
+# Nor unless one of its input requests (KEYS[3..], their claims) was answered: those
+# keys come back (a table) for the caller to drop and write again, so an older copy
+# cannot re-add an answered key. The scope's index gets the id (once) and lives at
+# least as long as the record.
 _SAVE = """
+local answered = {}
+for i = 3, #KEYS do
+  if redis.call('GET', KEYS[i]) == 'done' then answered[#answered + 1] = ARGV[i + 2] end
+end
+if #answered > 0 then return answered end
 local current = redis.call('GET', KEYS[1])
 if current then
   local status = cjson.decode(current)['status']
@@ -46,6 +55,11 @@ local now = redis.call('TIME')
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(now[1]) + tonumber(now[2]) / 1000000))
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1
+"""
+# Give up a claim only if this asker still holds it (it may have expired and moved on).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 LIST_BATCH = 200
 
@@ -63,12 +77,33 @@ class RedisTaskStore:
 
     async def save(self, record: StoredTask) -> bool:
         """Store it; False (nothing written) when the stored record is already terminal."""
-        ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
-        body = orjson.dumps(record.to_dict())
-        keys = (self._key(record.id), self._index(record.scope))
-        return bool(
-            await self.state.client.eval(_SAVE, 2, *keys, body, ttl_ms, repr(record.expires_at), record.id)
-        )
+        while True:
+            ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
+            body = orjson.dumps(record.to_dict())
+            asked = list(record.input_requests)
+            keys = (
+                self._key(record.id),
+                self._index(record.scope),
+                *(self._claim(record.id, k) for k in asked),
+            )
+            args = (body, ttl_ms, repr(record.expires_at), record.id, *asked)
+            outcome = await self.state.client.eval(_SAVE, len(keys), *keys, *args)
+            if not isinstance(outcome, list):
+                return bool(outcome)
+            for key in outcome:  # answered elsewhere meanwhile: not to be asked again
+                record.input_requests.pop(_text(key), None)
+
+    async def claim(self, task_id: str, key: str, holder: str, ttl: float) -> bool:
+        """The right to ask the client input `key` of `task_id`, for `ttl` seconds at most."""
+        ttl_ms = max(1, int(ttl * 1000))
+        return bool(await self.state.client.set(self._claim(task_id, key), holder, nx=True, px=ttl_ms))
+
+    async def release(self, task_id: str, key: str, holder: str) -> None:
+        await self.state.client.eval(_RELEASE, 1, self._claim(task_id, key), holder)
+
+    async def answered(self, task_id: str, key: str, ttl: float) -> None:
+        """Final: nobody asks `key` again, and no save re-adds it, while the task lives."""
+        await self.state.client.set(self._claim(task_id, key), "done", px=max(1, int(ttl * 1000)))
 
     async def get(self, task_id: str) -> StoredTask | None:
         raw = await self.state.client.get(self._key(task_id))
@@ -121,6 +156,13 @@ class RedisTaskStore:
 
     def _key(self, task_id: str) -> str:
         return self.state.key("t", task_id)
+
+    async def reopen(self, task_id: str, key: str) -> None:
+        """The owner asks `key` again: its claim (and `done`) from a previous ask goes."""
+        await self.state.client.delete(self._claim(task_id, key))
+
+    def _claim(self, task_id: str, key: str) -> str:
+        return self.state.key("tc", task_id, key)
 
     def _index(self, scope: str) -> str:
         return self.state.key("ts", scope)

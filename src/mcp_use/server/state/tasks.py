@@ -5,6 +5,13 @@ says whether the process that owns a record is still alive (so a task whose proc
 died is reported `failed`, not `working` for ever). `RedisTaskStore` (in
 `.redis_tasks`) is the shared one.
 
+Input requests of 2025-11-25 tasks are asked of the client by whichever process holds a
+stream for it, so a store also keeps claims per (task, input key): `claim` grants the
+right to ask to one asker at a time (until it `release`s it or the claim's TTL passes),
+and `answered` makes it final, so a key answered anywhere is never asked again, and
+`save` drops it from a record written afterwards (an owner's older copy cannot re-add it)
+until the owner asks that key again (`reopen`).
+
 Listing is paged: `list(scope, after=, limit=)` gives a scope's records ordered by
 `(expires_at, id)` (a total order; with one TTL for all, creation order), those
 strictly after the `after` position, at most `limit` of them, so `tasks/list` can hand
@@ -20,6 +27,7 @@ from typing import Any, Protocol
 
 import orjson
 
+DONE = "done"  # a claim's value once its input key is answered
 Position = tuple[float, str]  # (expires_at, id): where a page of a listing ended
 
 
@@ -31,6 +39,7 @@ class StoredTask(Protocol):
     scope: str
     created: float
     result: dict[str, Any] | None
+    input_requests: dict[str, Any]
 
     @property
     def expires_at(self) -> float: ...
@@ -51,6 +60,10 @@ class TaskStore(Protocol):
     ) -> list[StoredTask]: ...
     async def alive(self, owner: str) -> bool: ...
     async def signal(self, owner: str, message: dict[str, Any]) -> None: ...
+    async def claim(self, task_id: str, key: str, holder: str, ttl: float) -> bool: ...
+    async def release(self, task_id: str, key: str, holder: str) -> None: ...
+    async def answered(self, task_id: str, key: str, ttl: float) -> None: ...
+    async def reopen(self, task_id: str, key: str) -> None: ...
 
 
 def position(record: StoredTask) -> Position:
@@ -69,8 +82,11 @@ class MemoryTaskStore:
         self.bytes = 0
         self._records: collections.OrderedDict[str, StoredTask] = collections.OrderedDict()
         self._sizes: dict[str, int] = {}
+        self._claims: dict[tuple[str, str], tuple[str, float]] = {}  # -> (holder or DONE, until)
 
     async def save(self, record: StoredTask) -> bool:
+        for key in [k for k in record.input_requests if self._claimed(record.id, k) == DONE]:
+            record.input_requests.pop(key, None)  # answered already: never re-added
         if record.id not in self._records:
             self._evict()
         self._records[record.id] = record
@@ -106,6 +122,32 @@ class MemoryTaskStore:
 
     async def signal(self, owner: str, message: dict[str, Any]) -> None:
         raise RuntimeError("a memory task store has no other process to signal")
+
+    async def claim(self, task_id: str, key: str, holder: str, ttl: float) -> bool:
+        if self._claimed(task_id, key) is not None:
+            return False
+        if len(self._claims) >= self.max_records:
+            now = time.monotonic()
+            self._claims = {k: v for k, v in self._claims.items() if v[1] > now}
+        self._claims[(task_id, key)] = (holder, time.monotonic() + ttl)
+        return True
+
+    async def release(self, task_id: str, key: str, holder: str) -> None:
+        if self._claimed(task_id, key) == holder:
+            del self._claims[(task_id, key)]
+
+    async def answered(self, task_id: str, key: str, ttl: float) -> None:
+        self._claims[(task_id, key)] = (DONE, time.monotonic() + ttl)
+
+    async def reopen(self, task_id: str, key: str) -> None:
+        self._claims.pop((task_id, key), None)
+
+    def _claimed(self, task_id: str, key: str) -> str | None:
+        found = self._claims.get((task_id, key))
+        if found is None or found[1] <= time.monotonic():
+            self._claims.pop((task_id, key), None)
+            return None
+        return found[0]
 
     def __len__(self) -> int:
         return len(self._records)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -71,6 +72,7 @@ class TaskHandlers:
         self.listeners = listeners
         # 2025-11-25: input requests of other processes' tasks sent on GET streams held here.
         self._streamed = _RemoteRelays()
+        self._releases: set[asyncio.Future[None]] = set()  # claims given back after a failed ask
 
     async def on_bus(self, data: bus.BusMessage) -> None:
         """A `task` message from another process (`state.bus`): a task's new status (for
@@ -262,11 +264,10 @@ class TaskHandlers:
     async def _relay_for(
         self, session: Any, sink: Any, record: TaskRecord, key: str, request: dict[str, Any]
     ) -> None:
-        params = {**request.get("params", {}), "_meta": {RELATED_TASK_META: {"taskId": record.id}}}
         try:
-            answer = await session.requests().request(
-                sink, request["method"], params, timeout=self.runner.settings.input_timeout
-            )
+            answer = await self._ask_once(session, sink, record, key, request)
+            if answer is None:
+                return  # asked elsewhere, or answered already
             fresh = await self.runner.get(record.id, record.scope)  # the owner moved it meanwhile
             await self.runner.update(fresh, {key: answer})
         except asyncio.CancelledError:
@@ -283,16 +284,54 @@ class TaskHandlers:
             if key in live.relayed:
                 continue
             live.relayed.add(key)
-            relay = asyncio.ensure_future(self._relay(session, sink, record, key, request))
+            relay = asyncio.ensure_future(self._relay(live, session, sink, key, request))
             live.relays.add(relay)
             relay.add_done_callback(live.relays.discard)
 
     async def _relay(
-        self, session: Any, sink: Any, record: TaskRecord, key: str, request: dict[str, Any]
+        self, live: LiveTask, session: Any, sink: Any, key: str, request: dict[str, Any]
     ) -> None:
-        params = {**request.get("params", {}), "_meta": {RELATED_TASK_META: {"taskId": record.id}}}
-        answer = await session.requests().request(sink, request["method"], params, timeout=None)
+        record = live.record
+        answer = await self._ask_once(session, sink, record, key, request, timeout=None)
+        if answer is None:
+            live.relayed.discard(key)  # another stream asks it: if that one fails, ask again
+            return
         await self.runner.update(record, {key: answer})
+
+    async def _ask_once(
+        self,
+        session: Any,
+        sink: Any,
+        record: TaskRecord,
+        key: str,
+        request: dict[str, Any],
+        timeout: Any = ...,
+    ) -> dict[str, Any] | None:
+        """Ask input `key` of the client on `sink` if no other stream (here or on another
+        process) is asking it and it is not answered: a claim in the task store; None
+        when the claim went elsewhere. A failed ask gives the claim back."""
+        store = self.runner.store
+        holder = f"{store.token}:{secrets.token_hex(4)}"
+        if not await store.claim(record.id, key, holder, self.runner.claim_ttl(record)):
+            return None
+        if timeout is ...:
+            timeout = self.runner.settings.input_timeout
+        params = {**request.get("params", {}), "_meta": {RELATED_TASK_META: {"taskId": record.id}}}
+        try:
+            return await session.requests().request(sink, request["method"], params, timeout=timeout)  # type: ignore[no-any-return]
+        except BaseException:
+            release = asyncio.ensure_future(store.release(record.id, key, holder))
+            self._releases.add(release)
+            release.add_done_callback(self._releases.discard)
+            raise
+
+    async def on_ask(self, task_id: str, session: Any) -> None:
+        """The owner of a 2025-11-25 task says it waits for input, and this process holds
+        its session's GET stream: ask there (once, by claim)."""
+        record = await self.runner.store.get(task_id)
+        if record is None or record.terminal or not record.input_requests:
+            return
+        self._relay_remote(record, session, session.stream, self._streamed)  # type: ignore[arg-type]
 
     # ---- status notifications -------------------------------------------------------
     async def _notify(self, live: LiveTask) -> None:
@@ -314,6 +353,15 @@ class TaskHandlers:
                 # A client that listens (and knows this task: it polled it) needs no
                 # tasks/result call to see the task's input requests.
                 self._relay_input(live, session, session.stream)
+            elif record.input_requests and session.stream is None:
+                await self._ask_elsewhere(session, record)
+
+    async def _ask_elsewhere(self, session: Any, record: TaskRecord) -> None:
+        """The session's GET stream may be held by another process: ask it to send the
+        input requests there (the claims keep each asked once)."""
+        state = self.runner.state
+        if state is not None and getattr(state, "ready", False) and session.id is not None:
+            await state.broadcast(bus.task_ask(session.id, record.id))
 
 
 class _RemoteRelays:

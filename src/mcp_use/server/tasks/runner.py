@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -210,6 +211,8 @@ class TaskRunner:
         known = {k: v for k, v in responses.items() if k in record.input_requests}
         if not known or record.terminal:
             return
+        for key in known:  # final everywhere first: no other asker, no older save re-adds it
+            await self.store.answered(record.id, key, max(1.0, record.expires_at - time.time()))
         live = self.live.get(record.id)
         if live is not None:
             self._answer(live, known)
@@ -221,6 +224,13 @@ class TaskRunner:
             record.move(WORKING)
         await self.store.save(record)
         await self.store.signal(record.owner, bus.task_input(record.id, known))
+
+    def claim_ttl(self, record: TaskRecord) -> float:
+        """How long a claim on one of the task's input requests lasts: the input timeout,
+        and never past the task's own life."""
+        left = max(1.0, record.expires_at - time.time())
+        timeout = self.settings.input_timeout
+        return left if timeout is None else min(left, float(timeout))
 
     def _answer(self, live: LiveTask, answers: dict[str, Any]) -> None:
         record = live.record
@@ -267,6 +277,7 @@ class TaskRunner:
         if record.status != INPUT_REQUIRED:
             record.move(INPUT_REQUIRED)
         record.input_requests[key] = request
+        await self.store.reopen(record.id, key)  # a key asked again (same name) is open again
         await self._changed(live)
         try:
             answer = await asyncio.wait_for(future, self.settings.input_timeout)

@@ -51,6 +51,7 @@ class StdioConnection:
         self.out = out
         self.session: ServerSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.running: dict[Any, asyncio.Task[Any]] = {}  # 2026-07-28 requests, by id (to cancel)
         self.listeners: dict[jsonrpc.RequestId, Listener] = {}
         self._trace: Any = None
         self._pretty = core.settings.pretty_print_jsonrpc
@@ -107,6 +108,10 @@ class StdioConnection:
         task.add_done_callback(self.tasks.discard)
         if self.session is not None and not modern:
             self.session.track(message["id"], task)
+        elif modern and _hashable(message["id"]):
+            request_id = message["id"]
+            self.running[request_id] = task
+            task.add_done_callback(lambda _: self.running.pop(request_id, None))
         return None
 
     async def _notification(self, message: jsonrpc.Message) -> None:
@@ -118,7 +123,17 @@ class StdioConnection:
                 await self.write(self.engine.unlisten(listener))
                 return
         if self.session is not None:
+            if message["method"] == "notifications/cancelled":  # a 2026-07-28 call beside the session
+                self._cancel_modern((message.get("params") or {}).get("requestId"))
             await self.engine.notification(message, self.session, self.peer)
+        else:
+            await self.engine.modern_notification(message, self.peer, cancel=self._cancel_modern)
+
+    def _cancel_modern(self, request_id: Any) -> None:
+        """`notifications/cancelled` for a 2026-07-28 request: stop it; no response follows."""
+        task = self.running.get(request_id) if _hashable(request_id) else None
+        if task is not None:
+            task.cancel()
 
     async def _answer(self, response: Awaitable[jsonrpc.Message | None]) -> None:
         try:
@@ -252,3 +267,7 @@ async def _serve_queue(
             await connection.write(too_long)
             continue
         await connection.receive(line)
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)

@@ -318,7 +318,8 @@ class StreamableHTTPServerTransport:
                 "Bad Request: 2026-07-28 clients answer input requests by retrying, not by responses",
             )
             return
-        if kind == jsonrpc.NOTIFICATION:
+        if kind == jsonrpc.NOTIFICATION:  # to the middleware and handlers; the stream's close cancels
+            await self.engine.modern_notification(message, _peer(scope, headers))
             await respond(send, 202)
             return
         stream = ResponseStream(send)

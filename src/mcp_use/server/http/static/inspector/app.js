@@ -6,7 +6,7 @@ import { addHistory, completeInto } from "./extras.js";
 import { clearLogs, logEvent, logMessage } from "./logs.js";
 import { errorBox, pretty, renderBlock, renderContents, resultPanel, showResult } from "./render.js";
 import { explain, loadSettings, parseHeaders, proxyFor, saveSettings } from "./settings.js";
-import { signedIn, signInBox, signOutButton } from "./signin.js";
+import { addSignOut, signedIn, signInBox } from "./signin.js";
 import { callAsTask, taskOption } from "./tasks.js";
 
 const config = JSON.parse(document.getElementById("mcp-config").textContent || "{}");
@@ -114,6 +114,7 @@ async function connect(url) {
       onReconnected: async () => {
         if (state.client !== client) return;
         showServerInfo(client);
+        await addSignOut($("server-info"), client.proxy, client.url, () => connect(client.url));
         await refreshLists();
         if (state.client !== client) return;
         logEvent("notice", "Reconnected; lists refreshed");
@@ -140,7 +141,7 @@ async function connect(url) {
   history.replaceState(null, "", `${location.pathname}?${params}`);
   saveSettings();
   showServerInfo(client);
-  if (await signedIn(proxy, url)) $("server-info").append(signOutButton(proxy, url, () => connect(url)));
+  await addSignOut($("server-info"), client.proxy, client.url, () => connect(client.url));
   await refreshLists();
   if (state.client !== client) return;
   // "connected" once the lists are in: what the page shows is then this server's.
@@ -225,6 +226,10 @@ async function run(panel, button, action) {
   } catch (err) {
     panel.classList.add("is-error");
     panel.replaceChildren(errorBox(abort.signal.aborted ? "Cancelled" : err.message));
+    // The proxy's token died or lacks a scope (data.signIn): sign in right here, then the
+    // same request runs again, in the same page (a lost session is re-opened by the client).
+    const client = state.client;
+    if (err?.signIn && client?.proxy) panel.append(signInBox(err, client.url, client.proxy, () => run(panel, button, action)));
   } finally {
     button.disabled = false;
   }

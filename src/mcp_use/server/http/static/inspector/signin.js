@@ -81,8 +81,13 @@ export function signInBox(err, url, proxy, onSignedIn) {
   );
 }
 
-/** "Sign out" in the header, for a connection the debug server signs. */
-export function signOutButton(proxy, url, onSignedOut) {
+/** "Sign out" appended to `container` while the debug server signs `url` (after a
+ * connect, and after a reconnect, which redraws the header). */
+export async function addSignOut(container, proxy, url, onSignedOut) {
+  if (await signedIn(proxy, url)) container.append(signOutButton(proxy, url, onSignedOut));
+}
+
+function signOutButton(proxy, url, onSignedOut) {
   const button = h("button", { type: "button", id: "sign-out", class: "link", text: "Sign out" });
   button.addEventListener("click", async () => {
     await fetch(loginUrl(proxy, url), { method: "DELETE" });
