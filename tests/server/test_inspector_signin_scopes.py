@@ -266,6 +266,9 @@ def test_a_call_refused_mid_session_offers_sign_in_there_and_runs_again(
     page.wait_for_selector("#status[data-state=ok]", timeout=30000)
     page.wait_for_selector("#sign-out", timeout=30000)  # the redrawn header still offers it
     assert page.inner_text("#result").count("mcp:admin") == 0  # the old error is gone
+    events = page.inner_text("#events")
+    assert "Signed in anew: opening a session for the new token" in events
+    assert "restarted?" not in events  # nothing was restarted: the new token has its own session
     screenshot(page, "inspector-signin-mid-call-rerun.png")
     httpx.delete(login_url(inspector, url_a), headers=same_origin(inspector))
 

@@ -18,6 +18,7 @@ const state = {
   items: { tools: [], resources: [], templates: [], prompts: [] },
   selected: null,
   subscriptions: new Map(),
+  signedInAt: 0, // a sign-in from a call's panel: the session of the old token ends next
 };
 
 function onNotification(msg) {
@@ -109,7 +110,8 @@ async function connect(url) {
       onNotice: (text) => logEvent("notice", text),
       onSessionLost: () => {
         setStatus("busy", "reconnecting…");
-        logEvent("notice", "Lost the server (restarted?): reconnecting");
+        const afterSignIn = Date.now() - state.signedInAt < 60000;
+        logEvent("notice", afterSignIn ? "Signed in anew: opening a session for the new token" : "Lost the server (restarted?): reconnecting");
       },
       onReconnected: async () => {
         if (state.client !== client) return;
@@ -229,7 +231,7 @@ async function run(panel, button, action) {
     // The proxy's token died or lacks a scope (data.signIn): sign in right here, then the
     // same request runs again, in the same page (a lost session is re-opened by the client).
     const client = state.client;
-    if (err?.signIn && client?.proxy) panel.append(signInBox(err, client.url, client.proxy, () => run(panel, button, action)));
+    if (err?.signIn && client?.proxy) panel.append(signInBox(err, client.url, client.proxy, () => ((state.signedInAt = Date.now()), run(panel, button, action))));
   } finally {
     button.disabled = false;
   }
