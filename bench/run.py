@@ -909,7 +909,7 @@ def budgets(
     for era in ("legacy", "modern"):
         a, b = med("ours", "http", f"{era}/c16", "rps"), med("sdk", "http", f"{era}/c16", "rps")
         r = a / b if a and b else None
-        check(f"HTTP {era} c=16 ≥ 5x SDK req/s", None if r is None else r >= 5, f"{r:.2f}x" if r else "n/a")
+        check(f"HTTP {era} c=16 ≥ 10x SDK req/s", None if r is None else r >= 10, f"{r:.2f}x" if r else "n/a")
     for era in ("legacy", "modern"):
         a, b = med("ours_auth", "http", f"{era}/c16", "rps"), med("ours", "http", f"{era}/c16", "rps")
         r = a / b if a and b else None
