@@ -411,7 +411,8 @@ class Engine:
     async def listen(self, req: ServerRequest, sink: MessageSink) -> Listener:
         """Open a `subscriptions/listen`: acknowledge the agreed notifications on `sink`,
         then deliver them there until `unlisten`."""
-        listener = Listener(req.id, self.agree_subscriptions(req.params.get("notifications")), sink)
+        agreed = await self.tasks.visible_only(req, self.agree_subscriptions(req.params.get("notifications")))
+        listener = Listener(req.id, agreed, sink)
         for observe in self.listen_observers:
             outcome = observe(listener, True)
             if outcome is not None:

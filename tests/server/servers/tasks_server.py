@@ -1,7 +1,7 @@
 """A server with task tools: `python tasks_server.py PORT` (HTTP), or no argument for stdio.
 
 Env: REDIS_URL (none: memory), REDIS_PREFIX, HEARTBEAT, MAX_LIVE, MAX_RESULT_BYTES, TTL_MS,
-LIST_PAGE_SIZE.
+LIST_PAGE_SIZE, AUTH_SECRET (protected by HS256 JWTs).
 `events` lists what the task bodies of this process did (started, finished, cancelled),
 so a test can see that a cancellation really stopped the function.
 """
@@ -13,6 +13,7 @@ import os
 import sys
 
 from mcp_use import Context, MCPError, MCPServer
+from mcp_use.auth import JWTVerifier
 from mcp_use.server import TaskSettings
 from mcp_use.server.state import RedisState
 
@@ -32,7 +33,13 @@ settings = TaskSettings(
     max_result_bytes=int(os.environ.get("MAX_RESULT_BYTES", str(1 << 20))),
     list_page_size=int(os.environ.get("LIST_PAGE_SIZE", "100")),
 )
-server = MCPServer("tasks", state=state, state_secret="tasks-secret", tasks=settings)
+# AUTH_SECRET: protected (HS256 JWTs from issuer https://issuer.test), so tasks belong to principals.
+auth = (
+    JWTVerifier(secret=os.environ["AUTH_SECRET"], issuer="https://issuer.test")
+    if os.environ.get("AUTH_SECRET")
+    else None
+)
+server = MCPServer("tasks", state=state, state_secret="tasks-secret", tasks=settings, auth=auth)
 events: list[str] = []
 
 

@@ -168,6 +168,21 @@ class TaskHandlers:
             return {"resultType": "task", **record.modern_wire(detailed=False)}
         return {"task": record.legacy_wire()}
 
+    async def visible_only(self, req: ServerRequest, agreed: dict[str, Any]) -> dict[str, Any]:
+        """A listen's `taskIds` without the tasks of another caller: a listen must not hear
+        what `tasks/get` would refuse. An id this server holds no record of stays (a task a
+        proxy forwards lives on its target), as it can only hear what is sent for it."""
+        ids = agreed.get("taskIds")
+        if not ids:
+            return agreed
+        scope, kept = task_scope(req), []
+        for task_id in ids:
+            live = self.runner.live.get(task_id)
+            record = live.record if live is not None else await self.runner.store.get(task_id)
+            if record is None or record.scope == scope:
+                kept.append(task_id)
+        return {**agreed, "taskIds": kept}
+
     # ---- 2026-07-28 -----------------------------------------------------------------
     async def _record(self, req: ServerRequest, method: str) -> TaskRecord:
         if req.modern and not declares_extension(req.client_capabilities):
