@@ -177,8 +177,7 @@ class TaskHandlers:
             return agreed
         scope, kept = task_scope(req), []
         for task_id in ids:
-            live = self.runner.live.get(task_id)
-            record = live.record if live is not None else await self.runner.store.get(task_id)
+            record = await self.runner.record_of(task_id)
             if record is None or record.scope == scope:
                 kept.append(task_id)
         return {**agreed, "taskIds": kept}

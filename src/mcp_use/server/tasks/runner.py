@@ -169,12 +169,17 @@ class TaskRunner:
             live.body.cancel()
 
     # ---- reading --------------------------------------------------------------------
+    async def record_of(self, task_id: str) -> TaskRecord | None:
+        """The freshest record this process can see: its own live copy, else the store's."""
+        live = self.live.get(task_id)
+        return live.record if live is not None else await self.store.get(task_id)
+
     async def get(self, task_id: Any, scope: str) -> TaskRecord:
         """The record, or -32602 for an id this server does not know (or not for this caller)."""
         if not isinstance(task_id, str) or not task_id:
             raise MCPError(INVALID_PARAMS, "params.taskId must be a non-empty string")
         live = self.live.get(task_id)
-        record = live.record if live is not None else await self.store.get(task_id)
+        record = await self.record_of(task_id)
         if record is None or record.scope != scope:
             raise MCPError(INVALID_PARAMS, f"Unknown task: {task_id}")
         if live is None and not record.terminal and not await self.store.alive(record.owner):
