@@ -8,10 +8,7 @@ modern one; the function is written once.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
-
-from pydantic import BaseModel
 
 from ..protocol.correlator import RequestTimeout
 from ..protocol.errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, MCPError
@@ -19,6 +16,7 @@ from ..protocol.jsonrpc import notification
 from ..protocol.log_levels import at_least
 from .input_rounds import InputRequired
 from .json_refs import inline_refs
+from .loaded import is_model, is_model_class
 from .request import ServerRequest
 
 if TYPE_CHECKING:
@@ -159,7 +157,7 @@ class Context:
         key: str | None = None,
     ) -> ElicitationResult[T]:
         """Ask the user for structured input (form mode); `schema` is a model or JSON Schema."""
-        model = schema if inspect.isclass(schema) and issubclass(schema, BaseModel) else None
+        model = schema if is_model_class(schema) else None
         if model is not None:
             requested = _flat_schema(model.model_json_schema())
         elif isinstance(schema, dict):
@@ -298,7 +296,7 @@ def _cancel_notice(sink: Any) -> Any:
     return cancel
 
 
-def _elicitation(answer: dict[str, Any], model: type[BaseModel] | None) -> ElicitationResult[Any]:
+def _elicitation(answer: dict[str, Any], model: Any) -> ElicitationResult[Any]:
     action = answer.get("action", "cancel")
     content = answer.get("content")
     data: Any = content
@@ -310,7 +308,7 @@ def _elicitation(answer: dict[str, Any], model: type[BaseModel] | None) -> Elici
 def _sampling_message(message: Any) -> dict[str, Any]:
     if isinstance(message, str):
         return {"role": "user", "content": {"type": "text", "text": message}}
-    if isinstance(message, BaseModel):
+    if is_model(message):
         return message.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(message, dict):
         content = message.get("content")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import INVALID_PARAMS, MCPError
-from . import schema as schemas
-from .schema import spec_types
+from .loaded import spec_types, validation_error
 from .tools import content_block
 from .wire import icons_wire, with_fields
+
+if TYPE_CHECKING:  # pydantic loads with the first schema built (`make_prompt`), not before
+    from . import schema as schemas
 
 
 @dataclasses.dataclass(slots=True, eq=False)
@@ -53,7 +53,7 @@ class Prompt:
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
         try:
             model = self.signature.model.model_validate(arguments)
-        except ValidationError as exc:
+        except validation_error() as exc:  # evaluated only when the validator raised
             detail = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()
             )
@@ -106,6 +106,8 @@ def make_prompt(
     meta: dict[str, Any] | None = None,
     scopes: list[str] | None = None,
 ) -> Prompt:
+    from . import schema as schemas
+
     return Prompt(
         fn=fn,
         name=name or fn.__name__,

@@ -7,16 +7,16 @@ import dataclasses
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import INVALID_PARAMS, MCPError
-from . import schema as schemas
-from .schema import spec_types
+from .loaded import spec_types, validation_error
 from .template_values import check_values
 from .tools import to_json_text
 from .wire import icons_wire, with_fields
+
+if TYPE_CHECKING:  # pydantic loads with the first schema built (`make_resource`), not before
+    from . import schema as schemas
 
 _VAR = re.compile(r"\{([+#./;?&]?)([A-Za-z0-9_,*]+)\}")
 
@@ -99,7 +99,7 @@ class Resource:
             check_values(values)
         try:
             model = self.signature.model.model_validate(values)
-        except ValidationError as exc:
+        except validation_error() as exc:  # evaluated only when the validator raised
             raise MCPError(
                 INVALID_PARAMS, f"Invalid resource URI parameters: {exc.errors()[0]['msg']}"
             ) from None
@@ -149,6 +149,8 @@ def make_resource(
     path_checks: bool = True,
     scopes: list[str] | None = None,
 ) -> Resource:
+    from . import schema as schemas
+
     signature = schemas.analyse(fn)
     pattern = None
     if is_template(uri):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
 from .json_refs import inline_refs
+from .loaded import spec_types
 
 _PRIMITIVES = (int, float, bool, str)
 
@@ -145,15 +146,6 @@ def _is_structured(annotation: Any) -> bool:
         if typing.is_typeddict(origin):
             return True
     return False
-
-
-def spec_types() -> Any:
-    """The spec types module once anyone imported it, else None.
-
-    Server code never imports it itself: a value cannot be an instance of a class
-    nobody loaded, and building those models is most of the import cost.
-    """
-    return sys.modules.get("mcp_use.protocol.types")
 
 
 def _is_content_annotation(annotation: Any) -> bool:

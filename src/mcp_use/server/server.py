@@ -15,6 +15,7 @@ from .core import ServerCore
 from .http.security import HostGuard
 from .input_rounds import StateSealer
 from .prompts import Prompt, make_prompt
+from .registration import prompt_later, resource_later, resource_options, tool_later
 from .resources import Resource, make_resource
 from .router import named_decorator
 from .settings import (
@@ -245,8 +246,9 @@ class MCPServer:
 
     # ---- registration ---------------------------------------------------------------
     def tool(self, fn: Any = None, /, **options: Any) -> Any:
-        """Register a tool: `@server.tool`, `@server.tool()`, `@server.tool(name=...)`."""
-        return named_decorator(lambda f, o: self.add_tool(f, **o), fn, options)
+        """Register a tool: `@server.tool`, `@server.tool()`, `@server.tool(name=...)`.
+        Built on first use, like resources and prompts (`registration.py`)."""
+        return named_decorator(lambda f, o: tool_later(self._features, f, o), fn, options)
 
     def add_tool(self, fn: Callable[..., Any], **options: Any) -> Tool:
         tool = make_tool(fn, **options)
@@ -261,15 +263,13 @@ class MCPServer:
             raise TypeError("@server.resource needs a URI: @server.resource('scheme://path')")
 
         def register(f: F) -> F:
-            self.add_resource(f, uri, **options)
+            resource_later(self._features, f, uri, options)
             return f
 
         return register
 
     def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any) -> Resource:
-        if "mimeType" in options:
-            options["mime_type"] = options.pop("mimeType")
-        resource = make_resource(fn, uri, **options)
+        resource = make_resource(fn, uri, **resource_options(options))
         registry = self._features.templates if resource.is_template else self._features.resources
         return registry.add(uri, resource)
 
@@ -279,7 +279,7 @@ class MCPServer:
 
     def prompt(self, fn: Any = None, /, **options: Any) -> Any:
         """Register a prompt: `@server.prompt`, `@server.prompt()`, `@server.prompt(name=...)`."""
-        return named_decorator(lambda f, o: self.add_prompt(f, **o), fn, options)
+        return named_decorator(lambda f, o: prompt_later(self._features, f, o), fn, options)
 
     def add_prompt(self, fn: Callable[..., Any], **options: Any) -> Prompt:
         prompt = make_prompt(fn, **options)
@@ -430,6 +430,7 @@ class MCPServer:
         from .runner import configure_from_env
 
         configure_from_env(self.core)
+        self._features.settle()  # a bad signature fails here, before anything is served
         return build_app(
             self.core,
             mcp_endpoint=self.http_transport() if mcp else None,

@@ -6,16 +6,17 @@ import base64
 import dataclasses
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from ..protocol.errors import MCPError
-from . import schema as schemas
-from .schema import spec_types
+from .loaded import is_model, spec_types, validation_error
 from .threaded import call_in_thread
 from .wire import icons_wire, with_fields
+
+if TYPE_CHECKING:  # pydantic loads with the first schema built (`make_tool`), not before
+    from . import schema as schemas
 
 
 class ToolError(Exception):
@@ -26,7 +27,7 @@ _SCALARS = frozenset({int, float, str, bool})
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if is_model(value):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
@@ -104,7 +105,7 @@ class Tool:
         try:
             # The validator itself: `model_validate` adds a Python call and option checks.
             model = self.signature.model.__pydantic_validator__.validate_python(arguments)
-        except ValidationError as exc:
+        except validation_error() as exc:  # evaluated only when the validator raised
             raise ToolError(_describe(self.name, exc)) from None
         return dict(model.__dict__)  # exactly the parameters' fields, in their order
 
@@ -159,7 +160,8 @@ class Tool:
         return {"content": [{"type": "text", "text": to_json_text(value)}], "isError": False}
 
 
-def _describe(tool: str, exc: ValidationError) -> str:
+def _describe(tool: str, exc: Any) -> str:
+    """A pydantic `ValidationError`'s errors, one `field: message` each."""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
@@ -189,6 +191,8 @@ def make_tool(
     task_start: str = "auto",
     scopes: list[str] | None = None,
 ) -> Tool:
+    from . import schema as schemas
+
     unwrapped = inspect.unwrap(fn)
     is_async = inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(fn)
     task = _task_option(task, task_start, is_async, name or fn.__name__)
