@@ -26,13 +26,15 @@ def named_decorator(add: Callable[[Any, dict[str, Any]], Any], fn: Any, options:
 
 
 class Registrar(Protocol):
-    """What a router is applied to: an `MCPServer` (typed here without importing it)."""
+    """What a router is applied to: an `MCPServer` (typed here without importing it).
+    Its decorators, not its `add_*` methods: records are built on first use, as for
+    features decorated on the server itself."""
 
-    def add_tool(self, fn: Callable[..., Any], **options: Any) -> Any: ...
+    def tool(self, fn: Any = None, /, **options: Any) -> Any: ...
 
-    def add_resource(self, fn: Callable[..., Any], uri: str, **options: Any) -> Any: ...
+    def resource(self, uri: str, /, **options: Any) -> Callable[[F], F]: ...
 
-    def add_prompt(self, fn: Callable[..., Any], **options: Any) -> Any: ...
+    def prompt(self, fn: Any = None, /, **options: Any) -> Any: ...
 
 
 class MCPRouter:
@@ -68,11 +70,11 @@ class MCPRouter:
     def apply(self, server: Registrar, prefix: str = "") -> None:
         full = prefix + self.prefix
         for fn, options in self.tools:
-            server.add_tool(fn, **_prefixed(fn, options, full))
+            server.tool(**_prefixed(fn, options, full))(fn)
         for fn, uri, options in self.resources:
-            server.add_resource(fn, uri, **options)
+            server.resource(uri, **options)(fn)
         for fn, options in self.prompts:
-            server.add_prompt(fn, **_prefixed(fn, options, full))
+            server.prompt(**_prefixed(fn, options, full))(fn)
 
 
 def _prefixed(fn: Callable[..., Any], options: dict[str, Any], prefix: str) -> dict[str, Any]:

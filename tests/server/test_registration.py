@@ -1,0 +1,165 @@
+"""Decorated tools, resources and prompts are built on the registry's first read.
+
+`@server.tool()` & co. register a recipe (`Registry.add_later`), so defining a server
+imports no pydantic (`tests/test_import_cost.py`). These tests pin what that must not
+change: the lists keep registration order, a bad signature still fails before an HTTP
+app serves anything, a record registered while serving is built at once, and a stdio
+or in-memory server whose first read fails answers an error on every read (it never
+serves a partial list).
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic.errors import PydanticInvalidForJsonSchema
+
+from mcp_use import MCPClient, MCPRouter, MCPServer
+from mcp_use.client.errors import ServerError
+from mcp_use.server.registry import Registry
+
+from .conftest import ACCEPT, MODERN, MODERN_META
+
+
+class Opaque:
+    """A parameter type pydantic can validate (arbitrary types) but not describe."""
+
+
+def test_registry_builds_recipes_on_first_read_in_order() -> None:
+    built: list[str] = []
+    changes: list[str] = []
+    registry: Registry[str] = Registry("tools", changes.append)
+
+    def recipe(name: str) -> object:
+        return lambda: built.append(name) or name.upper()
+
+    registry.add_later("a", recipe("a"))  # type: ignore[arg-type]
+    registry.add("b", "B")
+    registry.add_later("c", recipe("c"))  # type: ignore[arg-type]
+    assert built == [] and len(registry) == 3 and changes == ["tools"] * 3
+    assert registry.list() == ["A", "B", "C"] and built == ["a", "c"]
+    registry.add_later("d", recipe("d"))  # type: ignore[arg-type]  # after a read: at once
+    assert built == ["a", "c", "d"] and registry.get("d") == "D"
+
+
+def test_a_failing_recipe_fails_every_read_and_keeps_the_others() -> None:
+    registry: Registry[str] = Registry("tools")
+    registry.add_later("good", lambda: "GOOD")
+
+    def broken() -> str:
+        raise ValueError("bad signature")
+
+    registry.add_later("bad", broken)
+    for _ in range(2):  # not once and then a partial list
+        with pytest.raises(ValueError, match="bad signature"):
+            registry.list()
+        with pytest.raises(ValueError, match="bad signature"):
+            registry.get("good")
+    assert len(registry) == 2
+
+
+def test_a_bad_signature_fails_the_app_build_not_the_decorator() -> None:
+    server = MCPServer("bad")
+
+    @server.tool()
+    def takes(value: Opaque) -> str:
+        return "x"
+
+    assert len(server.core.features.tools) == 1
+    with pytest.raises(PydanticInvalidForJsonSchema, match="Opaque"):
+        server.app  # noqa: B018  (the property builds the app)
+    with pytest.raises(PydanticInvalidForJsonSchema):
+        server.streamable_http_app()  # still failing: nothing was served
+
+
+def test_a_template_missing_its_parameters_fails_the_app_build() -> None:
+    server = MCPServer("bad")
+
+    @server.resource("files://{name}")
+    def no_name(other: str) -> str:
+        return other
+
+    with pytest.raises(ValueError, match=r"lacks parameters \['other'\]"):
+        server.sse_app()
+
+
+def test_after_the_app_is_built_a_decorator_builds_at_once() -> None:
+    server = MCPServer("late")
+    server.streamable_http_app()
+    with pytest.raises(PydanticInvalidForJsonSchema):
+
+        @server.tool()
+        def takes(value: Opaque) -> str:
+            return "x"
+
+    assert len(server.core.features.tools) == 0
+
+    @server.prompt()
+    def fine(topic: str) -> str:
+        return topic
+
+    assert server.core.features.prompts.get("fine") is not None
+
+
+async def test_lists_keep_registration_order_across_decorators_add_tool_and_routers() -> None:
+    server = MCPServer("order")
+    router = MCPRouter(prefix="r_")
+
+    @server.tool()
+    def first() -> str:
+        return "1"
+
+    def second() -> str:
+        return "2"
+
+    server.add_tool(second)  # built at once, between two deferred ones
+
+    @router.tool()
+    def third() -> str:
+        return "3"
+
+    server.include_router(router)
+
+    @server.tool
+    def fourth() -> str:
+        return "4"
+
+    transport = httpx.ASGITransport(app=server.app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        response = await http.post(
+            "/mcp",
+            headers={"accept": ACCEPT, "mcp-protocol-version": MODERN, "mcp-method": "tools/list"},
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": MODERN_META}},
+        )
+    names = [tool["name"] for tool in response.json()["result"]["tools"]]
+    assert names == ["first", "second", "r_third", "fourth"]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "modern"])
+async def test_in_memory_a_failing_first_read_answers_an_error_each_time(mode: str) -> None:
+    server = MCPServer("lazy")
+
+    @server.tool()
+    def takes(value: Opaque) -> str:
+        return "x"
+
+    async with MCPClient(server, mode=mode) as client:
+        session = client.get_session("lazy")
+        for _ in range(2):
+            with pytest.raises(ServerError, match="Internal error") as failed:
+                await session.list_tools()
+            assert failed.value.code == -32603
+
+
+@pytest.mark.parametrize("mode", ["legacy", "modern"])
+async def test_in_memory_tools_are_built_by_the_first_request(mode: str) -> None:
+    server = MCPServer("lazy")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    async with MCPClient(server, mode=mode) as client:
+        session = client.get_session("lazy")
+        assert (await session.call_tool("add", {"a": 2, "b": 3})).structuredContent == {"result": 5}
+        assert [t.name for t in await session.list_tools()] == ["add"]
