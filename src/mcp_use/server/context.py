@@ -19,7 +19,9 @@ from .json_refs import inline_refs
 from .loaded import is_model, is_model_class
 from .request import ServerRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic loads only with a user's model (see `loaded.py`)
+    from pydantic import BaseModel
+
     from ..protocol.types import CreateMessageResult, Root
 
 T = TypeVar("T")
@@ -296,7 +298,7 @@ def _cancel_notice(sink: Any) -> Any:
     return cancel
 
 
-def _elicitation(answer: dict[str, Any], model: Any) -> ElicitationResult[Any]:
+def _elicitation(answer: dict[str, Any], model: type[BaseModel] | None) -> ElicitationResult[Any]:
     action = answer.get("action", "cancel")
     content = answer.get("content")
     data: Any = content

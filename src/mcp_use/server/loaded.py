@@ -10,7 +10,10 @@ free of both (pydantic's import is most of that cost; see `tests/test_import_cos
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def spec_types() -> Any:
@@ -35,7 +38,7 @@ def is_model_class(value: Any) -> bool:
     return base is not None and isinstance(value, type) and issubclass(value, base)
 
 
-def validation_error() -> type[Exception]:
+def validation_error() -> type[ValidationError]:
     """pydantic's `ValidationError`, for `except validation_error() as exc:` around a
     validator's call. Python evaluates an `except` expression only once something was
     raised, so the success path pays nothing, and a validator exists only after its

@@ -16,6 +16,8 @@ from .threaded import call_in_thread
 from .wire import icons_wire, with_fields
 
 if TYPE_CHECKING:  # pydantic loads with the first schema built (`make_tool`), not before
+    from pydantic import ValidationError
+
     from . import schema as schemas
 
 
@@ -160,8 +162,7 @@ class Tool:
         return {"content": [{"type": "text", "text": to_json_text(value)}], "isError": False}
 
 
-def _describe(tool: str, exc: Any) -> str:
-    """A pydantic `ValidationError`'s errors, one `field: message` each."""
+def _describe(tool: str, exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
