@@ -163,3 +163,33 @@ async def test_in_memory_tools_are_built_by_the_first_request(mode: str) -> None
         session = client.get_session("lazy")
         assert (await session.call_tool("add", {"a": 2, "b": 3})).structuredContent == {"result": 5}
         assert [t.name for t in await session.list_tools()] == ["add"]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "modern"])
+async def test_bad_arguments_still_answer_invalid_params_once_built(mode: str) -> None:
+    """The validators' errors are caught without importing pydantic up front
+    (`loaded.validation_error`): tools, prompts and resource templates alike."""
+    server = MCPServer("strict")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @server.prompt()
+    def repeat(text: str, times: int) -> str:
+        return text * times
+
+    @server.resource("users://{user_id}/profile")
+    def profile(user_id: int) -> str:
+        return f"user {user_id}"
+
+    async with MCPClient(server, mode=mode) as client:
+        session = client.get_session("strict")
+        result = await session.call_tool("add", {"a": "one", "b": 2})
+        assert result.isError and "Invalid arguments for tool 'add': a:" in result.content[0].text
+        with pytest.raises(ServerError, match="Invalid arguments for prompt 'repeat': times:") as prompt:
+            await session.get_prompt("repeat", {"text": "x", "times": "many"})
+        with pytest.raises(ServerError, match="Invalid resource URI parameters: ") as resource:
+            await session.read_resource("users://ada/profile")
+        assert prompt.value.code == resource.value.code == -32602
+        assert (await session.read_resource("users://7/profile")).contents[0].text == "user 7"
