@@ -11,12 +11,13 @@ is such a one and has `answer` serve it: the same `FeatureMethods.call_plain` wo
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import jsonrpc
 from .input_rounds import InputRequired
-from .outcomes import failed, log_request
+from .outcomes import failed, log_request, request_log
 from .tools import Tool
 
 if TYPE_CHECKING:
@@ -74,5 +75,6 @@ class PlainCalls:
             response = jsonrpc.result(request_id, result)
         except (Exception, InputRequired) as exc:
             response, status = failed(request_id, METHOD, exc)
-        log_request(METHOD, params, session, modern, status, result, started)
+        if request_log.isEnabledFor(logging.INFO):
+            log_request(METHOD, params, session, modern, status, result, started)
         return response
