@@ -80,7 +80,14 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
 
     async def _post(self, body: bytes, headers: Mapping[str, str], what: str) -> aiohttp.ClientResponse:
         return await http.request(
-            self._pool, "POST", self.url, headers=headers, body=body, auth=self.auth, server=self.server, what=what
+            self._pool,
+            "POST",
+            self.url,
+            headers=headers,
+            body=body,
+            auth=self.auth,
+            server=self.server,
+            what=what,
         )
 
     async def send(self, message: jsonrpc.Message, headers: Mapping[str, str] | None = None) -> None:
@@ -128,9 +135,7 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
         assert receiver is not None
         what = f"{method} at {self.url}"
         try:
-            response = await http.request(
-                self._pool, "POST", self.url, headers=headers, body=body, auth=self.auth, server=self.server, what=what
-            )
+            response = await self._post(body, headers, what)
             try:
                 await self._response(rid, method, response, what)
             finally:
