@@ -252,6 +252,59 @@ async def test_status_bodies_and_garbage_streams() -> None:
                 await session.call_tool("teapot", {})
 
 
+async def test_json_answers_whole_in_pieces_compressed_and_cut_off() -> None:
+    """A JSON answer is read whole however it arrives: at once with its headers (taken from
+    the buffer), chunked in pieces (read until the end), gzip-compressed (decompressed
+    first); one cut off mid-body is a typed error, and the next call works."""
+    import gzip
+
+    big = "x" * 300_000
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        early = modern_preamble(body)
+        if early is not None:
+            return early
+        name = body["params"]["name"]
+        answer = {"jsonrpc": "2.0", "id": body["id"], "result": {"content": [{"type": "text", "text": name}]}}
+        if name == "big":
+            answer["result"]["content"][0]["text"] = big
+        wire = json.dumps(answer).encode()
+        if name in ("pieces", "big"):
+            response = web.StreamResponse(headers={"content-type": "application/json"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for i in range(0, len(wire), max(1, len(wire) // 7)):
+                await response.write(wire[i : i + max(1, len(wire) // 7)])
+                await asyncio.sleep(0.01)
+            await response.write_eof()
+            return response
+        if name == "gzip":
+            packed = gzip.compress(wire)
+            headers = {"content-type": "application/json", "content-encoding": "gzip"}
+            return web.Response(body=packed, headers=headers)
+        if name == "cut":
+            headers = {"content-type": "application/json", "content-length": str(len(wire) + 50)}
+            response = web.StreamResponse(headers=headers)
+            await response.prepare(request)
+            await response.write(wire[:20])
+            await asyncio.sleep(0.05)
+            assert request.transport is not None
+            request.transport.close()
+            return response
+        return web.Response(body=wire, content_type="application/json")
+
+    async with scripted_server(handler) as fake:
+        async with scripted_session(fake.url()) as session:
+            assert (await session.call_tool("whole", {})).content[0].text == "whole"
+            assert (await session.call_tool("pieces", {})).content[0].text == "pieces"
+            assert (await session.call_tool("big", {})).content[0].text == big
+            assert (await session.call_tool("gzip", {})).content[0].text == "gzip"
+            with pytest.raises(ServerDisconnected, match=r"tools/call at .*broke off"):
+                await session.call_tool("cut", {})
+            assert (await session.call_tool("again", {})).content[0].text == "again"
+
+
 async def test_deadline_and_cancellation_close_the_request() -> None:
     aborted: list[str] = []
     release = asyncio.Event()
