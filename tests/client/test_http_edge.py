@@ -41,7 +41,7 @@ from mcp_use.client.transports.http import HTTPPool, translate
 from mcp_use.protocol.sse import encode_event
 
 from .conftest import CLIENT_SERVER, start_http
-from .scripted import modern_preamble, rpc_result, scripted_server, scripted_session
+from .scripted import modern_preamble, rpc_result, scripted_server, scripted_session, tool_handler
 
 
 def modern_handler(seen: list[web.Request] | None = None, *, text: str = "ok") -> Any:
@@ -213,11 +213,7 @@ async def test_dead_url_fails_at_once_with_a_typed_error() -> None:
 
 
 async def test_status_bodies_and_garbage_streams() -> None:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        body = json.loads(await request.read())
-        early = modern_preamble(body)
-        if early is not None:
-            return early
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         name = body["params"]["name"]
         if name == "jsonrpc_error":
             error = {"code": -32602, "message": "Unknown tool: jsonrpc_error"}
@@ -238,7 +234,7 @@ async def test_status_bodies_and_garbage_streams() -> None:
             return response
         return web.Response(status=418)
 
-    async with scripted_server(handler) as fake:
+    async with scripted_server(tool_handler(answer)) as fake:
         async with scripted_session(fake.url()) as session:
             with pytest.raises(ServerError) as rpc:
                 await session.call_tool("jsonrpc_error", {})
@@ -260,16 +256,12 @@ async def test_json_answers_whole_in_pieces_compressed_and_cut_off() -> None:
 
     big = "x" * 300_000
 
-    async def handler(request: web.Request) -> web.StreamResponse:
-        body = json.loads(await request.read())
-        early = modern_preamble(body)
-        if early is not None:
-            return early
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         name = body["params"]["name"]
-        answer = {"jsonrpc": "2.0", "id": body["id"], "result": {"content": [{"type": "text", "text": name}]}}
+        reply = {"jsonrpc": "2.0", "id": body["id"], "result": {"content": [{"type": "text", "text": name}]}}
         if name == "big":
-            answer["result"]["content"][0]["text"] = big
-        wire = json.dumps(answer).encode()
+            reply["result"]["content"][0]["text"] = big
+        wire = json.dumps(reply).encode()
         if name in ("pieces", "big"):
             response = web.StreamResponse(headers={"content-type": "application/json"})
             response.enable_chunked_encoding()
@@ -294,7 +286,7 @@ async def test_json_answers_whole_in_pieces_compressed_and_cut_off() -> None:
             return response
         return web.Response(body=wire, content_type="application/json")
 
-    async with scripted_server(handler) as fake:
+    async with scripted_server(tool_handler(answer)) as fake:
         async with scripted_session(fake.url()) as session:
             assert (await session.call_tool("whole", {})).content[0].text == "whole"
             assert (await session.call_tool("pieces", {})).content[0].text == "pieces"
