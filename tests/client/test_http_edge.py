@@ -96,6 +96,33 @@ async def test_a_pool_given_an_aiohttp_session_does_not_close_it() -> None:
         assert not mine.closed
 
 
+async def test_a_traced_aiohttp_session_hears_every_answer_body() -> None:
+    """A session passed in with aiohttp tracing keeps its chunk-received signal for every
+    answer (ours read a whole small answer straight from the buffer, untraced)."""
+    import aiohttp
+
+    chunks: list[bytes] = []
+
+    async def on_chunk(_session: Any, _ctx: Any, params: Any) -> None:
+        chunks.append(params.chunk)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_response_chunk_received.append(on_chunk)
+    async with scripted_server(modern_handler(text="traced")) as fake:
+        async with aiohttp.ClientSession(trace_configs=[trace]) as mine:
+            pool = HTTPPool(mine)
+            assert pool.traced
+            transport = StreamableHTTPClientTransport("fake", fake.url(), pool=pool)
+            async with ClientSession(transport, timeout=5) as session:
+                before = len(chunks)
+                assert (await session.call_tool("t", {})).content[0].text == "traced"
+                assert len(chunks) > before and b'"traced"' in chunks[-1]  # (tools/list came first)
+        own = HTTPPool()
+        own.session()
+        assert not own.traced
+        await own.close()
+
+
 class RotatingAuth:
     """Refuses nothing itself; when the server says 401 it "refreshes" to the next token."""
 

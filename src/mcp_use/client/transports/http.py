@@ -108,6 +108,12 @@ class HTTPPool:
         return self._ssl
 
     @property
+    def traced(self) -> bool:
+        """Whether the session has aiohttp trace configs (only one passed in can)."""
+        session = self._session
+        return session is not None and bool(session.trace_configs)
+
+    @property
     def closed(self) -> bool:
         return self._session is None or self._session.closed
 
@@ -167,15 +173,20 @@ async def _attempt(
         raise translate(exc, server, what or f"{method} {url}") from None
 
 
-async def read_body(response: aiohttp.ClientResponse, server: str | None, what: str) -> bytes:
+async def read_body(
+    response: aiohttp.ClientResponse, server: str | None, what: str, *, traced: bool = True
+) -> bytes:
     """The whole body, or our typed error when the connection breaks while reading it.
 
-    A small answer has usually arrived whole with its headers: then it is taken from the
-    buffer at once (`read_nowait`), skipping `read()`'s loop of `readany()` calls."""
+    A small answer has usually arrived whole with its headers: with `traced=False` it is
+    then taken from the buffer at once (`read_nowait`), skipping `read()`'s loop of
+    `readany()` calls. A session that traces (`HTTPPool.traced`) keeps `read()`, the one
+    that sends aiohttp's chunk-received signal."""
     try:
-        content = response.content
-        if content.is_eof():
-            return content.read_nowait()
+        if not traced:
+            content = response.content
+            if content.is_eof():
+                return content.read_nowait()
         return await response.read()
     except asyncio.CancelledError:
         raise

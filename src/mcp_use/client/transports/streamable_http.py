@@ -159,13 +159,13 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
             if session_id:
                 self.session_id = session_id
         if status >= 400 or status == 202 or status == 204:
-            raw = await http.read_body(response, self.server, what)
+            raw = await http.read_body(response, self.server, what, traced=self._pool.traced)
             receiver.fail(rid, self._http_error(method, status, raw))
             return
         if http.is_event_stream(response):
             await self._stream(rid, method, response)
             return
-        raw = await http.read_body(response, self.server, what)
+        raw = await http.read_body(response, self.server, what, traced=self._pool.traced)
         try:
             message = jsonrpc.loads(raw)
         except MCPError:
