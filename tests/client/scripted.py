@@ -7,6 +7,7 @@ to it over a real socket, so pooling, TLS and connection errors are the real one
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -54,6 +55,20 @@ async def scripted_server(handler: Handler, *, tls: ssl.SSLContext | None = None
         yield holder[0]
     finally:
         await runner.cleanup()
+
+
+def tool_handler(answer: Callable[[web.Request, dict[str, Any]], Awaitable[web.StreamResponse]]) -> Handler:
+    """A 2026-07-28 server whose `tools/call` answers come from `answer(request, body)`
+    (the decoded JSON-RPC request); discover and tools/list are answered for it."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        early = modern_preamble(body)
+        if early is not None:
+            return early
+        return await answer(request, body)
+
+    return handler
 
 
 def scripted_session(

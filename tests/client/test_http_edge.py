@@ -41,7 +41,7 @@ from mcp_use.client.transports.http import HTTPPool, translate
 from mcp_use.protocol.sse import encode_event
 
 from .conftest import CLIENT_SERVER, start_http
-from .scripted import modern_preamble, rpc_result, scripted_server, scripted_session
+from .scripted import modern_preamble, rpc_result, scripted_server, scripted_session, tool_handler
 
 
 def modern_handler(seen: list[web.Request] | None = None, *, text: str = "ok") -> Any:
@@ -94,6 +94,33 @@ async def test_a_pool_given_an_aiohttp_session_does_not_close_it() -> None:
             assert (await session.call_tool("t", {})).content[0].text == "ok"
         await pool.close()
         assert not mine.closed
+
+
+async def test_a_traced_aiohttp_session_hears_every_answer_body() -> None:
+    """A session passed in with aiohttp tracing keeps its chunk-received signal for every
+    answer (ours read a whole small answer straight from the buffer, untraced)."""
+    import aiohttp
+
+    chunks: list[bytes] = []
+
+    async def on_chunk(_session: Any, _ctx: Any, params: Any) -> None:
+        chunks.append(params.chunk)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_response_chunk_received.append(on_chunk)
+    async with scripted_server(modern_handler(text="traced")) as fake:
+        async with aiohttp.ClientSession(trace_configs=[trace]) as mine:
+            pool = HTTPPool(mine)
+            assert pool.traced
+            transport = StreamableHTTPClientTransport("fake", fake.url(), pool=pool)
+            async with ClientSession(transport, timeout=5) as session:
+                before = len(chunks)
+                assert (await session.call_tool("t", {})).content[0].text == "traced"
+                assert len(chunks) > before and b'"traced"' in chunks[-1]  # (tools/list came first)
+        own = HTTPPool()
+        own.session()
+        assert not own.traced
+        await own.close()
 
 
 class RotatingAuth:
@@ -213,11 +240,7 @@ async def test_dead_url_fails_at_once_with_a_typed_error() -> None:
 
 
 async def test_status_bodies_and_garbage_streams() -> None:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        body = json.loads(await request.read())
-        early = modern_preamble(body)
-        if early is not None:
-            return early
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         name = body["params"]["name"]
         if name == "jsonrpc_error":
             error = {"code": -32602, "message": "Unknown tool: jsonrpc_error"}
@@ -238,7 +261,7 @@ async def test_status_bodies_and_garbage_streams() -> None:
             return response
         return web.Response(status=418)
 
-    async with scripted_server(handler) as fake:
+    async with scripted_server(tool_handler(answer)) as fake:
         async with scripted_session(fake.url()) as session:
             with pytest.raises(ServerError) as rpc:
                 await session.call_tool("jsonrpc_error", {})
@@ -250,6 +273,55 @@ async def test_status_bodies_and_garbage_streams() -> None:
             assert (await session.call_tool("chunked_sse", {})).content == []
             with pytest.raises(HTTPStatusError, match="418"):
                 await session.call_tool("teapot", {})
+
+
+async def test_json_answers_whole_in_pieces_compressed_and_cut_off() -> None:
+    """A JSON answer is read whole however it arrives: at once with its headers (taken from
+    the buffer), chunked in pieces (read until the end), gzip-compressed (decompressed
+    first); one cut off mid-body is a typed error, and the next call works."""
+    import gzip
+
+    big = "x" * 300_000
+
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        name = body["params"]["name"]
+        reply = {"jsonrpc": "2.0", "id": body["id"], "result": {"content": [{"type": "text", "text": name}]}}
+        if name == "big":
+            reply["result"]["content"][0]["text"] = big
+        wire = json.dumps(reply).encode()
+        if name in ("pieces", "big"):
+            response = web.StreamResponse(headers={"content-type": "application/json"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for i in range(0, len(wire), max(1, len(wire) // 7)):
+                await response.write(wire[i : i + max(1, len(wire) // 7)])
+                await asyncio.sleep(0.01)
+            await response.write_eof()
+            return response
+        if name == "gzip":
+            packed = gzip.compress(wire)
+            headers = {"content-type": "application/json", "content-encoding": "gzip"}
+            return web.Response(body=packed, headers=headers)
+        if name == "cut":
+            headers = {"content-type": "application/json", "content-length": str(len(wire) + 50)}
+            response = web.StreamResponse(headers=headers)
+            await response.prepare(request)
+            await response.write(wire[:20])
+            await asyncio.sleep(0.05)
+            assert request.transport is not None
+            request.transport.close()
+            return response
+        return web.Response(body=wire, content_type="application/json")
+
+    async with scripted_server(tool_handler(answer)) as fake:
+        async with scripted_session(fake.url()) as session:
+            assert (await session.call_tool("whole", {})).content[0].text == "whole"
+            assert (await session.call_tool("pieces", {})).content[0].text == "pieces"
+            assert (await session.call_tool("big", {})).content[0].text == big
+            assert (await session.call_tool("gzip", {})).content[0].text == "gzip"
+            with pytest.raises(ServerDisconnected, match=r"tools/call at .*broke off"):
+                await session.call_tool("cut", {})
+            assert (await session.call_tool("again", {})).content[0].text == "again"
 
 
 async def test_deadline_and_cancellation_close_the_request() -> None:

@@ -102,15 +102,15 @@ class Requester:
 
         Errors name the server, the method and what it was about (`tools/call 'name'`).
         """
-        subject = _subject(method, params)
+        sent = params
         if self.modern:
-            params = self.with_meta(params)
+            sent = self.with_meta(params)
         send = self.transport.call if headers is None else partial(self.transport.call, headers=headers)
         try:
             return await self.correlator.request(
                 send,
                 method,
-                params,
+                sent,
                 timeout=timeout,
                 on_progress=progress_callback,
                 on_cancel=self._on_cancel,
@@ -118,13 +118,13 @@ class Requester:
         except ServerError as exc:  # from the transport (an HTTP error body): add the method
             if exc.method is not None:
                 raise
-            raise ServerError.wrap(self.name, exc, method, subject) from None
+            raise ServerError.wrap(self.name, exc, method, _subject(method, params)) from None
         except ClientError:
             raise
         except RequestTimeout as exc:
-            raise RequestTimedOut(self.name, method, exc.timeout, subject) from None
+            raise RequestTimedOut(self.name, method, exc.timeout, _subject(method, params)) from None
         except MCPError as exc:
-            raise ServerError.wrap(self.name, exc, method, subject) from None
+            raise ServerError.wrap(self.name, exc, method, _subject(method, params)) from None
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         if self.modern:
@@ -157,8 +157,12 @@ class Requester:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """A request that may come back input-required (2026-07-28): answer and resend."""
+        result = await self.request(
+            method, params, timeout=timeout, progress_callback=progress_callback, headers=headers
+        )
+        if result.get("resultType") != "input_required":
+            return result
         kw: dict[str, Any] = {"timeout": timeout, "progress_callback": progress_callback, "headers": headers}
-        result = await self.request(method, params, **kw)
         rounds = 0
         while result.get("resultType") == "input_required":
             rounds += 1

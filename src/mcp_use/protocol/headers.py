@@ -36,7 +36,7 @@ def _is_plain(text: str) -> bool:
         return False
     if text.startswith(SENTINEL_PREFIX) and text.endswith(SENTINEL_SUFFIX):
         return False  # would read as encoded
-    return all(" " <= ch <= "~" for ch in text)
+    return text.isascii() and text.isprintable()  # every character in " " .. "~"
 
 
 def encode_value(value: Any) -> str:

@@ -23,9 +23,7 @@ from typing import Any
 
 from ..protocol import jsonrpc
 from ..protocol.errors import (
-    INTERNAL_ERROR,
     INVALID_PARAMS,
-    INVALID_REQUEST,
     METHOD_NOT_FOUND,
     UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
@@ -48,16 +46,15 @@ from ..protocol.versions import (
 from .input_rounds import InputRequired, InputRound, StateSealer
 from .methods import FeatureMethods
 from .notifications import Hub, Listener
+from .outcomes import failed, log_request
 from .registry import Features
 from .request import Peer, ServerRequest
-from .request_log import queue_line
 from .session import MessageSink, ServerSession
 from .settings import ServerSettings, TaskSettings
 from .state import bus
 from .tasks import TaskHandlers
 
 log = logging.getLogger("mcp_use.server")
-request_log = logging.getLogger("mcp_use.server.requests")
 
 Handler = Callable[[ServerRequest], Awaitable[dict[str, Any]]]
 Layer = Callable[[str, Handler, bool], Handler]
@@ -304,47 +301,24 @@ class Engine:
         handler = (self.modern_handlers if modern else self.legacy_handlers).get(req.method)
         started = time.perf_counter()
         status: str | None = None  # an error's; a result's is read only for the log line
+        result: Any = None
         try:
             if handler is None:
                 raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}")
             if not modern:
                 result = await handler(req)
             elif req.method in INPUT_ROUND_METHODS:
-                result = self._modern_result(req.method, await self._input_round(req, handler))
+                result = self.modern_result(req.method, await self._input_round(req, handler))
             else:
-                result = self._modern_result(req.method, await handler(req))
+                result = self.modern_result(req.method, await handler(req))
             response = jsonrpc.result(req.id, result)
-        except MCPError as exc:
-            response = jsonrpc.error_from(req.id, exc)
-            status = f"error {exc.code}"
-        except InputRequired:
-            response = jsonrpc.error(req.id, INVALID_REQUEST, f"{req.method} cannot ask the client for input")
-            status = "error"
-        except Exception as exc:
-            log.exception("Unhandled error in %s", req.method)
-            response = jsonrpc.error(req.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
-            status = "error"
-        if request_log.isEnabledFor(logging.INFO):
-            if status is None:
-                status = "error" if result.get("isError") else result.get("resultType", "ok")
-            self._log_request(req, status, started)
+        except (Exception, InputRequired) as exc:  # never CancelledError: cancelled calls are not answered
+            response, status = failed(req.id, req.method, exc)
+        log_request(req.method, req.params, req.session, modern, status, result, started)
         return response
 
-    def _log_request(self, req: ServerRequest, status: str, started: float) -> None:
-        """Queue the request's line (`request_log.py` formats and writes it off the hot path)."""
-        field = NAMED_METHODS.get(req.method)
-        name = req.params.get(field) or "" if field else ""
-        session = req.session.id[:8] if req.session is not None and req.session.id else "-"
-        queue_line(
-            req.method,
-            name,
-            status,
-            session,
-            "modern" if req.modern else "legacy",
-            (time.perf_counter() - started) * 1000,
-        )
-
-    def _modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
+    def modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
+        """A 2026-07-28 result as sent: its `resultType`, caching hints and server info."""
         result.setdefault("resultType", "complete")
         if method in CACHEABLE and result["resultType"] == "complete":
             result.setdefault("ttlMs", self.caching.ttl_ms)

@@ -94,27 +94,52 @@ class FeatureMethods:
 
     async def run_tool(self, tool: Tool, kwargs: dict[str, Any], request_id: Any = None) -> dict[str, Any]:
         """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
-        name = tool.name
         try:
-            plain = not (tool.is_async or tool.run_in_thread)
-            if not plain or tool.timeout is not None or self.limits.tool_timeout is not None:
-                value = await self._run(tool, kwargs)
-            else:
+            if self.is_plain(tool):
                 value = tool.fn(**kwargs)  # a plain function, no deadline: no coroutine to await
+            else:
+                value = await self._run(tool, kwargs)
+        except Exception as exc:
+            return self.tool_failure(tool, exc, request_id)
+        return tool.to_result(value)
+
+    def is_plain(self, tool: Tool) -> bool:
+        """Whether a call of `tool` is one inline function call: sync, no worker thread,
+        no deadline (its own or the server's)."""
+        return (
+            not (tool.is_async or tool.run_in_thread)
+            and tool.timeout is None
+            and self.limits.tool_timeout is None
+        )
+
+    def call_plain(self, tool: Tool, arguments: dict[str, Any], request_id: Any) -> dict[str, Any]:
+        """`tools/call` of a plain tool (`is_plain`, no context parameter, no task) with
+        its arguments, start to end without awaiting: what `tools_call` answers for it."""
+        try:
+            kwargs = tool.bind(arguments)
         except ToolError as exc:
             return error_result(str(exc))
-        except ToolTimeout as exc:
+        try:
+            value = tool.fn(**kwargs)
+        except Exception as exc:
+            return self.tool_failure(tool, exc, request_id)
+        return tool.to_result(value)
+
+    def tool_failure(self, tool: Tool, exc: Exception, request_id: Any) -> dict[str, Any]:
+        """The `isError` result for what the tool raised; an `MCPError` is raised again
+        (it answers the request as an error). Called inside the `except` block."""
+        if isinstance(exc, ToolError):
+            return error_result(str(exc))
+        if isinstance(exc, ToolTimeout):
             log.warning("%s", exc)
             return error_result(str(exc))
-        except MCPError:
-            raise
-        except Exception as exc:
-            # the server log always has the traceback; the answer has the text only when allowed
-            log.exception("Tool %s failed (request id %r)", name, request_id)
-            if self.masks_errors():
-                return error_result(f"Error executing tool {name}")
-            return error_result(f"Error executing tool {name}: {exc}")
-        return tool.to_result(value)
+        if isinstance(exc, MCPError):
+            raise exc
+        # the server log always has the traceback; the answer has the text only when allowed
+        log.exception("Tool %s failed (request id %r)", tool.name, request_id)
+        if self.masks_errors():
+            return error_result(f"Error executing tool {tool.name}")
+        return error_result(f"Error executing tool {tool.name}: {exc}")
 
     async def _run(self, tool: Tool, kwargs: dict[str, Any]) -> Any:
         """Run the tool, cancelled past its timeout (`ToolTimeout`; its own `TimeoutError`,

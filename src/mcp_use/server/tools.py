@@ -123,9 +123,11 @@ class Tool:
     def to_result(self, value: Any) -> dict[str, Any]:
         """Turn what the function returned into a `CallToolResult` dict."""
         output = self.output
-        if type(value) in _SCALARS and output.adapter is not None and output.wrap:
-            # A scalar is never a spec type: the common `-> int` / `-> str` result at once.
-            text = value if type(value) is str else orjson.dumps(value).decode()
+        kind = type(value)
+        if kind in _SCALARS and output.adapter is not None and output.wrap:
+            # A scalar is never a spec type: the common `-> int` / `-> str` result at once
+            # (an int's JSON is its `str`; a float's and a bool's are orjson's).
+            text = value if kind is str else str(value) if kind is int else orjson.dumps(value).decode()
             return {
                 "content": [{"type": "text", "text": text}],
                 "structuredContent": {"result": value},

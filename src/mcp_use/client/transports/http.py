@@ -18,6 +18,9 @@ import asyncio
 import errno
 import ssl
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
+from types import MappingProxyType
+from typing import Any
 
 import aiohttp
 
@@ -105,6 +108,12 @@ class HTTPPool:
         return self._ssl
 
     @property
+    def traced(self) -> bool:
+        """Whether the session has aiohttp trace configs (only one passed in can)."""
+        session = self._session
+        return session is not None and bool(session.trace_configs)
+
+    @property
     def closed(self) -> bool:
         return self._session is None or self._session.closed
 
@@ -126,37 +135,58 @@ async def request(
     what: str = "",
     timeout: float | None = None,
 ) -> aiohttp.ClientResponse:
-    """Send one request (with `auth`'s headers, resent when it says so); the caller releases it."""
-    what = what or f"{method} {url}"
+    """Send one request (with `auth`'s headers, resent when it says so); the caller releases it.
+
+    Without `auth` (the common case) the one attempt is awaited directly, no closure made.
+    """
     session = pool.session()
-    ssl_ctx = pool.ssl_for(url)
     # Only a short request (DELETE on close) gets its own total; others keep the session's.
-    extra = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
-
-    async def attempt(h: Mapping[str, str]) -> aiohttp.ClientResponse:
-        try:
-            return await session.request(
-                method,
-                url,
-                data=body,
-                headers=h,
-                ssl=ssl_ctx,
-                max_redirects=MAX_REDIRECTS,
-                **extra,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            raise translate(exc, server, what) from None
-
+    extra = _NO_OPTIONS if timeout is None else {"timeout": aiohttp.ClientTimeout(total=timeout)}
+    send = partial(_attempt, session, method, url, body, pool.ssl_for(url), extra, server, what)
     if auth is None:  # nothing to sign or resend: the one attempt, with the caller's headers
-        return await attempt(headers)
-    return await send_signed(auth, method, url, headers, attempt)
+        return await send(headers)
+    return await send_signed(auth, method, url, headers, send)
 
 
-async def read_body(response: aiohttp.ClientResponse, server: str | None, what: str) -> bytes:
-    """The whole body, or our typed error when the connection breaks while reading it."""
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+
+async def _attempt(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    body: bytes | None,
+    ssl_ctx: ssl.SSLContext | bool,
+    extra: Mapping[str, Any],
+    server: str | None,
+    what: str,
+    headers: Mapping[str, str],
+) -> aiohttp.ClientResponse:
+    """One aiohttp request; its foreign errors become ours (`what`, or the method and URL)."""
     try:
+        return await session.request(
+            method, url, data=body, headers=headers, ssl=ssl_ctx, max_redirects=MAX_REDIRECTS, **extra
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        raise translate(exc, server, what or f"{method} {url}") from None
+
+
+async def read_body(
+    response: aiohttp.ClientResponse, server: str | None, what: str, *, traced: bool = True
+) -> bytes:
+    """The whole body, or our typed error when the connection breaks while reading it.
+
+    A small answer has usually arrived whole with its headers: with `traced=False` it is
+    then taken from the buffer at once (`read_nowait`), skipping `read()`'s loop of
+    `readany()` calls. A session that traces (`HTTPPool.traced`) keeps `read()`, the one
+    that sends aiohttp's chunk-received signal."""
+    try:
+        if not traced:
+            content = response.content
+            if content.is_eof():
+                return content.read_nowait()
         return await response.read()
     except asyncio.CancelledError:
         raise

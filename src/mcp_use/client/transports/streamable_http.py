@@ -30,6 +30,7 @@ log = logging.getLogger("mcp_use.client.http")
 ACCEPT = "application/json, text/event-stream"
 MAX_RESUMES = 5
 DEFAULT_RETRY_S = 1.0
+MAX_CACHED_NAMES = 1024
 
 
 class StreamableHTTPClientTransport(HTTPClientTransport):
@@ -38,6 +39,7 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
         self._inflight: dict[jsonrpc.RequestId, asyncio.Task[None]] = {}
         self._get_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._names: dict[str, str] = {}
 
     @property
     def description(self) -> str:
@@ -62,10 +64,19 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
                 params = message.get("params")
                 value = params.get(field) if isinstance(params, dict) else None
                 if isinstance(value, str):
-                    h["mcp-name"] = encode_value(value)
+                    h["mcp-name"] = self._name_header(value)
         if extra:
             h.update(extra)
         return h
+
+    def _name_header(self, value: str) -> str:
+        """`Mcp-Name` for a name, encoded once per name (a session calls a few tools often)."""
+        encoded = self._names.get(value)
+        if encoded is None:
+            if len(self._names) >= MAX_CACHED_NAMES:
+                self._names.clear()
+            encoded = self._names[value] = encode_value(value)
+        return encoded
 
     async def _post(self, body: bytes, headers: Mapping[str, str], what: str) -> aiohttp.ClientResponse:
         return await http.request(
@@ -122,10 +133,11 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
     ) -> None:
         receiver = self.receiver
         assert receiver is not None
+        what = f"{method} at {self.url}"
         try:
-            response = await self._post(body, headers, f"{method} at {self.url}")
+            response = await self._post(body, headers, what)
             try:
-                await self._response(rid, method, response)
+                await self._response(rid, method, response, what)
             finally:
                 response.release()
         except asyncio.CancelledError:
@@ -136,28 +148,33 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
             log.exception("[%s] unexpected error in %s", self.server, method)
             receiver.fail(rid, TransportError(self.server, f"{method} failed: {exc!r}"))
 
-    async def _response(self, rid: jsonrpc.RequestId, method: str, response: aiohttp.ClientResponse) -> None:
+    async def _response(
+        self, rid: jsonrpc.RequestId, method: str, response: aiohttp.ClientResponse, what: str
+    ) -> None:
         receiver = self.receiver
         assert receiver is not None
-        session_id = response.headers.get("mcp-session-id")
-        if session_id and method == "initialize":
-            self.session_id = session_id
         status = response.status
-        what = f"{method} at {self.url}"
+        if method == "initialize":
+            session_id = response.headers.get("mcp-session-id")
+            if session_id:
+                self.session_id = session_id
         if status >= 400 or status == 202 or status == 204:
-            raw = await http.read_body(response, self.server, what)
+            raw = await http.read_body(response, self.server, what, traced=self._pool.traced)
             receiver.fail(rid, self._http_error(method, status, raw))
             return
         if http.is_event_stream(response):
             await self._stream(rid, method, response)
             return
-        raw = await http.read_body(response, self.server, what)
+        raw = await http.read_body(response, self.server, what, traced=self._pool.traced)
         try:
             message = jsonrpc.loads(raw)
         except MCPError:
             raise TransportError(
                 self.server, f"malformed JSON in the answer to {method} (HTTP {status}): {raw[:200]!r}"
             ) from None
+        if type(message) is dict and message.get("id") == rid and "method" not in message:
+            receiver.settle(message)  # the usual answer: settled here, no feed() coroutine
+            return
         if not await self._deliver(message, rid):
             raise TransportError(
                 self.server, f"the HTTP answer to {method} held no response to request {rid!r}"

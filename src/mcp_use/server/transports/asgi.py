@@ -7,6 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...protocol import jsonrpc
+from ...protocol.errors import (
+    HEADER_MISMATCH,
+    METHOD_NOT_FOUND,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
 from ..settings import Limits
 
 Scope = dict[str, Any]
@@ -20,6 +26,13 @@ SSE_HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 RETRY_LATER = [(b"retry-after", b"5")]  # with a 503: the shared state does not answer
+# A 2026-07-28 request refused as a whole answers with an HTTP status, not 200.
+MODERN_ERROR_STATUS = {
+    METHOD_NOT_FOUND: 404,
+    HEADER_MISMATCH: 400,
+    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+}
 
 
 class BodyTooLarge(Exception):
@@ -174,6 +187,12 @@ async def respond_error(
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     await respond_json(send, status, jsonrpc.error(id, code, message, data), headers)
+
+
+def modern_status(response: jsonrpc.Message) -> int:
+    """The HTTP status of a 2026-07-28 answer sent as JSON: 200, or the error's own."""
+    error = response.get("error")
+    return 200 if error is None else MODERN_ERROR_STATUS.get(error.get("code"), 200)
 
 
 def sse_event(message: jsonrpc.Message, event_id: str | None = None) -> bytes:

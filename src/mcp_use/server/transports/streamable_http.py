@@ -16,13 +16,10 @@ from typing import TYPE_CHECKING, Any
 from ...protocol import jsonrpc
 from ...protocol.era import MODERN, inbound_era
 from ...protocol.errors import (
-    HEADER_MISMATCH,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
-    MISSING_REQUIRED_CLIENT_CAPABILITY,
     PARSE_ERROR,
     SESSION_NOT_FOUND,
-    UNSUPPORTED_PROTOCOL_VERSION,
     MCPError,
     brief,
 )
@@ -39,6 +36,7 @@ from .asgi import (
     Scope,
     Send,
     accepts,
+    modern_status,
     read_headers,
     read_limited_body,
     respond,
@@ -46,18 +44,12 @@ from .asgi import (
     respond_json,
 )
 from .http_get import StandaloneStreams
+from .plain_post import PlainCallLane
 from .response_stream import DisconnectWatch, ResponseStream, hold_open
 
 if TYPE_CHECKING:
     from ..core import ServerCore
 
-# A modern request refused as a whole answers with an HTTP status, not 200.
-MODERN_ERROR_STATUS = {
-    METHOD_NOT_FOUND: 404,
-    HEADER_MISMATCH: 400,
-    MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
-    UNSUPPORTED_PROTOCOL_VERSION: 400,
-}
 RESUMABLE_SINCE = "2025-11-25"  # clients before it may choke on a data-less priming event
 REFUSED = object()  # `_read` answered the POST itself
 KEPT_ACCEPTS = 64  # Accept values remembered as passing (a client chooses them: bounded)
@@ -80,6 +72,7 @@ class StreamableHTTPServerTransport:
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
         self._accepted: set[str] = set()  # Accept values that passed
+        self.lane = PlainCallLane(core, self.serve)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,6 +86,13 @@ class StreamableHTTPServerTransport:
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
+        if scope["method"] == "POST":
+            await self.lane.post(scope, receive, send)  # the general path for all but plain calls
+            return
+        await self.serve(scope, receive, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Any request to the endpoint (the general path)."""
         headers, problem = read_headers(scope["headers"], self.limits.max_header_bytes)
         if problem is not None:
             await respond_error(send, problem[0], INVALID_REQUEST, problem[1])
@@ -355,9 +355,7 @@ class StreamableHTTPServerTransport:
             # call's leftovers send later finds the stream done and is dropped, as after
             # `finish`.
             stream.done = stream.closed = True
-            error = response.get("error")
-            status = 200 if error is None else MODERN_ERROR_STATUS.get(error.get("code"), 200)
-            await respond_json(send, status, response)
+            await respond_json(send, modern_status(response), response)
         except OSError:
             pass  # the client went away
 
@@ -377,7 +375,8 @@ class StreamableHTTPServerTransport:
         req = self.engine.modern_request(message, sink=stream.message, headers=headers)
         if not self.engine.knows(req.method, modern=True):
             raise MCPError(METHOD_NOT_FOUND, f"Method not found: {req.method}", http_status=404)
-        tool = self.tools.get(req.params.get("name")) if req.method == "tools/call" else None
+        name = req.params.get("name")
+        tool = self.tools.get(name) if req.method == "tools/call" and isinstance(name, str) else None
         mcp_headers.check(req.method, req.params, headers, tool.input_schema if tool else None)
         return req
 

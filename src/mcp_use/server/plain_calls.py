@@ -1,0 +1,80 @@
+"""`tools/call` of a plain tool, answered without the dispatch machinery.
+
+Most calls a server serves are a sync function's: no context parameter, no task, no
+deadline, no middleware around it. For them the `ServerRequest`, the input round and
+the awaits of `Engine.handle` do nothing but cost time, so the Streamable HTTP
+transport's plain-call lane (`transports/plain_post.py`) asks `tool_for` whether a call
+is such a one and has `answer` serve it: the same `FeatureMethods.call_plain` work
+`tools_call` does, the same result shaping, failure mapping and request-log line as
+`Engine.handle` (`outcomes.py`), in one synchronous step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..protocol import jsonrpc
+from .input_rounds import InputRequired
+from .outcomes import failed, log_request, request_log
+from .tools import Tool
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+METHOD = "tools/call"
+MAX_VERDICTS = 4096
+
+
+class PlainCalls:
+    """Which calls are plain, and their answers; built on an `Engine`'s public parts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.methods = engine.methods
+        self.tools = engine.features.tools
+        # Each tool's verdict, reached once: its options are fixed when it is made.
+        self._plain: dict[Tool, bool] = {}
+
+    def tool_for(self, name: str) -> Tool | None:
+        """The tool a call of `name` runs, when that call is plain: nothing installed
+        around the engine's handlers (middleware, a mount's or a proxy's layers), and a
+        tool that `call_plain` serves as `tools_call` would. Else None."""
+        engine = self.engine
+        if engine.middleware or engine.layers:
+            return None
+        tool = self.tools.get(name)
+        if tool is None:
+            return None
+        plain = self._plain.get(tool)
+        if plain is None:
+            plain = tool.context_param is None and not tool.task and self.methods.is_plain(tool)
+            if len(self._plain) >= MAX_VERDICTS:  # tools come and go (a proxy's, a mount's)
+                self._plain.clear()
+            self._plain[tool] = plain
+        return tool if plain else None
+
+    def answer(
+        self,
+        request_id: jsonrpc.RequestId,
+        tool: Tool,
+        params: dict[str, Any],
+        arguments: dict[str, Any],
+        session: Any,
+        modern: bool,
+    ) -> jsonrpc.Message:
+        """The response `Engine.handle` gives this call, and its request-log line."""
+        started = time.perf_counter()
+        status: str | None = None
+        result: Any = None
+        try:
+            result = self.methods.call_plain(tool, arguments, request_id)
+            if modern:
+                result = self.engine.modern_result(METHOD, result)
+            response = jsonrpc.result(request_id, result)
+        except (Exception, InputRequired) as exc:
+            response, status = failed(request_id, METHOD, exc)
+        if request_log.isEnabledFor(logging.INFO):
+            log_request(METHOD, params, session, modern, status, result, started)
+        return response
