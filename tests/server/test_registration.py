@@ -3,12 +3,17 @@
 `@server.tool()` & co. register a recipe (`Registry.add_later`), so defining a server
 imports no pydantic (`tests/test_import_cost.py`). These tests pin what that must not
 change: the lists keep registration order, a bad signature still fails before an HTTP
-app serves anything, a record registered while serving is built at once, and a stdio
-or in-memory server whose first read fails answers an error on every read (it never
-serves a partial list).
+app serves anything or a stdio server reads its first message, a record registered
+while serving is built at once, and an in-memory server whose first read fails answers
+an error on every read (it never serves a partial list).
 """
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +22,7 @@ from pydantic.errors import PydanticInvalidForJsonSchema
 from mcp_use import MCPClient, MCPRouter, MCPServer
 from mcp_use.client.errors import ServerError
 from mcp_use.server.registry import Registry
+from tests.helpers import build_env
 
 from .conftest import ACCEPT, MODERN, MODERN_META
 
@@ -193,3 +199,47 @@ async def test_bad_arguments_still_answer_invalid_params_once_built(mode: str) -
             await session.read_resource("users://ada/profile")
         assert prompt.value.code == resource.value.code == -32602
         assert (await session.read_resource("users://7/profile")).contents[0].text == "user 7"
+
+
+BAD_STDIO_SERVER = """
+from mcp_use import MCPServer
+
+class Opaque:
+    pass
+
+server = MCPServer("bad-stdio")
+
+@server.tool()
+def takes(value: Opaque) -> str:
+    return "x"
+
+server.run(transport="stdio")
+"""
+
+
+def test_a_stdio_server_with_a_bad_signature_fails_at_start(tmp_path: Path) -> None:
+    """A real stdio server process: it ends before reading anything, the error on stderr
+    and stdout empty (a client sees the server die, not a server that answers errors)."""
+    script = tmp_path / "bad_stdio.py"
+    script.write_text(BAD_STDIO_SERVER)
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        input=json.dumps(init) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=build_env(),
+    )
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert "PydanticInvalidForJsonSchema" in done.stderr and "Opaque" in done.stderr

@@ -239,6 +239,10 @@ EOF_DRAIN_SECONDS = 30.0  # at end of input, calls in flight get this long to an
 
 
 async def serve_stdio(core: ServerCore) -> None:
+    # Build the decorated records now: a signature pydantic cannot describe ends the
+    # process at start (its traceback on stderr), as an HTTP server's app build does,
+    # rather than answering an error to every list and call of a server that seems up.
+    core.features.settle()
     out = claim_stdout()
     connection = StdioConnection(core, out)
     limit = core.settings.limits.max_body_size
