@@ -78,6 +78,17 @@ def _median(rounds: list[dict[str, Any]], key: str, peer: str, field: str = "cal
     return statistics.median(vals) if vals else None
 
 
+def _paired_ratio(rounds: list[dict[str, Any]], key: str) -> float | None:
+    """Median over rounds of ours / SDK in that round: the two runs of a round are
+    neighbours in time, so a shared machine's swings move both alike."""
+    ratios = [
+        r[key]["ours"]["calls_per_s"] / r[key]["sdk"]["calls_per_s"]
+        for r in rounds
+        if key in r and {"ours", "sdk"} <= set(r[key]) and r[key]["sdk"]["calls_per_s"]
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
 def client_table(rounds: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bool | None, str]]]:
     """The markdown table and the budget checks (name, ok, detail)."""
     lines = [
@@ -89,7 +100,7 @@ def client_table(rounds: list[dict[str, Any]]) -> tuple[str, list[tuple[str, boo
         for c in CONCURRENCY:
             key = f"{case}/c{c}"
             ours, sdk = _median(rounds, key, "ours"), _median(rounds, key, "sdk")
-            ratio = ours / sdk if ours and sdk else None
+            ratio = _paired_ratio(rounds, key)
             shown = [f"{v:.0f}" if v else "n/a" for v in (ours, sdk)]
             what = "sequential" if c == 1 else f"{c} concurrent"
             lines.append(

@@ -2,8 +2,9 @@
 
 Usage: asgi_ceiling.py http PORT. It answers exactly what bench/add.lua and the
 session opener need, byte for byte the JSON our server sends for `tools/call add`
-(`initialize` with an `Mcp-Session-Id`, 202 for notifications), and nothing else: no
-validation, no routing, no sessions. Whatever a real server does costs its distance
+(`initialize` with an `Mcp-Session-Id`, 202 for notifications; a 2026-07-28 call's
+result with its `resultType` and server info), and nothing else: no validation, no
+routing, no sessions. Whatever a real server does costs its distance
 from this row; "ours as a share of the ceiling" is that distance.
 """
 
@@ -13,6 +14,8 @@ import orjson
 import uvicorn
 
 HEADERS = [(b"content-type", b"application/json")]
+# What a 2026-07-28 result carries besides the content (our bench server's name and version).
+MODERN_RESULT_META = {"io.modelcontextprotocol/serverInfo": {"name": "bench", "version": "0.1.0"}}
 INIT_RESULT = {
     "protocolVersion": "2025-11-25",
     "capabilities": {"tools": {}},
@@ -46,6 +49,9 @@ async def app(scope, receive, send):
             "structuredContent": {"result": total},
             "isError": False,
         }
+        if "_meta" in message["params"]:  # a 2026-07-28 call: the result's own fields, as ours sends
+            result["resultType"] = "complete"
+            result["_meta"] = MODERN_RESULT_META
     out = orjson.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result})
     await send(
         {

@@ -1,0 +1,101 @@
+"""The benchmark's bare ASGI ceiling answers byte for byte what our bench server answers.
+
+"Ours as a share of the ceiling" (bench/ceiling.py, DESIGN.md's 0.8 and 0.6) compares
+the cost of two servers producing the same answer; if our answer grew a field the
+ceiling does not write, the share would flatter the ceiling. Both apps are driven in
+this process as uvicorn drives them, on both eras, and their answers compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tests.helpers import REPO_ROOT
+
+BENCH = REPO_ROOT / "bench"
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+BASE = {
+    "host": "127.0.0.1:8000",
+    "content-type": "application/json",
+    "accept": "application/json, text/event-stream",
+}
+
+
+def load(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    argv, sys.argv = sys.argv, [str(path)]  # the bench server reads its options from argv
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.argv = argv
+    return module
+
+
+async def post(app: Any, headers: dict[str, str], message: dict[str, Any]) -> list[Any]:
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/mcp",
+        "root_path": "",
+        "scheme": "http",
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+    pending = [{"type": "http.request", "body": orjson.dumps(message), "more_body": False}]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(event: dict[str, Any]) -> None:
+        sent.append(event)
+
+    await asyncio.wait_for(app(scope, receive, send), 10)
+    return sent
+
+
+async def test_the_ceiling_answers_what_our_bench_server_answers() -> None:
+    ours = load(BENCH / "servers" / "ours.py", "bench_ours").server.app
+    ceiling = load(BENCH / "servers" / "asgi_ceiling.py", "bench_ceiling").app
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b", "version": "1"}}
+    opened = await post(ours, BASE, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+    session = dict(opened[0]["headers"])[b"mcp-session-id"].decode()
+    arguments = {"name": "add", "arguments": {"a": 40, "b": 2}}
+    cases = [
+        (
+            {**BASE, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25"},
+            {"jsonrpc": "2.0", "id": 40000002, "method": "tools/call", "params": arguments},
+        ),
+        (
+            {**BASE, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "add"},
+            {
+                "jsonrpc": "2.0",
+                "id": 40000002,
+                "method": "tools/call",
+                "params": {**arguments, "_meta": MODERN_META},
+            },
+        ),
+    ]
+    for headers, message in cases:
+        mine, theirs = await post(ours, headers, message), await post(ceiling, headers, message)
+        assert [e["type"] for e in mine] == [e["type"] for e in theirs]
+        assert mine[0]["status"] == theirs[0]["status"] == 200
+        assert sorted(mine[0]["headers"]) == sorted(theirs[0]["headers"])
+        assert mine[-1]["body"] == theirs[-1]["body"]
+        assert orjson.loads(mine[-1]["body"])["result"]["structuredContent"] == {"result": 42}
