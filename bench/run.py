@@ -478,31 +478,84 @@ def loadgen_cpu(wrk: str, server: Server, duration: float) -> float:
     return used / max(1.0, round(duration))
 
 
-def http_round(
-    wrk: str, peer: str, python: Path, tag: str, concurrencies: list[int], duration: float, warmup: float
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    server = start_http(peer, python, tag)
+def http_turns(
+    wrk: str,
+    pythons: dict[str, Path],
+    tag: str,
+    concurrencies: list[int],
+    duration: float,
+    warmup: float,
+) -> dict[str, dict[str, Any]]:
+    """{peer: {era/cN: result}} for every peer's HTTP server, measured in alternation.
+
+    The servers run side by side (an idle one costs nothing) and, at each load point,
+    are loaded in turn for one second each, `duration` turns, the order rotated every
+    turn. On a shared machine whose speed swings over minutes (here the CPU time one
+    request costs the same server moved between 40 and 80 µs), two peers measured in
+    the same turn see the same machine: each ratio is a median of same-turn ratios
+    (`paired`), and each result keeps its turns' req/s (`slices`)."""
+    servers: dict[str, Server] = {}
+    out: dict[str, dict[str, Any]] = {peer: {} for peer in pythons}
     try:
-        with Http(server.port, server.token) as h:
-            sid = h.open_session()
-        wrk_load(wrk, server.port, "legacy", sid, 16, warmup, server.pid, server.token)  # warm-up
+        for peer, python in pythons.items():
+            servers[peer] = start_http(peer, python, f"{tag}-{peer}")
+        for server in servers.values():
+            with Http(server.port, server.token) as h:
+                sid = h.open_session()
+            wrk_load(wrk, server.port, "legacy", sid, 16, warmup, server.pid, server.token)  # warm-up
+        peers = list(servers)
         for era in ("legacy", "modern"):
             for c in concurrencies:
-                if era == "legacy":
-                    with Http(server.port, server.token) as h:
-                        sid = h.open_session()
-                else:
-                    sid = ""
-                r = wrk_load(wrk, server.port, era, sid, c, duration, server.pid, server.token)
-                out[f"{era}/c{c}"] = r
-                log(
-                    f"  {peer:8s} {era:6s} c={c:<3d} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
-                    f"p99 {r['p99_ms']:7.2f} ms  bad {r['bad']}  server cpu {r['server_cpu']:.2f}"
-                )
+                sids = {p: open_session_with(servers[p]) if era == "legacy" else "" for p in peers}
+                slices: dict[str, list[dict[str, Any]]] = {p: [] for p in peers}
+                for turn in range(max(1, round(duration))):
+                    k = turn % len(peers)
+                    for peer in peers[k:] + peers[:k]:
+                        s = servers[peer]
+                        slices[peer].append(wrk_load(wrk, s.port, era, sids[peer], c, 1.0, s.pid, s.token))
+                for peer in peers:
+                    r = out[peer][f"{era}/c{c}"] = merge_slices(slices[peer])
+                    log(
+                        f"  {peer:8s} {era:6s} c={c:<3d} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
+                        f"p99 {r['p99_ms']:7.2f} ms  bad {r['bad']}  server cpu {r['server_cpu']:.2f}"
+                    )
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
     return out
+
+
+def open_session_with(server: Server) -> str:
+    with Http(server.port, server.token) as h:
+        return h.open_session()
+
+
+def merge_slices(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One load point's turns as one result: totals over the turns, median latencies."""
+    secs = [r["requests"] / r["rps"] for r in runs]
+    cpu = sum(r["server_cpu"] * t for r, t in zip(runs, secs, strict=True))
+    total = sum(r["requests"] for r in runs)
+    return {
+        "rps": total / sum(secs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "requests": total,
+        "checked": sum(r["checked"] for r in runs),
+        "bad": sum(r["bad"] for r in runs),
+        "server_cpu": cpu / sum(secs),
+        "rps_per_cpu": total / cpu if cpu else None,
+        "slices": [r["rps"] for r in runs],
+    }
+
+
+def paired(results: dict[str, list[dict[str, Any]]], a: str, b: str, point: str) -> float | None:
+    """Median over every round and turn of peer `a`'s req/s over `b`'s in the same turn."""
+    ratios = []
+    for ra, rb in zip(results.get(a, []), results.get(b, []), strict=False):
+        sa = ra.get("http", {}).get(point, {}).get("slices") or []
+        sb = rb.get("http", {}).get(point, {}).get("slices") or []
+        ratios += [x / y for x, y in zip(sa, sb, strict=False) if y]
+    return statistics.median(ratios) if ratios else None
 
 
 def sessions_round(peer: str, python: Path, tag: str, count: int) -> dict[str, Any]:
@@ -869,6 +922,8 @@ def build_table(
             cells.append("n/a" if p in notes else fmt_num(med(p, *path), fmt))
         if has_sdk:
             a, b = med("ours", *path), med("sdk", *path)
+            if path[0] == "http" and path[2] == "rps":
+                a, b = paired(results, "ours", "sdk", path[1]), 1.0
             cells.append("n/a" if a is None or not b else f"{a / b:.2f}x")
         lines.append("| " + " | ".join(cells) + " |")
     bad_cells = ["wrong or failed answers (all runs)"]
@@ -907,12 +962,10 @@ def budgets(
         out.append(f"- {mark}: {name} ({detail})")
 
     for era in ("legacy", "modern"):
-        a, b = med("ours", "http", f"{era}/c16", "rps"), med("sdk", "http", f"{era}/c16", "rps")
-        r = a / b if a and b else None
+        r = paired(results, "ours", "sdk", f"{era}/c16")
         check(f"HTTP {era} c=16 ≥ 10x SDK req/s", None if r is None else r >= 10, f"{r:.2f}x" if r else "n/a")
     for era in ("legacy", "modern"):
-        a, b = med("ours_auth", "http", f"{era}/c16", "rps"), med("ours", "http", f"{era}/c16", "rps")
-        r = a / b if a and b else None
+        r = paired(results, "ours_auth", "ours", f"{era}/c16")
         a, b = (
             med("ours_auth", "http", f"{era}/c16", "rps_per_cpu"),
             med("ours", "http", f"{era}/c16", "rps_per_cpu"),
@@ -1025,15 +1078,19 @@ def main() -> int:
     warmup = 1.0
     for rnd in range(1, args.rounds + 1):
         order = list(pythons) if rnd % 2 else list(reversed(pythons))
+        http: dict[str, dict[str, Any]] = {}
+        if "http" in only:
+            assert wrk
+            log(f"round {rnd}/{args.rounds}: HTTP, {', '.join(order)} in turn")
+            http = http_turns(
+                wrk, {p: pythons[p] for p in order}, f"http-r{rnd}", args.concurrency, args.duration, warmup
+            )
         for peer in order:
             py = pythons[peer]
             res: dict[str, Any] = {}
             log(f"round {rnd}/{args.rounds}: {peer}")
-            if "http" in only:
-                assert wrk
-                res["http"] = http_round(
-                    wrk, peer, py, f"http-r{rnd}", args.concurrency, args.duration, warmup
-                )
+            if peer in http:
+                res["http"] = http[peer]
             if "stdio" in only and peer not in HTTP_ONLY:
                 res["stdio"] = stdio_round(peer, py, f"stdio-r{rnd}", args.stdio_calls, args.cold_starts)
                 log(
@@ -1141,7 +1198,8 @@ def main() -> int:
             "",
             table,
             "",
-            "Ratio column: ours / SDK (above 1 is better for req/s and calls/s, below 1 for times and memory).",
+            "Ratio column: ours / SDK (above 1 is better for req/s and calls/s, below 1 for times and memory); "
+            "for HTTP req/s, the median of the ratios of the two servers loaded in the same turn.",
             "",
             *sections,
             "Budgets (DESIGN.md, checked here):",

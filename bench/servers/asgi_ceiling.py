@@ -72,4 +72,5 @@ if __name__ == "__main__":
         http="httptools",
         lifespan="off",
         log_level="warning",
+        access_log=False,  # as `server.run()` runs ours: no access-log arguments built per response
     )

@@ -40,7 +40,6 @@ from ...protocol.versions import (
     MODERN_VERSIONS,
 )
 from ..http.auth import principal_of
-from ..http.headers import header_params
 from ..plain_calls import PlainCalls
 from .asgi import JSON_HEADERS, MAX_SESSION_ID, Receive, Scope, Send, accepts, modern_status, respond_json
 
@@ -179,7 +178,7 @@ class PlainCallLane:
         if text.startswith(SENTINEL_PREFIX):
             return None  # an encoded name: the general path decodes and checks it
         tool = self.calls.tool_for(text)
-        if tool is None or header_params(tool.input_schema):
+        if tool is None or self.calls.mirrors_params(tool):
             return None  # `Mcp-Param-*` headers to check against the arguments
         return tool
 
