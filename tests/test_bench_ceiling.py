@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from tests.helpers import REPO_ROOT
+from tests.server.conftest import initialize_message, post_scope
 
 BENCH = REPO_ROOT / "bench"
 MODERN_META = {
@@ -43,17 +44,7 @@ def load(path: Path, name: str) -> Any:
 
 
 async def post(app: Any, headers: dict[str, str], message: dict[str, Any]) -> list[Any]:
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/mcp",
-        "root_path": "",
-        "scheme": "http",
-        "query_string": b"",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-    }
+    scope = post_scope([(k.encode(), v.encode()) for k, v in headers.items()])
     pending = [{"type": "http.request", "body": orjson.dumps(message), "more_body": False}]
     sent: list[Any] = []
 
@@ -73,8 +64,7 @@ async def post(app: Any, headers: dict[str, str], message: dict[str, Any]) -> li
 async def test_the_ceiling_answers_what_our_bench_server_answers() -> None:
     ours = load(BENCH / "servers" / "ours.py", "bench_ours").server.app
     ceiling = load(BENCH / "servers" / "asgi_ceiling.py", "bench_ceiling").app
-    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b", "version": "1"}}
-    opened = await post(ours, BASE, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+    opened = await post(ours, BASE, initialize_message())
     session = dict(opened[0]["headers"])[b"mcp-session-id"].decode()
     arguments = {"name": "add", "arguments": {"a": 40, "b": 2}}
     cases = [

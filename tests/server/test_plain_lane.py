@@ -30,7 +30,7 @@ from mcp_use.protocol.errors import MCPError
 from mcp_use.server import request_log
 from mcp_use.server.transports.streamable_http import StreamableHTTPServerTransport
 
-from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META
+from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, initialize_message, post_scope
 
 SECRET = "plain-lane-secret-of-at-least-32-bytes!"
 RESOURCE = "http://127.0.0.1:8000/mcp"
@@ -114,17 +114,7 @@ def lines() -> Any:
 
 async def drive(app: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> list[Any]:
     """One POST through `app` as uvicorn drives it; what the app sent."""
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/mcp",
-        "root_path": "",
-        "scheme": "http",
-        "query_string": b"",
-        "headers": list(headers),
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-    }
+    scope = post_scope(list(headers))
     pending = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
@@ -152,8 +142,7 @@ class Both:
         self.session_id = ""
 
     async def open_session(self) -> str:
-        init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
-        body = orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+        body = orjson.dumps(initialize_message())
         sent = await drive(self.transport, encode(BASE), [body])
         self.session_id = dict(sent[0][2])[b"mcp-session-id"].decode()
         return self.session_id

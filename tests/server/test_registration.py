@@ -24,7 +24,7 @@ from mcp_use.client.errors import ServerError
 from mcp_use.server.registry import Registry
 from tests.helpers import build_env
 
-from .conftest import ACCEPT, MODERN, MODERN_META
+from .conftest import ACCEPT, MODERN, MODERN_META, initialize_message
 
 
 class Opaque:
@@ -222,16 +222,7 @@ def test_a_stdio_server_with_a_bad_signature_fails_at_start(tmp_path: Path) -> N
     and stdout empty (a client sees the server die, not a server that answers errors)."""
     script = tmp_path / "bad_stdio.py"
     script.write_text(BAD_STDIO_SERVER)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = initialize_message(1)
     done = subprocess.run(
         [sys.executable, str(script)],
         input=json.dumps(init) + "\n",
