@@ -94,11 +94,10 @@ class FeatureMethods:
 
     async def run_tool(self, tool: Tool, kwargs: dict[str, Any], request_id: Any = None) -> dict[str, Any]:
         """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
+        if self.is_plain(tool):  # a plain function, no deadline: no coroutine to await
+            return self._call_inline(tool, kwargs, request_id)
         try:
-            if self.is_plain(tool):
-                value = tool.fn(**kwargs)  # a plain function, no deadline: no coroutine to await
-            else:
-                value = await self._run(tool, kwargs)
+            value = await self._run(tool, kwargs)
         except Exception as exc:
             return self.tool_failure(tool, exc, request_id)
         return tool.to_result(value)
@@ -119,6 +118,10 @@ class FeatureMethods:
             kwargs = tool.bind(arguments)
         except ToolError as exc:
             return error_result(str(exc))
+        return self._call_inline(tool, kwargs, request_id)
+
+    def _call_inline(self, tool: Tool, kwargs: dict[str, Any], request_id: Any) -> dict[str, Any]:
+        """A plain tool's function called here, its value or failure as the result."""
         try:
             value = tool.fn(**kwargs)
         except Exception as exc:

@@ -16,7 +16,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import jsonrpc
-from ..protocol.headers import header_params
 from .input_rounds import InputRequired
 from .outcomes import failed, log_request, request_log
 from .tools import Tool
@@ -37,7 +36,6 @@ class PlainCalls:
         self.tools = engine.features.tools
         # Each tool's verdict, reached once: its options are fixed when it is made.
         self._plain: dict[Tool, bool] = {}
-        self._mirrored: dict[Tool, bool] = {}
 
     def tool_for(self, name: str) -> Tool | None:
         """The tool a call of `name` runs, when that call is plain: nothing installed
@@ -56,16 +54,6 @@ class PlainCalls:
                 self._plain.clear()
             self._plain[tool] = plain
         return tool if plain else None
-
-    def mirrors_params(self, tool: Tool) -> bool:
-        """Whether `tool`'s schema names `x-mcp-header` parameters (2026-07-28 requests
-        then carry `Mcp-Param-*` headers to check against the arguments); kept per tool."""
-        mirrored = self._mirrored.get(tool)
-        if mirrored is None:
-            if len(self._mirrored) >= MAX_VERDICTS:
-                self._mirrored.clear()
-            mirrored = self._mirrored[tool] = bool(header_params(tool.input_schema, strict=False))
-        return mirrored
 
     def answer(
         self,

@@ -202,6 +202,11 @@ def sse_event(message: jsonrpc.Message, event_id: str | None = None) -> bytes:
     return head + b"data: " + jsonrpc.dumps(message) + b"\n\n"
 
 
+def accepts_answers(accept: str) -> bool:
+    """Whether a POST's `Accept` admits both ways the endpoint may answer (JSON, SSE)."""
+    return accepts(accept, "application/json") and accepts(accept, "text/event-stream")
+
+
 def accepts(accept: str, media: str) -> bool:
     """Whether an `Accept` header value admits `media` (exactly, by `type/*`, or `*/*`)."""
     if not accept:

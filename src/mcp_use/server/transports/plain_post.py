@@ -40,8 +40,18 @@ from ...protocol.versions import (
     MODERN_VERSIONS,
 )
 from ..http.auth import principal_of
+from ..http.headers import header_params
 from ..plain_calls import PlainCalls
-from .asgi import JSON_HEADERS, MAX_SESSION_ID, Receive, Scope, Send, accepts, modern_status, respond_json
+from .asgi import (
+    JSON_HEADERS,
+    MAX_SESSION_ID,
+    Receive,
+    Scope,
+    Send,
+    accepts_answers,
+    modern_status,
+    respond_json,
+)
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -178,13 +188,12 @@ class PlainCallLane:
         if text.startswith(SENTINEL_PREFIX):
             return None  # an encoded name: the general path decodes and checks it
         tool = self.calls.tool_for(text)
-        if tool is None or self.calls.mirrors_params(tool):
+        if tool is None or header_params(tool.input_schema):
             return None  # `Mcp-Param-*` headers to check against the arguments
         return tool
 
     def _accept_ok(self, accept: bytes) -> bool:
-        text = accept.decode("latin-1")
-        if not accepts(text, "application/json") or not accepts(text, "text/event-stream"):
+        if not accepts_answers(accept.decode("latin-1")):
             return False
         if len(self._accepted) < KEPT_ACCEPTS:
             self._accepted.add(accept)

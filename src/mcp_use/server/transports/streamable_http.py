@@ -35,7 +35,7 @@ from .asgi import (
     Receive,
     Scope,
     Send,
-    accepts,
+    accepts_answers,
     modern_status,
     read_headers,
     read_limited_body,
@@ -125,7 +125,7 @@ class StreamableHTTPServerTransport:
     def _accept_ok(self, accept: str) -> bool:
         """Whether a POST's `Accept` lists both answer types; a passing value is kept (a
         client sends the same one every time; bounded, since a client chooses them)."""
-        if not accepts(accept, "application/json") or not accepts(accept, "text/event-stream"):
+        if not accepts_answers(accept):
             return False
         if len(self._accepted) < KEPT_ACCEPTS:
             self._accepted.add(accept)
