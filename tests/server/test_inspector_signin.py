@@ -276,6 +276,44 @@ def test_a_token_the_server_stops_accepting_offers_sign_in_again(tmp_path: Path)
             assert again.status_code == 200 and "introspected" in again.text, again.text
 
 
+def test_requests_refused_together_all_offer_sign_in(tmp_path: Path) -> None:
+    """The page's GET stream reconnecting and a call, refused at the same moment (the
+    authorization server restarted): each answer says "sign in", not only the first one
+    to forget the dead sign-in (the page shows the call's answer, whichever lost: it
+    once got a bare "could not authorize" and no button)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pair = ProtectedStack(tmp_path)
+    call = (
+        b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
+        b' "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}'
+    )
+    with page_server(tmp_path / "page") as srv:
+        headers = {
+            **same_origin(srv),
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+        }
+        proxy = srv.url("/inspector/proxy")
+
+        def post(_: int) -> httpx.Response:
+            return httpx.post(proxy, params={"url": pair.mcp_url}, content=call, headers=headers, timeout=30)
+
+        with pair.run("first"):
+            sign_in_over_http(srv, pair.mcp_url)
+            assert post(0).status_code == 200
+        with pair.run("second"), ThreadPoolExecutor(4) as pool:
+            refused = list(pool.map(post, range(4)))
+        # what the page reads as "sign in" (wire.js): the proxy's data.signIn, or the
+        # server's own OAuth challenge relayed (the request left before the sign-in died)
+        for answer in refused:
+            assert answer.status_code == 401, answer.text
+            signed_out = answer.json()["error"].get("data") == {"signIn": True}
+            challenged = "resource_metadata=" in answer.headers.get("www-authenticate", "")
+            assert signed_out or challenged, (answer.headers, answer.text)
+        assert any(a.json()["error"].get("data") == {"signIn": True} for a in refused)
+
+
 def test_sign_in_to_the_inspectors_own_protected_server(page: Any, tmp_path: Path) -> None:
     """A protected server's own inspector (debug routes on): its /mcp answers 401, the page
     signs in through its own server's sign-in route, and from then on reaches its own

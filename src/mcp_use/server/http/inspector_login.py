@@ -40,6 +40,7 @@ import asyncio
 import html
 import logging
 import os
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,9 @@ class InspectorLogins:
         self._signed_in: dict[str, SignIn] = {}  # by resource: the ones the proxy signs with
         self._carry: dict[str, tuple[list[str], int]] = {}  # URL -> (step-up scopes, count)
         self._by_state: dict[str, SignIn] = {}
+        # what `forget` said of each sign-in it dropped, for the requests that were
+        # refused with the same token at the same time and ask after it
+        self._verdicts: weakref.WeakKeyDictionary[object, bool] = weakref.WeakKeyDictionary()
         self._session: aiohttp.ClientSession | None = None
 
     # ---- for the proxy --------------------------------------------------------------------
@@ -140,19 +144,26 @@ class InspectorLogins:
         within = [(len(r), e) for r, e in self._signed_in.items() if covers(r, c)]
         return max(within, key=lambda pair: pair[0])[1] if within else None
 
-    async def forget(self, url: str) -> bool:
-        """Stop signing requests to `url`'s resource (its token was refused and cannot be
-        renewed, or lacks scopes only a browser step can add); the page is told it is
-        signed out. True when another "Sign in" may help: False once `MAX_SCOPE_SIGN_INS`
-        step-up sign-ins in a row still lacked a scope."""
+    async def forget(self, url: str, provider: object) -> bool | None:
+        """Stop signing requests to `url`'s resource with `provider` (its token was refused
+        and cannot be renewed, or lacks scopes only a browser step can add); the page is
+        told it is signed out. True when another "Sign in" may help: False once
+        `MAX_SCOPE_SIGN_INS` step-up sign-ins in a row still lacked a scope; None when
+        `provider` is no sign-in of ours. Requests refused together (the page's GET stream
+        and a call) each get the verdict, not only the first to ask."""
         entry = self._signed_for(url)
-        if entry is None:
-            return False
+        if entry is None or entry.provider is not provider:
+            return self._verdicts.get(provider)
         for key in [k for k, e in self._signed_in.items() if e is entry]:
             del self._signed_in[key]
         if self._attempts.get(canonical(entry.url)) is entry:
             del self._attempts[canonical(entry.url)]
+        verdict = self._verdicts[provider] = self._carry_over(entry)
         await entry.provider.logout()  # the stored copy too: a new sign-in must not reuse it
+        return verdict
+
+    def _carry_over(self, entry: SignIn) -> bool:
+        """What the next sign-in for `entry`'s URL asks for; whether one may help."""
         key = canonical(entry.url)
         if not entry.stepped:  # a dead token: the next sign-in asks for what this one had
             self._carry[key] = (entry.provider.step_up_scopes, entry.step_ups)

@@ -211,11 +211,12 @@ class InspectorProxy:
             # (the provider names the server as `[url]`: said once here)
             message = f"The inspector could not authorize with {url}: {str(exc).removeprefix(f'[{url}] ')}"
             again = False
-            if self.logins is not None and auth is not None and auth is self.logins.auth_for(url):
-                # its token is dead or lacks scopes: the page is offered "Sign in" again,
-                # unless step-up sign-ins already failed to get them (no loop)
-                again = await self.logins.forget(url)
-                if not again:
+            if self.logins is not None and auth is not None:
+                # a page sign-in's token is dead or lacks scopes: the page is offered "Sign
+                # in" again, unless step-up sign-ins already failed to get them (no loop)
+                verdict = await self.logins.forget(url, auth)
+                again = bool(verdict)
+                if verdict is False:
                     message += "; signing in again did not get these scopes, so the inspector stops asking"
             return error_response(401, message, sign_in=again)
         out = {k: v for k, v in upstream.headers.items() if k.lower() not in DROPPED_RESPONSE}
