@@ -530,6 +530,22 @@ async def test_no_notifications_means_plain_json(era: str) -> None:
     assert messages[0]["result"]["content"][0]["text"] == "finished"
 
 
+async def test_a_log_level_that_is_no_name_is_invalid_params(era: str) -> None:
+    """A level that is a list or an object (unhashable: once a crash, answered -32603) or
+    a number is refused as invalid params, on both eras."""
+    async with peer(notifying_server(), era) as p:
+        for level in (["debug"], {"debug": 1}, 3):
+            if era == LEGACY:
+                _, messages = await p.post("logging/setLevel", {"level": level})
+            else:
+                arguments = {"name": "work", "arguments": {"steps": 1}}
+                _, messages = await p.post(
+                    "tools/call", arguments, meta={"io.modelcontextprotocol/logLevel": level}
+                )
+            error = messages[-1]["error"]
+            assert error["code"] == -32602 and "Invalid log level" in error["message"], error
+
+
 # ------------------------------------------------------------------------ resources
 def resource_server() -> MCPServer:
     server = MCPServer(name="resources")

@@ -312,6 +312,16 @@ NEAR_MISSES_MODERN: list[tuple[str, dict[str, str], Any]] = [
             "add", {"a": 1, "b": 2}, _meta={**MODERN_META, "io.modelcontextprotocol/logLevel": "loud"}
         ),
     ),
+    *(
+        (
+            f"log level {kind}",
+            modern_headers(),
+            modern_call(
+                "add", {"a": 1, "b": 2}, _meta={**MODERN_META, "io.modelcontextprotocol/logLevel": level}
+            ),
+        )
+        for kind, level in (("a list", ["debug"]), ("an object", {}), ("a number", 3), ("null", None))
+    ),
     (
         "good log level",
         modern_headers(),
@@ -358,6 +368,24 @@ async def test_modern_near_misses_answer_alike(
     case: str, headers: dict[str, str], body: Any, lines: Lines
 ) -> None:
     await Both(build()).compare(headers, body, lines)
+
+
+async def test_header_values_kept_as_passing_let_no_others_pass(lines: Lines) -> None:
+    """The lane keeps the Content-Type, Accept, Host and Origin values that passed, so a
+    client's next request skips those checks: a value that did not pass is still refused,
+    also after more values than are kept have come and gone."""
+    both = Both(build())
+    call = modern_call("add", {"a": 1, "b": 2})
+    own = modern_headers(origin="http://127.0.0.1:8000")
+    assert status_of(await both.compare(own, call, lines)) == 200
+    assert status_of(await both.compare(own, call, lines)) == 200
+    assert status_of(await both.compare(modern_headers(origin="http://evil.example"), call, lines)) == 403
+    for i in range(300):
+        accept = f"application/json, text/event-stream, x/{i}"
+        assert status_of(await both.compare(modern_headers(accept=accept), call, lines)) == 200
+    assert status_of(await both.compare(modern_headers(host="evil.example"), call, lines)) == 421
+    assert status_of(await both.compare(modern_headers(accept="application/json"), call, lines)) == 406
+    assert status_of(await both.compare(own, call, lines)) == 200
 
 
 async def test_repeated_headers_and_chunked_bodies_answer_alike(lines: Lines) -> None:
@@ -449,7 +477,20 @@ JSON = st.recursive(
     max_leaves=8,
 )
 FIELDS = st.sampled_from(
-    ["id", "jsonrpc", "method", "params", "name", "arguments", "a", "_meta", "version", "caps", "extra"]
+    [
+        "id",
+        "jsonrpc",
+        "method",
+        "params",
+        "name",
+        "arguments",
+        "a",
+        "_meta",
+        "version",
+        "caps",
+        "level",
+        "extra",
+    ]
 )
 
 
@@ -466,6 +507,8 @@ def mutate(message: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
         meta["io.modelcontextprotocol/protocolVersion"] = value
     elif field == "caps":
         meta["io.modelcontextprotocol/clientCapabilities"] = value
+    elif field == "level":
+        meta["io.modelcontextprotocol/logLevel"] = value
     else:
         params[str(value)[:6] or "k"] = value
     return message

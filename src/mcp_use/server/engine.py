@@ -253,7 +253,7 @@ class Engine:
                 http_status=400,
             )
         level = meta.get(META_LOG_LEVEL)
-        if level is not None and level not in LOG_RANK:
+        if level is not None and (not isinstance(level, str) or level not in LOG_RANK):
             raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}", http_status=400)
         return ServerRequest(
             message["id"],

@@ -118,7 +118,11 @@ class FeatureMethods:
             kwargs = tool.bind(arguments)
         except ToolError as exc:
             return error_result(str(exc))
-        return self._call_inline(tool, kwargs, request_id)
+        try:  # `_call_inline`'s steps, one call fewer on the path most calls take
+            value = tool.fn(**kwargs)
+        except Exception as exc:
+            return self.tool_failure(tool, exc, request_id)
+        return tool.to_result(value)
 
     def _call_inline(self, tool: Tool, kwargs: dict[str, Any], request_id: Any) -> dict[str, Any]:
         """A plain tool's function called here, its value or failure as the result."""
@@ -260,7 +264,7 @@ class FeatureMethods:
 
     async def set_level(self, req: ServerRequest) -> dict[str, Any]:
         level = req.params.get("level")
-        if level not in LOG_RANK:
+        if not isinstance(level, str) or level not in LOG_RANK:
             raise MCPError(INVALID_PARAMS, f"Invalid log level: {brief(level)}")
         if req.session is not None:
             req.session.log_level = level

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import jsonrpc
+from ..protocol.headers import header_params
 from .input_rounds import InputRequired
 from .outcomes import failed, log_request, request_log
 from .tools import Tool
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 METHOD = "tools/call"
 MAX_VERDICTS = 4096
+NOT_PLAIN, PLAIN, HEADERLESS = 0, 1, 2  # each verdict includes the ones below it
 
 
 class PlainCalls:
@@ -34,26 +36,35 @@ class PlainCalls:
         self.engine = engine
         self.methods = engine.methods
         self.tools = engine.features.tools
-        # Each tool's verdict, reached once: its options are fixed when it is made.
-        self._plain: dict[Tool, bool] = {}
+        # Each tool's verdict, reached once: its options and schema are fixed when it is made.
+        self._verdicts: dict[Tool, int] = {}
 
-    def tool_for(self, name: str) -> Tool | None:
+    def tool_for(self, name: str, *, headerless: bool = False) -> Tool | None:
         """The tool a call of `name` runs, when that call is plain: nothing installed
         around the engine's handlers (middleware, a mount's or a proxy's layers), and a
-        tool that `call_plain` serves as `tools_call` would. Else None."""
+        tool that `call_plain` serves as `tools_call` would; with `headerless`, also one
+        with no `x-mcp-header` parameters (a 2026-07-28 call's `Mcp-Param-*` headers are
+        checked against its arguments on the general path). Else None."""
         engine = self.engine
         if engine.middleware or engine.layers:
             return None
         tool = self.tools.get(name)
         if tool is None:
             return None
-        plain = self._plain.get(tool)
-        if plain is None:
-            plain = tool.context_param is None and not tool.task and self.methods.is_plain(tool)
-            if len(self._plain) >= MAX_VERDICTS:  # tools come and go (a proxy's, a mount's)
-                self._plain.clear()
-            self._plain[tool] = plain
-        return tool if plain else None
+        verdict = self._verdicts.get(tool)
+        if verdict is None:
+            verdict = self._verdict(tool)
+        return tool if verdict >= (HEADERLESS if headerless else PLAIN) else None
+
+    def _verdict(self, tool: Tool) -> int:
+        if tool.context_param is not None or tool.task or not self.methods.is_plain(tool):
+            verdict = NOT_PLAIN
+        else:
+            verdict = PLAIN if header_params(tool.input_schema, strict=False) else HEADERLESS
+        if len(self._verdicts) >= MAX_VERDICTS:  # tools come and go (a proxy's, a mount's)
+            self._verdicts.clear()
+        self._verdicts[tool] = verdict
+        return verdict
 
     def answer(
         self,

@@ -109,7 +109,9 @@ class Tool:
             model = self.signature.model.__pydantic_validator__.validate_python(arguments)
         except validation_error() as exc:  # evaluated only when the validator raised
             raise ToolError(_describe(self.name, exc)) from None
-        return dict(model.__dict__)  # exactly the parameters' fields, in their order
+        # exactly the parameters' fields, in their order (the model is this call's own, so
+        # its dict is handed on rather than copied)
+        return model.__dict__
 
     async def run(self, kwargs: dict[str, Any], *, bounded: bool = False) -> Any:
         """Call the function. A sync one runs inline, or in a worker thread when it asked

@@ -24,7 +24,6 @@ costs. This lane answers such a call in a third of that, on both eras, and nothi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -40,7 +39,6 @@ from ...protocol.versions import (
     MODERN_VERSIONS,
 )
 from ..http.auth import principal_of
-from ..http.headers import header_params
 from ..plain_calls import PlainCalls
 from .asgi import (
     JSON_HEADERS,
@@ -59,6 +57,9 @@ if TYPE_CHECKING:
 Serve = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LEGACY_HEADER_VERSIONS = frozenset(v.encode() for v in LEGACY_VERSIONS)
+# A 2026-07-28 call's `MCP-Protocol-Version` header, and the `_meta` version it must match.
+MODERN_BY_HEADER = {v.encode(): v for v in MODERN_VERSIONS}
+MODERN_HEADER_VERSIONS = frozenset(MODERN_BY_HEADER)
 TOOLS_CALL = b"tools/call"
 # The params of a call the lane serves; any other (`task`, `requestState`,
 # `inputResponses`, ...) asks for what only the general path does.
@@ -67,7 +68,7 @@ REQUEST_ID_TYPES = (int, str)  # bool, an int's subclass, is not one
 JSON_TYPE = JSON_HEADERS[0]
 CONTENT_LENGTH = b"content-length"
 LEGACY = "legacy"  # `_target` of a legacy session's request
-KEPT_ACCEPTS = 64  # Accept values remembered as passing (a client chooses them: bounded)
+KEPT_PASSES = 256
 
 
 def replay(first: dict[str, Any], receive: Receive) -> Receive:
@@ -93,7 +94,7 @@ class PlainCallLane:
         self.auth = core.authenticator
         self.max_header_bytes = core.settings.limits.max_header_bytes
         self.max_body_size = core.settings.limits.max_body_size
-        self._accepted: set[bytes] = set()
+        self._passed: set[tuple[Any, ...]] = set()  # header values that passed `_passes`
 
     async def post(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = scope["headers"]
@@ -150,24 +151,23 @@ class PlainCallLane:
         """From the headers alone: the tool of a 2026-07-28 call (named by `Mcp-Name`),
         `LEGACY` for a request of a legacy session (its method is in the body), or None
         when the request is not one the lane serves."""
+        guard = self.guard
+        server = scope.get("server") if guard.enabled is None else None  # `active` reads it then
+        passing = (
+            headers.get(b"content-type"),
+            headers.get(b"accept"),
+            headers.get(b"host"),
+            headers.get(b"origin"),
+            scope.get("scheme"),
+            server if server is None or type(server) is tuple else tuple(server),
+        )
         if (
             len(headers) != len(raw)  # a repeated header: the general path looks at each
-            or sum(map(len, chain.from_iterable(raw))) + 4 * len(raw) > self.max_header_bytes
-            or b"application/json" not in headers.get(b"content-type", b"")
-            or (
-                headers.get(b"accept") not in self._accepted
-                and not self._accept_ok(headers.get(b"accept", b""))
-            )
+            # (no name repeats, so the dict's keys and values are all the header bytes)
+            or sum(map(len, headers)) + sum(map(len, headers.values())) + 4 * len(raw) > self.max_header_bytes
+            or (passing not in self._passed and not self._passes(scope, passing))
         ):
             return None
-        host = headers.get(b"host")
-        origin = headers.get(b"origin")
-        if self.guard.check(
-            scope,
-            None if host is None else host.decode("latin-1"),
-            None if origin is None else origin.decode("latin-1"),
-        ):
-            return None  # refused: the general path answers
         version = headers.get(b"mcp-protocol-version")
         session_id = headers.get(b"mcp-session-id")
         if session_id is not None:
@@ -177,26 +177,33 @@ class PlainCallLane:
                 return None
             return LEGACY
         name = headers.get(b"mcp-name")
-        if (
-            version is None
-            or name is None
-            or version in LEGACY_HEADER_VERSIONS
-            or headers.get(b"mcp-method") != TOOLS_CALL
-        ):
+        if version not in MODERN_HEADER_VERSIONS or name is None or headers.get(b"mcp-method") != TOOLS_CALL:
             return None
         text = name.decode("latin-1").strip(" \t")
         if text.startswith(SENTINEL_PREFIX):
             return None  # an encoded name: the general path decodes and checks it
-        tool = self.calls.tool_for(text)
-        if tool is None or header_params(tool.input_schema):
-            return None  # `Mcp-Param-*` headers to check against the arguments
-        return tool
+        return self.calls.tool_for(text, headerless=True)  # else `Mcp-Param-*` headers to check
 
-    def _accept_ok(self, accept: bytes) -> bool:
-        if not accepts_answers(accept.decode("latin-1")):
+    def _passes(self, scope: Scope, passing: tuple[Any, ...]) -> bool:
+        """Whether these Content-Type, Accept, Host and Origin values (and the scheme and
+        server address the origin check reads) get past the general path's checks: a JSON
+        body, both answer types accepted, and the DNS-rebinding guard. A verdict that
+        passed is kept: a client sends the same values on every request."""
+        content_type, accept, host, origin = passing[:4]
+        if (
+            content_type is None
+            or b"application/json" not in content_type
+            or not accepts_answers((b"" if accept is None else accept).decode("latin-1"))
+            or self.guard.check(
+                scope,
+                None if host is None else host.decode("latin-1"),
+                None if origin is None else origin.decode("latin-1"),
+            )
+        ):
             return False
-        if len(self._accepted) < KEPT_ACCEPTS:
-            self._accepted.add(accept)
+        if len(self._passed) >= KEPT_PASSES:  # values a client chooses: bounded
+            self._passed.clear()
+        self._passed.add(passing)
         return True
 
     def _call(self, body: bytes, target: Any, headers: dict[bytes, bytes]) -> tuple[Any, ...] | None:
@@ -231,11 +238,9 @@ class PlainCallLane:
             version = meta.get(META_PROTOCOL_VERSION)
             level = meta.get(META_LOG_LEVEL)
             if (
-                type(version) is not str
-                or version not in MODERN_VERSIONS
-                or version.encode() != headers[b"mcp-protocol-version"]
+                version != MODERN_BY_HEADER[headers[b"mcp-protocol-version"]]  # (`_target` read it)
                 or type(meta.get(META_CLIENT_CAPABILITIES)) is not dict
-                or (level is not None and level not in LOG_RANK)
+                or (level is not None and (type(level) is not str or level not in LOG_RANK))
             ):
                 return None  # `Engine.modern_request` or the header check refuses it
         arguments = params.get("arguments")
