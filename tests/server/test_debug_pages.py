@@ -253,7 +253,7 @@ async def test_debug1_does_not_wrap_the_endpoint(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DEBUG", "1")
     server = make_server()
     routes = {getattr(r, "path", None): r for r in server.app.routes}
-    assert routes["/mcp"].app is server.http_transport()  # no middleware, no cost
+    assert routes["/mcp"].app is server.http_transport().entry  # no middleware, no cost
     monkeypatch.setenv("DEBUG", "2")
     server = make_server()
     routes = {getattr(r, "path", None): r for r in server.app.routes}

@@ -433,7 +433,7 @@ class MCPServer:
         self._features.settle()  # a bad signature fails here, before anything is served
         return build_app(
             self.core,
-            mcp_endpoint=self.http_transport() if mcp else None,
+            mcp_endpoint=self.http_transport().entry if mcp else None,
             sse_transport=self._sse_transport() if sse else None,
             custom_routes=self._custom_routes,
         )

@@ -86,8 +86,13 @@ def replay(first: dict[str, Any], receive: Receive) -> Receive:
 class PlainCallLane:
     """Serves plain `tools/call` POSTs; hands every other request to `general`."""
 
-    def __init__(self, core: ServerCore, general: Serve) -> None:
+    def __init__(self, core: ServerCore, *, general: Serve, entry: Serve) -> None:
         self.general = general
+        # The transport's own entry: the first request (which hooks signals and
+        # housekeeping), every request while shared state is in use (its readiness is
+        # checked first), GET and DELETE. `ready` (set there) lets POSTs come here first.
+        self.entry = entry
+        self.ready = False
         self.calls = PlainCalls(core.engine)
         self.sessions = core.sessions
         self.guard = core.guard
@@ -96,7 +101,12 @@ class PlainCallLane:
         self.max_body_size = core.settings.limits.max_body_size
         self._passed: set[tuple[Any, ...]] = set()  # header values that passed `_passes`
 
-    async def post(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, prepared: bool = False) -> None:
+        """A request to the endpoint; `prepared` when the transport's entry has been through
+        its checks for it."""
+        if not (prepared or self.ready) or scope.get("method") != "POST":
+            await self.entry(scope, receive, send)
+            return
         raw = scope["headers"]
         headers = dict(raw)
         target = self._target(scope, headers, raw)
@@ -111,7 +121,8 @@ class PlainCallLane:
                 return
         session = None
         if target is LEGACY:
-            session = self.sessions.get(headers[b"mcp-session-id"].decode("latin-1"), principal_of(scope))
+            principal = None if auth is None else principal_of(scope)
+            session = self.sessions.get(headers[b"mcp-session-id"].decode("latin-1"), principal)
             if session is None:  # another process's, or none: the general path finds out
                 await self.general(scope, receive, send)
                 return
@@ -215,34 +226,38 @@ class PlainCallLane:
             return None
         if type(message) is not dict:
             return None
-        request_id = message.get("id")
-        params = message.get("params")
-        if (
-            message.get("method") != "tools/call"
-            or message.get("jsonrpc") != "2.0"
-            or type(request_id) not in REQUEST_ID_TYPES  # a float: beyond 64 bits, read exactly there
-            or type(params) is not dict
-            or not params.keys() <= PLAIN_PARAMS
-        ):
-            return None
-        name = params.get("name")
-        if target is LEGACY:
-            tool = self.calls.tool_for(name) if type(name) is str else None
-            if tool is None:
-                return None
-        else:
-            tool = target
-            meta = params.get("_meta")
-            if name != tool.name or type(meta) is not dict:
-                return None
-            version = meta.get(META_PROTOCOL_VERSION)
-            level = meta.get(META_LOG_LEVEL)
+        try:  # (subscripts: a missing member is rare, and the general path's to answer)
+            request_id = message["id"]
+            params = message["params"]
             if (
-                version != MODERN_BY_HEADER[headers[b"mcp-protocol-version"]]  # (`_target` read it)
-                or type(meta.get(META_CLIENT_CAPABILITIES)) is not dict
-                or (level is not None and (type(level) is not str or level not in LOG_RANK))
+                message["method"] != "tools/call"
+                or message["jsonrpc"] != "2.0"
+                or type(request_id) not in REQUEST_ID_TYPES  # a float: beyond 64 bits, read exactly there
+                or type(params) is not dict
+                or not params.keys() <= PLAIN_PARAMS
             ):
-                return None  # `Engine.modern_request` or the header check refuses it
+                return None
+            name = params["name"]
+            if target is LEGACY:
+                tool = self.calls.tool_for(name) if type(name) is str else None
+                if tool is None:
+                    return None
+            else:
+                tool = target
+                meta = params["_meta"]
+                if name != tool.name or type(meta) is not dict:
+                    return None
+                if (
+                    meta[META_PROTOCOL_VERSION] != MODERN_BY_HEADER[headers[b"mcp-protocol-version"]]
+                    or type(meta[META_CLIENT_CAPABILITIES]) is not dict
+                ):
+                    return None  # `Engine.modern_request` or the header check refuses it
+                if META_LOG_LEVEL in meta:
+                    level = meta[META_LOG_LEVEL]
+                    if level is not None and (type(level) is not str or level not in LOG_RANK):
+                        return None
+        except KeyError:
+            return None
         arguments = params.get("arguments")
         if arguments is None:
             arguments = {}

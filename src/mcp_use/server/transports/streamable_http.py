@@ -72,7 +72,14 @@ class StreamableHTTPServerTransport:
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
         self._accepted: set[str] = set()  # Accept values that passed
-        self.lane = PlainCallLane(core, self.serve)
+        self.lane = PlainCallLane(core, general=self.serve, entry=self.__call__)
+
+    @property
+    def entry(self) -> PlainCallLane:
+        """The endpoint as the app calls it: the plain-call lane, which answers most POSTs
+        itself once the first request has been through `__call__` (and hands it the rest),
+        one call fewer per request."""
+        return self.lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,13 +88,15 @@ class StreamableHTTPServerTransport:
             self._unhooked = False
             self.lifecycle.hook_signals()
             self.lifecycle.start_housekeeping()
+            # without shared state nothing more to prepare: the lane may take POSTs first
+            self.lane.ready = self.shared is None
         if self.shared is not None and not self.shared.ready:
             problem = await self.start_shared()
             if problem is not None:
                 await respond_error(send, 503, INVALID_REQUEST, problem, headers=RETRY_LATER)
                 return
         if scope["method"] == "POST":
-            await self.lane.post(scope, receive, send)  # the general path for all but plain calls
+            await self.lane(scope, receive, send, prepared=True)  # the general path for all but plain calls
             return
         await self.serve(scope, receive, send)
 
