@@ -49,8 +49,20 @@ def log_request(
 ) -> None:
     """Queue the request's line when the request log is on (`request_log.py` formats
     and writes it off the hot path). `status` None: the call succeeded with `result`."""
-    if not request_log.isEnabledFor(logging.INFO):
-        return
+    if request_log.isEnabledFor(logging.INFO):
+        queue_request_line(method, params, session, modern, status, result, started)
+
+
+def queue_request_line(
+    method: str,
+    params: dict[str, Any],
+    session: Any,
+    modern: bool,
+    status: str | None,
+    result: Any,
+    started: float,
+) -> None:
+    """`log_request` for a caller that has just asked whether the request log is on."""
     if status is None:
         status = "error" if result.get("isError") else result.get("resultType", "ok")
     field = NAMED_METHODS.get(method)
