@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
+from pydantic_core import SchemaValidator
 
 from .json_refs import inline_refs
 from .loaded import spec_types
@@ -36,6 +37,8 @@ class Signature:
     context_param: str | None
     params: tuple[str, ...]
     hints: dict[str, Any]
+    # The model's fields' own validator (`fields_validator`), or None: the model's.
+    fields: SchemaValidator | None = None
 
 
 def _is_context(annotation: Any) -> bool:
@@ -84,7 +87,26 @@ def analyse(fn: Callable[..., Any], *, skip: tuple[str, ...] = ()) -> Signature:
     schema = inline_refs(model.model_json_schema())
     schema.pop("title", None)
     schema.setdefault("properties", {})
-    return Signature(model, schema, context_param, tuple(names), hints)
+    return Signature(model, schema, context_param, tuple(names), hints, fields_validator(model))
+
+
+def fields_validator(model: type[BaseModel]) -> SchemaValidator | None:
+    """The validator of `model`'s fields alone, with the model's config: it validates
+    arguments into `(fields dict, extra, fields set)` exactly as the model's validator
+    does, without making a model instance per call (a third of a plain call's
+    validation). Parameters of model types put the model in a `definitions` schema: the
+    fields then keep those definitions. None for any other shape, whose instance's dict
+    is then used."""
+    schema: Any = model.__pydantic_core_schema__
+    definitions = None
+    if schema.get("type") == "definitions":
+        schema, definitions = schema.get("schema", {}), schema.get("definitions")
+    if schema.get("type") != "model" or schema.get("schema", {}).get("type") != "model-fields":
+        return None
+    fields = schema["schema"]
+    if definitions is not None:
+        fields = {"type": "definitions", "schema": fields, "definitions": definitions}
+    return SchemaValidator(fields, schema.get("config"))
 
 
 @dataclasses.dataclass(slots=True)

@@ -102,11 +102,14 @@ class Tool:
 
     def bind(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate the arguments; a `ToolError` names the fields that are wrong."""
-        if self.signature is None:
+        signature = self.signature
+        if signature is None:
             return dict(arguments)
         try:
+            if signature.fields is not None:  # the fields' validator: no model instance
+                return signature.fields.validate_python(arguments)[0]
             # The validator itself: `model_validate` adds a Python call and option checks.
-            model = self.signature.model.__pydantic_validator__.validate_python(arguments)
+            model = signature.model.__pydantic_validator__.validate_python(arguments)
         except validation_error() as exc:  # evaluated only when the validator raised
             raise ToolError(_describe(self.name, exc)) from None
         # exactly the parameters' fields, in their order (the model is this call's own, so
