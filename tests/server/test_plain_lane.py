@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 import jwt
@@ -430,7 +431,8 @@ async def test_a_protected_server_answers_alike(lines: Lines) -> None:
     admin = jwt.encode(
         {"sub": "u", "aud": RESOURCE, "exp": 4_000_000_000, "scope": "admin"}, SECRET, algorithm="HS256"
     )
-    for token, name, status in (
+    # twice: the second time the lane finds each admitted token in the guard's cache
+    for token, name, status in 2 * (
         (good, "add", 200),
         (foreign, "add", 401),  # minted for another resource
         ("not-a-jwt", "add", 401),
@@ -444,6 +446,28 @@ async def test_a_protected_server_answers_alike(lines: Lines) -> None:
         assert status_of(answer) == status
     answer = await both.compare(modern_headers(), modern_call("add", {"a": 1, "b": 2}), lines)
     assert status_of(answer) == 401  # no token at all
+
+
+async def test_a_cached_token_that_expires_is_refused(lines: Lines) -> None:
+    """The lane takes an admitted token from the guard's cache, until the token expires:
+    then the guard is asked again, and refuses it as the general path does."""
+    server = MCPServer("lane", auth=JWTVerifier(secret=SECRET, audience=RESOURCE, leeway=0))
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    both = Both(server)
+    expiry = int(time.time()) + 2
+    soon = jwt.encode({"sub": "u", "aud": RESOURCE, "exp": expiry}, SECRET, algorithm="HS256")
+    headers = modern_headers(authorization=f"Bearer {soon}")
+    call = modern_call("add", {"a": 1, "b": 2})
+    for _ in range(2):
+        assert status_of(await both.compare(headers, call, lines)) == 200
+    await asyncio.sleep(max(0.0, expiry + 1.1 - time.time()))
+    answer = await both.compare(headers, call, lines)
+    assert status_of(answer) == 401
+    assert "expired" in payload(answer)["error"]["message"]
 
 
 async def test_middleware_turns_the_lane_off(lines: Lines) -> None:

@@ -271,6 +271,18 @@ class ResourceGuard:
         self._keep(scope, outcome)
         return None
 
+    def admit_known(self, scope: dict[str, Any], value: bytes | None) -> bool:
+        """`admit`'s answer for a request whose one Authorization value the caller has read,
+        when that value was admitted before and still is: True, its token kept in the
+        scope as `admit` keeps it. False means "ask `admit`" (not a refusal)."""
+        if value is None or self.audiences is None:  # (then the key has the request's URL)
+            return False
+        access = self._admitted.get(value)
+        if access is None:
+            return False
+        self._keep(scope, access)
+        return True
+
     def _keep(self, scope: dict[str, Any], access: AccessToken) -> None:
         scope[SCOPE_KEY] = access
         scope[UNTIL_KEY] = None if access.expires_at is None else float(access.expires_at) + self.leeway

@@ -114,7 +114,7 @@ class PlainCallLane:
             await self.general(scope, receive, send)
             return
         auth = self.auth
-        if auth is not None:
+        if auth is not None and not auth.admit_known(scope, headers.get(b"authorization")):
             denied = await auth.admit(scope)
             if denied is not None:
                 await respond_json(send, *denied)
@@ -136,7 +136,7 @@ class PlainCallLane:
             await self.general(scope, replay(message, receive), send)
             return
         request, tool, params, arguments = call
-        if auth is not None:
+        if auth is not None and tool.scopes:  # (a tool without scopes= adds none to check)
             denied = auth.deny_scopes(scope, request)
             if denied is not None:
                 await respond_json(send, *denied)
