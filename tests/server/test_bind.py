@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 from mcp_use import MCPServer, ToolError
+from tests.helpers.strategies import json_values
 
 
 class Color(enum.Enum):
@@ -143,15 +144,7 @@ def test_the_usual_signatures_skip_the_model_instance() -> None:
         TOOLS["plain"].bind({"a": 1})
 
 
-JSONISH = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=10,
-)
+JSONISH = json_values(int_bits=40, text_size=6, leaves=10)
 KEYS = st.sampled_from(
     [
         "a",

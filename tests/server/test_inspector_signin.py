@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -206,6 +206,21 @@ def sign_in_over_http(srv: ServerProcess, url: str) -> None:
     assert httpx.get(login_url(srv, url), headers=same_origin(srv)).json()["status"] == "signed-in"
 
 
+def proxied_initialize(srv: ServerProcess, url: str) -> Callable[[], httpx.Response]:
+    """A POST of `initialize` to `url` through the page server's proxy, as the page sends it."""
+    body = (
+        b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
+        b' "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}'
+    )
+    headers = {
+        **same_origin(srv),
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+    }
+    proxy = srv.url("/inspector/proxy")
+    return lambda: httpx.post(proxy, params={"url": url}, content=body, headers=headers, timeout=30)
+
+
 class ProtectedStack:
     """The demo authorization server and our introspecting server, on ports kept across
     restarts (`run`: both start, both stop; the MCP server's introspection cache with it)."""
@@ -246,33 +261,24 @@ def test_a_token_the_server_stops_accepting_offers_sign_in_again(tmp_path: Path)
     pair = ProtectedStack(tmp_path)
     mcp_url, protected = pair.mcp_url, pair.run
 
-    ping = (
-        b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
-        b' "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}'
-    )
     with page_server(tmp_path / "page") as srv:
-        headers = {
-            **same_origin(srv),
-            "content-type": "application/json",
-            "accept": "application/json, text/event-stream",
-        }
-        proxy = srv.url("/inspector/proxy")
+        post = proxied_initialize(srv, mcp_url)
         with protected("first"):
             sign_in_over_http(srv, mcp_url)
-            signed = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            signed = post()
             assert signed.status_code == 200 and "introspected" in signed.text, signed.text
         with protected("second"):
-            refused = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            refused = post()
             assert refused.status_code == 401, refused.text
             assert refused.json()["error"]["data"] == {"signIn": True}
             assert "needs a new sign-in" in refused.json()["error"]["message"]
             assert (
                 httpx.get(login_url(srv, mcp_url), headers=same_origin(srv)).json()["status"] == "signed-out"
             )
-            plain = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            plain = post()
             assert plain.status_code == 401 and "resource_metadata=" in plain.headers["www-authenticate"]
             sign_in_over_http(srv, mcp_url)
-            again = httpx.post(proxy, params={"url": mcp_url}, content=ping, headers=headers, timeout=30)
+            again = post()
             assert again.status_code == 200 and "introspected" in again.text, again.text
 
 
@@ -284,26 +290,13 @@ def test_requests_refused_together_all_offer_sign_in(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     pair = ProtectedStack(tmp_path)
-    call = (
-        b'{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25",'
-        b' "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}'
-    )
     with page_server(tmp_path / "page") as srv:
-        headers = {
-            **same_origin(srv),
-            "content-type": "application/json",
-            "accept": "application/json, text/event-stream",
-        }
-        proxy = srv.url("/inspector/proxy")
-
-        def post(_: int) -> httpx.Response:
-            return httpx.post(proxy, params={"url": pair.mcp_url}, content=call, headers=headers, timeout=30)
-
+        post = proxied_initialize(srv, pair.mcp_url)
         with pair.run("first"):
             sign_in_over_http(srv, pair.mcp_url)
-            assert post(0).status_code == 200
+            assert post().status_code == 200
         with pair.run("second"), ThreadPoolExecutor(4) as pool:
-            refused = list(pool.map(post, range(4)))
+            refused = list(pool.map(lambda _: post(), range(4)))
         # what the page reads as "sign in" (wire.js): the proxy's data.signIn, or the
         # server's own OAuth challenge relayed (the request left before the sign-in died)
         for answer in refused:

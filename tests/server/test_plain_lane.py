@@ -30,6 +30,7 @@ from mcp_use.auth import JWTVerifier
 from mcp_use.protocol.errors import MCPError
 from mcp_use.server import request_log
 from mcp_use.server.transports.streamable_http import StreamableHTTPServerTransport
+from tests.helpers.strategies import json_values
 
 from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, initialize_message, post_scope
 
@@ -491,15 +492,7 @@ async def test_middleware_turns_the_lane_off(lines: Lines) -> None:
     assert seen == ["tools/call"]
 
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=8,
-)
+JSON = json_values()
 FIELDS = st.sampled_from(
     [
         "id",

@@ -46,23 +46,14 @@ def log_request(
     status: str | None,
     result: Any,
     started: float,
+    *,
+    checked: bool = False,
 ) -> None:
     """Queue the request's line when the request log is on (`request_log.py` formats
-    and writes it off the hot path). `status` None: the call succeeded with `result`."""
-    if request_log.isEnabledFor(logging.INFO):
-        queue_request_line(method, params, session, modern, status, result, started)
-
-
-def queue_request_line(
-    method: str,
-    params: dict[str, Any],
-    session: Any,
-    modern: bool,
-    status: str | None,
-    result: Any,
-    started: float,
-) -> None:
-    """`log_request` for a caller that has just asked whether the request log is on."""
+    and writes it off the hot path); `checked`: the caller has just asked. `status`
+    None: the call succeeded with `result`."""
+    if not (checked or request_log.isEnabledFor(logging.INFO)):
+        return
     if status is None:
         status = "error" if result.get("isError") else result.get("resultType", "ok")
     field = NAMED_METHODS.get(method)

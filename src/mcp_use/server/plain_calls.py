@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol import jsonrpc
 from ..protocol.headers import header_params
 from .input_rounds import InputRequired
-from .outcomes import failed, queue_request_line, request_log
+from .outcomes import failed, log_request, request_log
 from .tools import Tool
 
 if TYPE_CHECKING:
@@ -88,5 +88,5 @@ class PlainCalls:
         except (Exception, InputRequired) as exc:
             response, status = failed(request_id, METHOD, exc)
         if logged:
-            queue_request_line(METHOD, params, session, modern, status, result, started)
+            log_request(METHOD, params, session, modern, status, result, started, checked=True)
         return response
