@@ -118,11 +118,7 @@ class FeatureMethods:
             kwargs = tool.bind(arguments)
         except ToolError as exc:
             return error_result(str(exc))
-        try:  # `_call_inline`'s steps, one call fewer on the path most calls take
-            value = tool.fn(**kwargs)
-        except Exception as exc:
-            return self.tool_failure(tool, exc, request_id)
-        return tool.to_result(value)
+        return self._call_inline(tool, kwargs, request_id)
 
     def _call_inline(self, tool: Tool, kwargs: dict[str, Any], request_id: Any) -> dict[str, Any]:
         """A plain tool's function called here, its value or failure as the result."""
