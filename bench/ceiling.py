@@ -68,6 +68,10 @@ def ceiling_round(
                     "rps": rps,
                     "bad": sum(r["bad"] for r in runs),
                     "slices": [r["rps"] for r in runs],
+                    # requests per second of the server's own CPU, and the share of its core
+                    # it got: a turn that another tenant's load starved shows in both
+                    "cpu_slices": [r["rps_per_cpu"] for r in runs],
+                    "server_cpu": [r["server_cpu"] for r in runs],
                 }
                 log(f"  {LABELS[peer]:20s} {era:6s} c=16 {rps:9.0f} req/s  bad {out[peer][era]['bad']}")
     finally:
@@ -81,14 +85,17 @@ def _median(rounds: list[dict[str, Any]], peer: str, era: str) -> float | None:
     return statistics.median(vals) if vals else None
 
 
-def _share(rounds: list[dict[str, Any]], peer: str, base: str, era: str) -> float | None:
-    """Median over every turn of `peer`'s req/s over `base`'s in the same turn."""
+def _share(
+    rounds: list[dict[str, Any]], peer: str, base: str, era: str, field: str = "slices"
+) -> float | None:
+    """Median over every turn of `peer`'s req/s (or with `field="cpu_slices"`, requests
+    per server CPU-second) over `base`'s in the same turn."""
     ratios = [
         mine / theirs
         for r in rounds
-        if peer in r and base in r
-        for mine, theirs in zip(r[peer][era]["slices"], r[base][era]["slices"], strict=True)
-        if theirs
+        if peer in r and base in r and field in r[peer][era]
+        for mine, theirs in zip(r[peer][era][field], r[base][era][field], strict=True)
+        if theirs and mine
     ]
     return statistics.median(ratios) if ratios else None
 
@@ -111,6 +118,17 @@ def ceiling_table(rounds: list[dict[str, Any]]) -> tuple[str, list[tuple[str, bo
         cells += [f"{quiet:.2f}" if quiet else "n/a", f"{logged:.2f}" if logged else "n/a"]
         cells.append(f"{mw:.2f}" if mw else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
+        # Beside req/s: how much of its core each server got (another tenant's load takes
+        # some, unevenly), and the shares again in requests per server CPU-second.
+        used = [[u for r in rounds for u in r[p][era].get("server_cpu", [])] for p in PEERS]
+        per_cpu = [_share(rounds, p, "ceiling", era, "cpu_slices") for p in ("ours", "ours-log")]
+        if all(used) and all(per_cpu):
+            cells = [
+                f"{era} era: server core used; shares per server CPU-s",
+                *(f"{statistics.median(u):.2f}" for u in used),
+            ]
+            cells += [f"{v:.2f}" for v in per_cpu] + [""]  # type: ignore[str-format]
+            lines.append("| " + " | ".join(cells) + " |")
         bad = sum(r[p][era]["bad"] for r in rounds for p in PEERS if p in r and era in r[p])
         if bad:
             lines.append(f"| {era} era: wrong or failed answers | {bad} |")

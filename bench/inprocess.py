@@ -81,7 +81,11 @@ def build(
         return a + b
 
     headers = {**BASE_HEADERS, "authorization": f"Bearer {token}"} if auth else BASE_HEADERS
-    return server.app, headers
+    # What `server.run()` hands uvicorn (`_served`: the endpoint's lane in front of the
+    # app), so the counts are those of the served stack; a tree without it serves the app.
+    server.core.guard.bind("127.0.0.1")  # as `run()` does for the address it listens on
+    served = getattr(server, "_served", None)
+    return (server.app if served is None else served(server.app)), headers
 
 
 async def post(app: Any, headers: dict[str, str], body: bytes) -> list[dict[str, Any]]:

@@ -492,6 +492,51 @@ async def test_middleware_turns_the_lane_off(lines: Lines) -> None:
     assert seen == ["tools/call"]
 
 
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+async def test_changes_after_the_lane_served_are_seen_at_once(era: str, lines: Lines) -> None:
+    """The lane remembers which tool a name calls: adding middleware, removing a tool or
+    putting another in its place must reach the very next call."""
+    from mcp_use.server import Middleware
+
+    server = build()
+    both = Both(server)
+
+    async def call(name: str = "add") -> Any:
+        if era == "modern":
+            return await both.compare(modern_headers(name), modern_call(name, {"a": 1, "b": 2}), lines)
+        headers = {**BASE, "mcp-session-id": both.session_id, "mcp-protocol-version": LEGACY}
+        return await both.compare(headers, legacy_call(name, {"a": 1, "b": 2}), lines)
+
+    if era == "legacy":
+        await both.open_session()
+    assert payload(await call())["result"]["structuredContent"] == {"result": 3}
+    seen: list[str] = []
+
+    class Spy(Middleware):
+        async def on_request(self, ctx: Any, call_next: Any) -> Any:
+            seen.append(ctx.method)
+            return await call_next(ctx)
+
+    server.use(Spy())
+    await call()
+    assert seen == ["tools/call", "tools/call"]  # both ways through the middleware
+
+    server = build()
+    both = Both(server)
+    if era == "legacy":
+        await both.open_session()
+    await call()
+    server.remove_tool("add")
+    gone = payload(await call())
+    assert "result" not in gone or gone["result"].get("isError")
+
+    @server.tool(name="add")
+    def add_again(a: int, b: int) -> int:
+        return 100 * a + b
+
+    assert payload(await call())["result"]["structuredContent"] == {"result": 102}
+
+
 JSON = json_values()
 FIELDS = st.sampled_from(
     [

@@ -122,6 +122,8 @@ class Engine:
         self.listen_observers: list[Callable[[Listener, bool], Awaitable[None] | None]] = []
         self.middleware: list[Any] = []
         self.layers: list[Layer] = []
+        # Called after each change of the handlers (middleware, a layer): caches forget.
+        self.watchers: list[Callable[[], None]] = []
         self._bare: tuple[dict[str, Handler], dict[str, Handler]] | None = None
         self._initialize_chain: Any = None
         self._notification_chain: Any = None
@@ -153,6 +155,8 @@ class Engine:
                 table[method] = wrap_handler(method, handler, self.middleware)
         self._initialize_chain = hooks_for(self.middleware, "initialize") or None
         self._notification_chain = hooks_for(self.middleware, "notification", request=False) or None
+        for forget in self.watchers:
+            forget()
 
     # ---- identity -------------------------------------------------------------------
     def capabilities(self, *, modern: bool) -> dict[str, Any]:

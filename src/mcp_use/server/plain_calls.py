@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import jsonrpc
-from ..protocol.headers import header_params
+from ..protocol.headers import SENTINEL_PREFIX, header_params
 from .input_rounds import InputRequired
 from .outcomes import failed, log_request, request_log
 from .tools import Tool
@@ -38,6 +38,46 @@ class PlainCalls:
         self.tools = engine.features.tools
         # Each tool's verdict, reached once: its options and schema are fixed when it is made.
         self._verdicts: dict[Tool, int] = {}
+        # What `tool_named` answered, by the name as it came: forgotten whenever the tools
+        # or the engine's handlers (middleware, layers) change.
+        self._by_name: dict[str, Tool | None] = {}
+        self._by_header: dict[bytes, Tool | None] = {}
+        self.tools.watchers.append(self.forget)
+        engine.watchers.append(self.forget)
+
+    def forget(self) -> None:
+        self._verdicts.clear()
+        self._by_name.clear()
+        self._by_header.clear()
+
+    def tool_named(self, name: str) -> Tool | None:
+        """`tool_for(name)`, remembered per name."""
+        known = self._by_name
+        try:
+            return known[name]
+        except KeyError:
+            pass
+        tool = self.tool_for(name)
+        if len(known) >= MAX_VERDICTS:  # names a client chooses: bounded
+            known.clear()
+        known[name] = tool
+        return tool
+
+    def tool_by_header(self, value: bytes) -> Tool | None:
+        """`tool_for(..., headerless=True)` of a 2026-07-28 call's raw `Mcp-Name` value
+        (None for an encoded name: the general path decodes and checks it), remembered
+        per value: a client names the same few tools again and again."""
+        known = self._by_header
+        try:
+            return known[value]
+        except KeyError:
+            pass
+        text = value.decode("latin-1").strip(" \t")
+        tool = None if text.startswith(SENTINEL_PREFIX) else self.tool_for(text, headerless=True)
+        if len(known) >= MAX_VERDICTS:
+            known.clear()
+        known[value] = tool
+        return tool
 
     def tool_for(self, name: str, *, headerless: bool = False) -> Tool | None:
         """The tool a call of `name` runs, when that call is plain: nothing installed

@@ -30,13 +30,15 @@ class _Recipe:
 class Registry(Generic[T]):
     """Records of one kind by key; `kind` ("tools", "prompts", "resources") names the list."""
 
-    __slots__ = ("_items", "_waiting", "kind", "on_change")
+    __slots__ = ("_items", "_waiting", "kind", "on_change", "watchers")
 
     def __init__(self, kind: str, on_change: Callable[[str], None] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
         self._waiting = True  # no read yet: `add_later` keeps recipes
         self.on_change = on_change
+        # Called after each change too, before `on_change`: caches of lookups forget.
+        self.watchers: list[Callable[[], None]] = []
 
     def get(self, key: str) -> T | None:
         if self._waiting:
@@ -92,6 +94,8 @@ class Registry(Generic[T]):
         return len(self._items)
 
     def _changed(self) -> None:
+        for forget in self.watchers:
+            forget()
         if self.on_change is not None:
             self.on_change(self.kind)
 

@@ -455,23 +455,20 @@ class MCPServer:
         if kind == "sse":
             app, attr = self.sse_app, "sse_app"
         elif self._streamable_app is not None:  # the one the user customized (middleware)
-            app, attr = self.streamable_http_app, "streamable_http_app"
+            app, attr = (lambda: self._served(self.streamable_http_app())), "streamable_http_app"
         else:
-            app, attr = (lambda: self.app), "app"
-        run(
-            self.core,
-            kind,
-            app=app,
-            app_attr=attr,
-            owner=self,
-            stdio=self.run_stdio_async,
-            host=host,
-            port=port,
-            reload=reload,
-            workers=workers,
-            log_level=log_level,
-            **uvicorn_options,
-        )
+            app, attr = (lambda: self._served(self.app)), "app"
+        run(self.core, kind, app=app, app_attr=attr, owner=self, stdio=self.run_stdio_async,
+            host=host, port=port, reload=reload, workers=workers, log_level=log_level,
+            **uvicorn_options)  # fmt: skip
+
+    def _served(self, app: Any) -> Any:
+        """What `run()` hands uvicorn: the endpoint's plain-call lane in front of `app` when
+        the app hands it MCP requests directly (no user middleware, no DEBUG=2 log)."""
+        transport = self._http
+        if transport is not None and app.direct_endpoint() is transport.entry:
+            return transport.front(app, self.core.settings.paths.mcp)
+        return app
 
     def connect_in_memory(self, deliver: Any) -> Any:
         """A client connection in this process: `await conn.send(message)` delivers a

@@ -110,6 +110,11 @@ class MCPApp(Starlette):
         self._mcp_path = mcp_path
         self._mcp_endpoint = mcp_endpoint
 
+    def direct_endpoint(self) -> Any:
+        """The MCP endpoint that `__call__` hands its path's requests with nothing in
+        between, or None once user middleware is in the stack (it sees every request)."""
+        return self._mcp_endpoint if not self.user_middleware else None
+
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         from .cors_check import check_cors_middleware
 

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ...protocol.headers import SENTINEL_PREFIX
 from ...protocol.jsonrpc import dumps
 from ...protocol.log_levels import LOG_RANK
 from ...protocol.versions import (
@@ -86,12 +85,15 @@ def replay(first: dict[str, Any], receive: Receive) -> Receive:
 class PlainCallLane:
     """Serves plain `tools/call` POSTs; hands every other request to `general`."""
 
-    def __init__(self, core: ServerCore, *, general: Serve, entry: Serve) -> None:
+    def __init__(self, core: ServerCore, *, general: Serve, entry: Serve, path: str | None = None) -> None:
         self.general = general
         # The transport's own entry: the first request (which hooks signals and
         # housekeeping), every request while shared state is in use (its readiness is
         # checked first), GET and DELETE. `ready` (set there) lets POSTs come here first.
+        # With `path`, the lane is what the ASGI server calls (`front`) and `entry` the
+        # whole app behind it, which gets every other request (and routes them as ever).
         self.entry = entry
+        self.path = path
         self.ready = False
         self.calls = PlainCalls(core.engine)
         self.sessions = core.sessions
@@ -104,7 +106,11 @@ class PlainCallLane:
     async def __call__(self, scope: Scope, receive: Receive, send: Send, prepared: bool = False) -> None:
         """A request to the endpoint; `prepared` when the transport's entry has been through
         its checks for it."""
-        if not (prepared or self.ready) or scope.get("method") != "POST":
+        if (
+            not (prepared or self.ready)
+            or scope.get("method") != "POST"
+            or (self.path is not None and scope["path"] != self.path)
+        ):
             await self.entry(scope, receive, send)
             return
         raw = scope["headers"]
@@ -174,8 +180,9 @@ class PlainCallLane:
         )
         if (
             len(headers) != len(raw)  # a repeated header: the general path looks at each
-            # (no name repeats, so the dict's keys and values are all the header bytes)
-            or sum(map(len, headers)) + sum(map(len, headers.values())) + 4 * len(raw) > self.max_header_bytes
+            # (no name repeats, so the dict's keys and values are all the header bytes:
+            # joined in one C call, cheaper than summing their lengths one by one)
+            or len(b"".join([*headers, *headers.values()])) + 4 * len(raw) > self.max_header_bytes
             or (passing not in self._passed and not self._passes(scope, passing))
         ):
             return None
@@ -190,10 +197,7 @@ class PlainCallLane:
         name = headers.get(b"mcp-name")
         if version not in MODERN_HEADER_VERSIONS or name is None or headers.get(b"mcp-method") != TOOLS_CALL:
             return None
-        text = name.decode("latin-1").strip(" \t")
-        if text.startswith(SENTINEL_PREFIX):
-            return None  # an encoded name: the general path decodes and checks it
-        return self.calls.tool_for(text, headerless=True)  # else `Mcp-Param-*` headers to check
+        return self.calls.tool_by_header(name)  # (one with `Mcp-Param-*` headers to check: None)
 
     def _passes(self, scope: Scope, passing: tuple[Any, ...]) -> bool:
         """Whether these Content-Type, Accept, Host and Origin values (and the scheme and
@@ -239,7 +243,7 @@ class PlainCallLane:
                 return None
             name = params["name"]
             if target is LEGACY:
-                tool = self.calls.tool_for(name) if type(name) is str else None
+                tool = self.calls.tool_named(name) if type(name) is str else None
                 if tool is None:
                     return None
             else:

@@ -59,6 +59,7 @@ class StreamableHTTPServerTransport:
     """The raw ASGI app that serves the MCP endpoint; built with a `ServerCore` only."""
 
     def __init__(self, core: ServerCore) -> None:
+        self.core = core
         self.engine = core.engine
         self.sessions = core.sessions
         self.guard = core.guard
@@ -73,6 +74,7 @@ class StreamableHTTPServerTransport:
         self._unhooked = True
         self._accepted: set[str] = set()  # Accept values that passed
         self.lane = PlainCallLane(core, general=self.serve, entry=self.__call__)
+        self._lanes = [self.lane]  # with the fronts, all made ready together
 
     @property
     def entry(self) -> PlainCallLane:
@@ -81,6 +83,17 @@ class StreamableHTTPServerTransport:
         one call fewer per request."""
         return self.lane
 
+    def front(self, app: Any, path: str) -> PlainCallLane:
+        """What an ASGI server may call in place of `app`, an app that hands `path`'s
+        requests straight to `entry`: a lane that answers the plain calls of `path` and
+        passes everything else (the first request, every other path, verb and scope
+        type) to `app`. The app's layer and its path check, a twentieth of a plain
+        call's cost, then come only after the lane has declined."""
+        lane = PlainCallLane(self.core, general=self.serve, entry=app, path=path)
+        lane.ready = self.lane.ready
+        self._lanes.append(lane)
+        return lane
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -88,8 +101,9 @@ class StreamableHTTPServerTransport:
             self._unhooked = False
             self.lifecycle.hook_signals()
             self.lifecycle.start_housekeeping()
-            # without shared state nothing more to prepare: the lane may take POSTs first
-            self.lane.ready = self.shared is None
+            # without shared state nothing more to prepare: the lanes may take POSTs first
+            for lane in self._lanes:
+                lane.ready = self.shared is None
         if self.shared is not None and not self.shared.ready:
             problem = await self.start_shared()
             if problem is not None:
