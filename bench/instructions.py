@@ -3,6 +3,8 @@
 
     python bench/instructions.py [--eras modern,legacy] [--log] [--auth] [--ceiling]
 
+    python bench/instructions.py --served [--eras modern,legacy] [--log]
+
 Each figure is the difference of two runs under `valgrind --tool=callgrind` (1,200 and
 200 calls after 50 warm-up calls, `PYTHONHASHSEED=0`) divided by 1,000: start-up and
 warm-up cancel out, every thread's work is counted (the request log's writer too). The
@@ -11,16 +13,33 @@ and requests, without its per-call bookkeeping), so what is counted is the app's
 and the few instructions of an ASGI `receive`/`send` pair. `--ceiling` counts the bare
 ASGI app of `servers/asgi_ceiling.py` in the same driver. Run with the tree's Python
 (`PYTHONPATH=src`); needs Debian's `valgrind`.
+
+`--served` counts whole served requests instead: the bare ASGI ceiling
+(`servers/asgi_ceiling.py`) and our bench server (`servers/ours.py`, quiet, or with
+`--log` the default request log) each run on uvicorn under callgrind and are loaded by
+wrk (`add.lua`, 16 connections, every answer checked) for 4 s and for 12 s; the
+difference of the two counts over the difference of the answered requests is what one
+request costs the whole server process, uvicorn and the event loop included. Ceiling /
+ours is then the share of the stack's throughput our server keeps, exactly, as far as
+instructions tell it (the req/s share also moves with how fast each instruction runs).
+Needs `wrk` too; about a minute per server and era.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import json
 import os
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +114,102 @@ def counted(args: list[str], calls: int) -> int:
     return int(found.group(1))
 
 
+SERVED_SECONDS = (4, 12)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _open_session(port: int) -> str:
+    """A legacy session (initialize, then notifications/initialized), as wrk's calls need."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    base = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b", "version": "1"}}
+    conn.request(
+        "POST", "/mcp", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}), base
+    )
+    answer = conn.getresponse()
+    answer.read()
+    session = answer.getheader("mcp-session-id") or ""
+    note = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    conn.request(
+        "POST", "/mcp", note, {**base, "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}
+    )
+    conn.getresponse().read()
+    conn.close()
+    if not session:
+        raise SystemExit(f"initialize gave no session (HTTP {answer.status})")
+    return session
+
+
+def served_run(script: Path, extra: list[str], era: str, seconds: int) -> tuple[int, int]:
+    """(instructions, answered requests) of one server process under callgrind, loaded by
+    wrk for `seconds` after start-up (and, on the legacy era, opening one session)."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    summary = Path(tempfile.mkdtemp()) / "valgrind.txt"  # the server's own stderr (its log) is dropped
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", f"--log-file={summary}"]
+    proc = subprocess.Popen(
+        [*command, sys.executable, str(script), "http", str(port), *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # a connect only: no request the count would hold a varying number of
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{script.name} did not start under valgrind") from None
+                time.sleep(0.5)
+        session = _open_session(port) if era == "legacy" else ""
+        wrk = shutil.which("wrk") or "wrk"
+        load = subprocess.run(
+            [wrk, "-t1", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(BENCH / "add.lua"),
+             f"http://127.0.0.1:{port}/mcp", "--", era, session, ""],
+            capture_output=True, text=True, timeout=seconds + 120,
+        )  # fmt: skip
+        found = re.search(r"^BENCH (\{.*\})$", load.stdout, re.M)
+        if found is None:
+            raise SystemExit(f"wrk failed: {load.stdout[-500:]} {load.stderr[-500:]}")
+        report = json.loads(found.group(1))
+        if report["mismatches"] or report["err_status"] or report["err_timeout"]:
+            raise SystemExit(f"wrong or failed answers from {script.name}: {report}")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
+    err = summary.read_text()
+    shutil.rmtree(summary.parent)
+    total = re.search(r"Collected : (\d+)", err)
+    if total is None:
+        raise SystemExit(f"valgrind run of {script.name} failed:\n{err[-2000:]}")
+    return int(total.group(1)), int(report["checked"])
+
+
+def served(script: Path, extra: list[str], era: str) -> float:
+    """Instructions per served request: the difference of a short and a long load."""
+    (short, n_short), (long, n_long) = (served_run(script, extra, era, s) for s in SERVED_SECONDS)
+    return (long - short) / (n_long - n_short)
+
+
+def main_served(eras: list[str], log: bool) -> None:
+    servers = BENCH / "servers"
+    for era in eras:
+        ceiling = served(servers / "asgi_ceiling.py", [], era)
+        ours = served(servers / "ours.py", ["default-log"] if log else [], era)
+        label = "mcp_use default log" if log else "mcp_use quiet"
+        print(
+            f"{era}, served by uvicorn: ceiling {ceiling / 1000:.1f}k, {label} {ours / 1000:.1f}k "
+            f"instructions per request: share {ceiling / ours:.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,11 +218,15 @@ def main() -> None:
     parser.add_argument("--log", action="store_true", help="the default request log on")
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
     parser.add_argument("--ceiling", action="store_true", help="the bare ASGI ceiling app instead")
+    parser.add_argument("--served", action="store_true", help="whole served requests, beside the ceiling")
     parser.add_argument("--drive", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--era", default="modern", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.drive is not None:
         asyncio.run(drive(options.era, options.drive, options.log, options.auth, options.ceiling))
+        return
+    if options.served:
+        main_served(options.eras.split(","), options.log)
         return
     flags = [f for f in ("log", "auth", "ceiling") if getattr(options, f)]
     for era in options.eras.split(","):

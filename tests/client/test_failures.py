@@ -239,3 +239,33 @@ async def test_modern_request_shape() -> None:
     geo = calls[-1]["headers"]
     assert geo["mcp-name"] == "geo" and geo["mcp-param-n"] == "7"
     assert geo["mcp-param-region"] == "=?base64?IHVzLXdlc3Qx?="
+
+
+async def test_legacy_request_shape() -> None:
+    """2025-11-25: once negotiated, requests carry the version and the session id but
+    not the 2026-07-28 era's Mcp-Method / Mcp-Name headers."""
+    calls: list[dict[str, Any]] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        calls.append({"body": body, "headers": {k.lower(): v for k, v in request.headers.items()}})
+        if "id" not in body:
+            return web.Response(status=202)
+        rid, method = body["id"], body["method"]
+        if method == "initialize":
+            result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                      "serverInfo": {"name": "legacy", "version": "1"}}  # fmt: skip
+            return rpc_result(rid, result, headers={"Mcp-Session-Id": "s-1"})
+        return rpc_result(rid, {"content": [{"type": "text", "text": "ok"}]})
+
+    async with scripted_server(handler) as fake:
+        session = scripted_session(fake.url(), mode="legacy")
+        async with session:
+            assert session.protocol_version == "2025-11-25"
+            await session.call_tool("geo", {"region": "x"})
+    after = [c for c in calls if c["body"].get("method") != "initialize"]
+    assert [c["body"]["method"] for c in after] == ["notifications/initialized", "tools/call"]
+    for call in after:
+        headers = call["headers"]
+        assert headers["mcp-protocol-version"] == "2025-11-25" and headers["mcp-session-id"] == "s-1"
+        assert "mcp-method" not in headers and "mcp-name" not in headers

@@ -22,6 +22,7 @@ from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
 from ...protocol.headers import NAMED_FIELDS, encode_value
 from ...protocol.sse import SSEParser
+from ...protocol.versions import FIRST_MODERN
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
 from . import http
 from .http_transport import HTTPClientTransport
@@ -52,12 +53,15 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
     # ---- sending ----------------------------------------------------------------------
     def _headers(self, message: jsonrpc.Message, extra: Mapping[str, str] | None) -> dict[str, str]:
         h = {**self.headers, "content-type": "application/json", "accept": ACCEPT}
-        if self.protocol_version:
-            h["mcp-protocol-version"] = self.protocol_version
+        version = self.protocol_version
+        if version:
+            h["mcp-protocol-version"] = version
         if self.session_id:
             h["mcp-session-id"] = self.session_id
         method = message.get("method")
-        if method is not None:
+        # Mcp-Method and Mcp-Name are 2026-07-28 headers: a legacy session's requests go
+        # without them (two headers fewer to write, and for the server to read, per call).
+        if method is not None and (not version or version >= FIRST_MODERN):
             h["mcp-method"] = method
             field = NAMED_FIELDS.get(method)
             if field is not None:
