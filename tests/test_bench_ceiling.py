@@ -8,7 +8,6 @@ this process as uvicorn drives them, on both eras, and their answers compared.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 
 from tests.helpers import REPO_ROOT
+from tests.helpers.asgi import exchange
 from tests.server.conftest import initialize_message, post_scope
 
 BENCH = REPO_ROOT / "bench"
@@ -45,20 +45,7 @@ def load(path: Path, name: str) -> Any:
 
 async def post(app: Any, headers: dict[str, str], message: dict[str, Any]) -> list[Any]:
     scope = post_scope([(k.encode(), v.encode()) for k, v in headers.items()])
-    pending = [{"type": "http.request", "body": orjson.dumps(message), "more_body": False}]
-    sent: list[Any] = []
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")
-
-    async def send(event: dict[str, Any]) -> None:
-        sent.append(event)
-
-    await asyncio.wait_for(app(scope, receive, send), 10)
-    return sent
+    return await exchange(app, scope, orjson.dumps(message))
 
 
 async def test_the_ceiling_answers_what_our_bench_server_answers() -> None:

@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mcp_use import MCPServer
 from mcp_use.server.transports.plain_post import PlainCallLane
+from tests.helpers.asgi import exchange
 
 from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, initialize_message
 
@@ -51,19 +52,7 @@ async def drive(app: Any, method: str, path: str, headers: list[Any], body: byte
         "headers": headers, "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
         "scheme": "http", "http_version": "1.1", "raw_path": path.encode(),
     }  # fmt: skip
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[Any] = []
-
-    async def receive() -> dict[str, Any]:
-        if pending:
-            return pending.pop()
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await asyncio.wait_for(app(scope, receive, send), 10)
+    sent = await exchange(app, scope, body)
     start = sent[0]
     return [start["status"], sorted(start.get("headers", [])), b"".join(m.get("body", b"") for m in sent[1:])]
 
@@ -82,6 +71,19 @@ def modern(name: str) -> list[Any]:
         (b"mcp-method", b"tools/call"),
         (b"mcp-name", name.encode()),
     ]
+
+
+def dispatches(server: MCPServer) -> list[Any]:
+    """The requests that reach the engine's 2026-07-28 dispatch (the lane's never do)."""
+    built: list[Any] = []
+    original = server.core.engine.modern_request
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return original(*args, **kwargs)
+
+    server.core.engine.modern_request = counting  # type: ignore[method-assign]
+    return built
 
 
 async def conversation(app: Any) -> list[Any]:
@@ -141,14 +143,7 @@ async def test_the_front_answers_what_the_app_answers() -> None:
 async def test_the_front_answers_plain_calls_itself() -> None:
     server = build()
     front = server._served(server.app)
-    built: list[Any] = []
-    original = server.core.engine.modern_request
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        built.append(args)
-        return original(*args, **kwargs)
-
-    server.core.engine.modern_request = counting  # type: ignore[method-assign]
+    built = dispatches(server)
     await drive(front, "POST", "/mcp", modern("add"), call(1, "add", True, a=1, b=2))  # via the app
     entered: list[Any] = []
     app_call = front.entry

@@ -33,6 +33,7 @@ from mcp_use.server.transports.streamable_http import StreamableHTTPServerTransp
 from tests.helpers.strategies import json_values
 
 from .conftest import ACCEPT, LEGACY, MODERN, MODERN_META, initialize_message, post_scope
+from .test_front_lane import dispatches
 
 SECRET = "plain-lane-secret-of-at-least-32-bytes!"
 RESOURCE = "http://127.0.0.1:8000/mcp"
@@ -235,14 +236,7 @@ async def test_a_plain_call_is_served_by_the_lane(lines: Lines) -> None:
     the tool's: not a comparison of two general paths."""
     server = build()
     both = Both(server)
-    built: list[Any] = []
-    original = server.core.engine.modern_request
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        built.append(args)
-        return original(*args, **kwargs)
-
-    server.core.engine.modern_request = counting  # type: ignore[method-assign]
+    built = dispatches(server)
     answer = await drive(
         both.transport, encode(modern_headers()), [orjson.dumps(modern_call("add", {"a": 2, "b": 3}))]
     )
