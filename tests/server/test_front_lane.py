@@ -116,6 +116,8 @@ def test_run_serves_the_lane_in_front_of_a_plain_app() -> None:
     front = server._served(app)
     assert isinstance(front, PlainCallLane)
     assert front.entry is app and front is not server.http_transport().entry
+    assert server._served(app) is front  # asked again (a second run()): the same front
+    assert front.calls is server.http_transport().entry.calls  # one set of verdicts
     assert server._served(server.streamable_http_app()).entry is server.streamable_http_app()
 
 

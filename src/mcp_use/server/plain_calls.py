@@ -57,11 +57,7 @@ class PlainCalls:
             return known[name]
         except KeyError:
             pass
-        tool = self.tool_for(name)
-        if len(known) >= MAX_VERDICTS:  # names a client chooses: bounded
-            known.clear()
-        known[name] = tool
-        return tool
+        return _kept(known, name, self.tool_for(name))
 
     def tool_by_header(self, value: bytes) -> Tool | None:
         """`tool_for(..., headerless=True)` of a 2026-07-28 call's raw `Mcp-Name` value
@@ -73,11 +69,9 @@ class PlainCalls:
         except KeyError:
             pass
         text = value.decode("latin-1").strip(" \t")
-        tool = None if text.startswith(SENTINEL_PREFIX) else self.tool_for(text, headerless=True)
-        if len(known) >= MAX_VERDICTS:
-            known.clear()
-        known[value] = tool
-        return tool
+        return _kept(
+            known, value, None if text.startswith(SENTINEL_PREFIX) else self.tool_for(text, headerless=True)
+        )
 
     def tool_for(self, name: str, *, headerless: bool = False) -> Tool | None:
         """The tool a call of `name` runs, when that call is plain: nothing installed
@@ -130,3 +124,11 @@ class PlainCalls:
         if logged:
             log_request(METHOD, params, session, modern, status, result, started, checked=True)
         return response
+
+
+def _kept(known: dict[Any, Tool | None], key: Any, tool: Tool | None) -> Tool | None:
+    """`tool`, remembered under `key` (a value a client chooses: bounded)."""
+    if len(known) >= MAX_VERDICTS:
+        known.clear()
+    known[key] = tool
+    return tool

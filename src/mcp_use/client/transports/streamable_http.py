@@ -22,7 +22,7 @@ from ...protocol import jsonrpc
 from ...protocol.errors import MCPError
 from ...protocol.headers import NAMED_FIELDS, encode_value
 from ...protocol.sse import SSEParser
-from ...protocol.versions import FIRST_MODERN
+from ...protocol.versions import is_modern
 from ..errors import HTTPStatusError, ServerDisconnected, ServerError, TransportError
 from . import http
 from .http_transport import HTTPClientTransport
@@ -61,7 +61,7 @@ class StreamableHTTPClientTransport(HTTPClientTransport):
         method = message.get("method")
         # Mcp-Method and Mcp-Name are 2026-07-28 headers: a legacy session's requests go
         # without them (two headers fewer to write, and for the server to read, per call).
-        if method is not None and (not version or version >= FIRST_MODERN):
+        if method is not None and (not version or is_modern(version)):
             h["mcp-method"] = method
             field = NAMED_FIELDS.get(method)
             if field is not None:

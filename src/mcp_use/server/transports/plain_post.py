@@ -85,7 +85,15 @@ def replay(first: dict[str, Any], receive: Receive) -> Receive:
 class PlainCallLane:
     """Serves plain `tools/call` POSTs; hands every other request to `general`."""
 
-    def __init__(self, core: ServerCore, *, general: Serve, entry: Serve, path: str | None = None) -> None:
+    def __init__(
+        self,
+        core: ServerCore,
+        *,
+        general: Serve,
+        entry: Serve,
+        path: str | None = None,
+        calls: PlainCalls | None = None,
+    ) -> None:
         self.general = general
         # The transport's own entry: the first request (which hooks signals and
         # housekeeping), every request while shared state is in use (its readiness is
@@ -95,7 +103,7 @@ class PlainCallLane:
         self.entry = entry
         self.path = path
         self.ready = False
-        self.calls = PlainCalls(core.engine)
+        self.calls = PlainCalls(core.engine) if calls is None else calls  # a front shares the endpoint's
         self.sessions = core.sessions
         self.guard = core.guard
         self.auth = core.authenticator

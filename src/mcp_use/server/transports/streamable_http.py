@@ -89,7 +89,10 @@ class StreamableHTTPServerTransport:
         passes everything else (the first request, every other path, verb and scope
         type) to `app`. The app's layer and its path check, a twentieth of a plain
         call's cost, then come only after the lane has declined."""
-        lane = PlainCallLane(self.core, general=self.serve, entry=app, path=path)
+        for lane in self._lanes[1:]:  # one front per app, however often it is asked for
+            if lane.entry is app and lane.path == path:
+                return lane
+        lane = PlainCallLane(self.core, general=self.serve, entry=app, path=path, calls=self.lane.calls)
         lane.ready = self.lane.ready
         self._lanes.append(lane)
         return lane
