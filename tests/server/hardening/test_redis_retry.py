@@ -198,14 +198,16 @@ async def test_an_answer_is_dropped_at_its_requests_deadline(redis: Redis, tmp_p
     publish it at 4 s)."""
     with processes(redis, tmp_path, **FAST, INPUT_TIMEOUT="3") as servers:
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            started = time.monotonic()
-            answer, asked, _received = await ask_across_a_stall(client, redis, servers, 2.0, stall=4.0)
+            answer, asked, received = await ask_across_a_stall(client, redis, servers, 2.0, stall=4.0)
             assert answer["result"]["isError"] is True
             holder_log = (tmp_path / f"{servers[0].name}.stderr.log").read_text()
             assert "did not answer elicitation/create within 3s" in holder_log  # masked for the client
-            assert time.monotonic() - started < 8
-            await asyncio.sleep(max(0.0, started + 4.5 - time.monotonic()))  # Redis answers again
-            assert await metric(client, servers[1], "responses_dropped_total") == 1
+            assert time.time() - received < 6
+            # Past the moment Redis answers again (4 s after the ask): a forward still being
+            # retried would land now and count as late, so a drop is the deadline's doing.
+            # The holder's timeout and the other process's drop fall due together; poll.
+            await asyncio.sleep(max(0.0, received + 4.5 - time.time()))
+            await until_metric(client, servers[1], "responses_dropped_total", 1)
             assert await metric(client, servers[1], "responses_forwarded_late_total") == 0
             log_text = (tmp_path / f"{servers[1].name}.stderr.log").read_text()
             assert "not forwarded before its request's deadline" in log_text
