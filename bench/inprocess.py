@@ -17,6 +17,8 @@ carrying one token: what a protected server pays per request once the token is c
 no other work on the machine changes, for changes below the CPU clock's noise.
 `--sync-timeout` gives the (sync) tool a timeout, so it runs in a worker thread: the
 cost of the thread hop (why sync tools without a timeout still run inline).
+`--async-tool` makes the tool `async def` (it returns without awaiting anything): what
+the request path costs an async tool beside a sync one.
 """
 
 from __future__ import annotations
@@ -47,7 +49,11 @@ RESOURCE = "http://127.0.0.1:8000/mcp"
 
 
 def build(
-    auth: bool, default_log: bool, middleware: bool = False, sync_timeout: bool = False
+    auth: bool,
+    default_log: bool,
+    middleware: bool = False,
+    sync_timeout: bool = False,
+    async_tool: bool = False,
 ) -> tuple[Any, dict[str, str]]:
     """The app, and the headers every request carries (a bearer token with `auth`)."""
     if default_log:
@@ -76,9 +82,13 @@ def build(
 
         server.use(PassThrough())
 
-    @server.tool(timeout=60.0 if sync_timeout else None)
     def add(a: int, b: int) -> int:
         return a + b
+
+    async def add_async(a: int, b: int) -> int:
+        return a + b
+
+    server.tool(name="add", timeout=60.0 if sync_timeout else None)(add_async if async_tool else add)
 
     headers = {**BASE_HEADERS, "authorization": f"Bearer {token}"} if auth else BASE_HEADERS
     # What `server.run()` hands uvicorn (`_served`: the endpoint's lane in front of the
@@ -134,8 +144,9 @@ async def main(
     middleware: bool = False,
     sync_timeout: bool = False,
     opcodes: bool = False,
+    async_tool: bool = False,
 ) -> None:
-    app, base_headers = build(auth, default_log, middleware, sync_timeout)
+    app, base_headers = build(auth, default_log, middleware, sync_timeout, async_tool)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -220,8 +231,18 @@ if __name__ == "__main__":
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
     parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
     parser.add_argument("--sync-timeout", action="store_true", help="the sync tool with a timeout (a thread)")
+    parser.add_argument("--async-tool", action="store_true", help="the tool as an `async def`")
     parser.add_argument("--opcodes", action="store_true", help="also count Python opcodes per call")
     args = parser.parse_args()
     asyncio.run(
-        main(args.calls, args.rounds, args.auth, args.log, args.middleware, args.sync_timeout, args.opcodes)
+        main(
+            args.calls,
+            args.rounds,
+            args.auth,
+            args.log,
+            args.middleware,
+            args.sync_timeout,
+            args.opcodes,
+            args.async_tool,
+        )
     )

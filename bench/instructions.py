@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU instructions per in-process `tools/call`, counted by valgrind: the same on any machine.
 
-    python bench/instructions.py [--eras modern,legacy] [--log] [--auth] [--ceiling]
+    python bench/instructions.py [--eras modern,legacy] [--log] [--auth] [--async-tool] [--ceiling]
 
     python bench/instructions.py --served [--eras modern,legacy] [--log]
 
@@ -10,7 +10,8 @@ Each figure is the difference of two runs under `valgrind --tool=callgrind` (1,2
 warm-up cancel out, every thread's work is counted (the request log's writer too). The
 driver hands the app one prepared scope and body per call (`bench/inprocess.py`'s app
 and requests, without its per-call bookkeeping), so what is counted is the app's work
-and the few instructions of an ASGI `receive`/`send` pair. `--ceiling` counts the bare
+and the few instructions of an ASGI `receive`/`send` pair. `--async-tool` makes the
+tool an `async def` (answered without awaiting anything). `--ceiling` counts the bare
 ASGI app of `servers/asgi_ceiling.py` in the same driver. Run with the tree's Python
 (`PYTHONPATH=src`); needs Debian's `valgrind`.
 
@@ -47,12 +48,12 @@ BENCH = Path(__file__).resolve().parent
 SHORT, LONG, WARM = 200, 1200, 50
 
 
-async def drive(era: str, calls: int, log: bool, auth: bool, ceiling: bool) -> None:
+async def drive(era: str, calls: int, log: bool, auth: bool, ceiling: bool, async_tool: bool) -> None:
     sys.path.insert(0, str(BENCH))
     import inprocess
     import orjson
 
-    app, base = inprocess.build(auth, log)
+    app, base = inprocess.build(auth, log, async_tool=async_tool)
     init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b", "version": "1"}}
     opened = await inprocess.post(
         app, base, orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
@@ -217,20 +218,23 @@ def main() -> None:
     parser.add_argument("--eras", default="modern,legacy")
     parser.add_argument("--log", action="store_true", help="the default request log on")
     parser.add_argument("--auth", action="store_true", help="behind JWTVerifier, one cached token")
+    parser.add_argument("--async-tool", action="store_true", help="the tool as an `async def`")
     parser.add_argument("--ceiling", action="store_true", help="the bare ASGI ceiling app instead")
     parser.add_argument("--served", action="store_true", help="whole served requests, beside the ceiling")
     parser.add_argument("--drive", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--era", default="modern", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.drive is not None:
-        asyncio.run(drive(options.era, options.drive, options.log, options.auth, options.ceiling))
+        asyncio.run(
+            drive(options.era, options.drive, options.log, options.auth, options.ceiling, options.async_tool)
+        )
         return
     if options.served:
         main_served(options.eras.split(","), options.log)
         return
-    flags = [f for f in ("log", "auth", "ceiling") if getattr(options, f)]
+    flags = [f for f in ("log", "auth", "async_tool", "ceiling") if getattr(options, f)]
     for era in options.eras.split(","):
-        args = ["--era", era, *(f"--{f}" for f in flags)]
+        args = ["--era", era, *(f"--{f.replace('_', '-')}" for f in flags)]
         per_call = (counted(args, LONG) - counted(args, SHORT)) / (LONG - SHORT)
         label = " ".join(["ceiling" if options.ceiling else "mcp_use", *[f for f in flags if f != "ceiling"]])
         print(f"{era}, {label}: {per_call / 1000:.1f}k instructions per tools/call")

@@ -38,6 +38,10 @@ def build(**kwargs: Any) -> MCPServer:
     async def later(a: int) -> int:
         return a
 
+    @server.tool(timeout=5)
+    async def bounded(a: int) -> int:
+        return a
+
     @server.custom_route("/health", methods=["GET", "POST"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -158,8 +162,11 @@ async def test_the_front_answers_plain_calls_itself() -> None:
     status, _, body = await drive(front, "POST", "/mcp", modern("add"), call(2, "add", True, a=2, b=3))
     assert status == 200 and orjson.loads(body)["result"]["structuredContent"] == {"result": 5}
     assert entered == [] and built == []  # neither the app nor the engine's dispatch
-    await drive(front, "POST", "/mcp", modern("later"), call(3, "later", True, a=1))
-    assert entered == [] and len(built) == 1  # an async tool: the general path, no app between
+    status, _, body = await drive(front, "POST", "/mcp", modern("later"), call(3, "later", True, a=4))
+    assert status == 200 and orjson.loads(body)["result"]["structuredContent"] == {"result": 4}
+    assert entered == [] and built == []  # an async tool without a deadline: awaited by the front
+    await drive(front, "POST", "/mcp", modern("bounded"), call(4, "bounded", True, a=1))
+    assert entered == [] and len(built) == 1  # one with a deadline: the general path, no app between
     await drive(front, "GET", "/health", BASE)
     assert entered == ["/health"]
 

@@ -79,7 +79,22 @@ def build(auth: bool = False) -> MCPServer:
         return "ok"
 
     @server.tool()
-    async def later(a: int) -> int:  # async: the general path's
+    async def later(a: int) -> int:  # async, no deadline: the lane awaits it
+        await asyncio.sleep(0)
+        return a
+
+    @server.tool()
+    async def later_refuse(why: str) -> str:
+        await asyncio.sleep(0)
+        raise ToolError(f"refused later: {why}")
+
+    @server.tool()
+    async def later_crash() -> int:
+        await asyncio.sleep(0)
+        raise ValueError("secret path /etc/shadow")
+
+    @server.tool(timeout=5)
+    async def later_bounded(a: int) -> int:  # async with a deadline: the general path's
         return a
 
     @server.tool(timeout=5)
@@ -210,6 +225,10 @@ SERVED = [
     ("protocol_error", {}),
     ("add", {"a": "x", "b": 3}),  # invalid arguments: an isError result
     ("add", {"a": 1}),
+    ("later", {"a": 4}),
+    ("later_refuse", {"why": "no"}),
+    ("later_crash", {}),
+    ("later", {"a": "x"}),
 ]
 
 
@@ -244,14 +263,21 @@ async def test_a_plain_call_is_served_by_the_lane(lines: Lines) -> None:
     result = payload(answer)["result"]
     assert result["structuredContent"] == {"result": 5}
     assert result["resultType"] == "complete"
-    await drive(
+    answer = await drive(
         both.transport, encode(modern_headers("later")), [orjson.dumps(modern_call("later", {"a": 1}))]
     )
-    assert len(built) == 1  # an async tool: the general path
+    assert built == []  # an async tool without a deadline: the lane awaits it
+    assert payload(answer)["result"]["structuredContent"] == {"result": 1}
+    await drive(
+        both.transport,
+        encode(modern_headers("later_bounded")),
+        [orjson.dumps(modern_call("later_bounded", {"a": 1}))],
+    )
+    assert len(built) == 1  # one with a deadline: the general path
 
 
 NEAR_MISSES_MODERN: list[tuple[str, dict[str, str], Any]] = [
-    ("async tool", modern_headers("later"), modern_call("later", {"a": 1})),
+    ("async tool with a deadline", modern_headers("later_bounded"), modern_call("later_bounded", {"a": 1})),
     ("tool with a deadline", modern_headers("bounded"), modern_call("bounded", {"a": 1})),
     ("unknown tool", modern_headers("nope"), modern_call("nope", {})),
     ("name header differs", modern_headers("add"), modern_call("shout", {"text": "x"})),
@@ -398,7 +424,7 @@ async def test_legacy_near_misses_answer_alike(lines: Lines) -> None:
     session = await both.open_session()
     headers = {**BASE, "mcp-session-id": session, "mcp-protocol-version": LEGACY}
     for body in (
-        legacy_call("later", {"a": 1}),
+        legacy_call("later_bounded", {"a": 1}),
         legacy_call("nope", {}),
         legacy_call(None, {}),  # type: ignore[arg-type]
         legacy_call("add", {"a": 1, "b": 2}, task={"ttl": 1000}),

@@ -111,6 +111,23 @@ class FeatureMethods:
             and self.limits.tool_timeout is None
         )
 
+    def awaits_plainly(self, tool: Tool) -> bool:
+        """Whether a call of `tool` is one await of its coroutine: async, no deadline."""
+        return tool.is_async and tool.timeout is None and self.limits.tool_timeout is None
+
+    async def call_awaited(self, tool: Tool, arguments: dict[str, Any], request_id: Any) -> dict[str, Any]:
+        """`tools/call` of an async tool that `awaits_plainly` (no context parameter, no
+        task) with its arguments: what `tools_call` answers for it."""
+        try:
+            kwargs = tool.bind(arguments)
+        except ToolError as exc:
+            return error_result(str(exc))
+        try:  # `run_tool`'s steps for it, without the three awaits between
+            value = await tool.fn(**kwargs)
+        except Exception as exc:
+            return self.tool_failure(tool, exc, request_id)
+        return tool.to_result(value)
+
     def call_plain(self, tool: Tool, arguments: dict[str, Any], request_id: Any) -> dict[str, Any]:
         """`tools/call` of a plain tool (`is_plain`, no context parameter, no task) with
         its arguments, start to end without awaiting: what `tools_call` answers for it."""

@@ -1,12 +1,13 @@
 """`tools/call` of a plain tool, answered without the dispatch machinery.
 
-Most calls a server serves are a sync function's: no context parameter, no task, no
+Most calls a server serves are a plain function's: no context parameter, no task, no
 deadline, no middleware around it. For them the `ServerRequest`, the input round and
 the awaits of `Engine.handle` do nothing but cost time, so the Streamable HTTP
 transport's plain-call lane (`transports/plain_post.py`) asks `tool_for` whether a call
-is such a one and has `answer` serve it: the same `FeatureMethods.call_plain` work
-`tools_call` does, the same result shaping, failure mapping and request-log line as
-`Engine.handle` (`outcomes.py`), in one synchronous step.
+is such a one and has `answer` serve it (a sync function: `FeatureMethods.call_plain`,
+in one synchronous step) or `answer_awaited` (an async one: `call_awaited`, one await of
+its coroutine): the same work `tools_call` does, the same result shaping, failure
+mapping and request-log line as `Engine.handle` (`outcomes.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 METHOD = "tools/call"
 MAX_VERDICTS = 4096
 NOT_PLAIN, PLAIN, HEADERLESS = 0, 1, 2  # each verdict includes the ones below it
+# What the lane read from a call's body: the message, its tool, params and arguments.
+PlainCall = tuple[jsonrpc.Message, Tool, dict[str, Any], dict[str, Any]]
 
 
 class PlainCalls:
@@ -91,7 +94,12 @@ class PlainCalls:
         return tool if verdict >= (HEADERLESS if headerless else PLAIN) else None
 
     def _verdict(self, tool: Tool) -> int:
-        if tool.context_param is not None or tool.task or not self.methods.is_plain(tool):
+        methods = self.methods
+        if (
+            tool.context_param is not None
+            or tool.task
+            or not (methods.is_plain(tool) or methods.awaits_plainly(tool))
+        ):
             verdict = NOT_PLAIN
         else:
             verdict = PLAIN if header_params(tool.input_schema, strict=False) else HEADERLESS
@@ -100,29 +108,42 @@ class PlainCalls:
         self._verdicts[tool] = verdict
         return verdict
 
-    def answer(
-        self,
-        request_id: jsonrpc.RequestId,
-        tool: Tool,
-        params: dict[str, Any],
-        arguments: dict[str, Any],
-        session: Any,
-        modern: bool,
-    ) -> jsonrpc.Message:
-        """The response `Engine.handle` gives this call, and its request-log line."""
-        logged = request_log.isEnabledFor(logging.INFO)
-        started = time.perf_counter() if logged else 0.0
-        status: str | None = None
-        result: Any = None
+    def answer(self, call: PlainCall, session: Any, modern: bool) -> jsonrpc.Message:
+        """The response `Engine.handle` gives this call of a sync tool, and its request-log line."""
+        started = time.perf_counter() if request_log.isEnabledFor(logging.INFO) else None
         try:
-            result = self.methods.call_plain(tool, arguments, request_id)
-            if modern:
-                result = self.engine.modern_result(METHOD, result)
-            response = jsonrpc.result(request_id, result)
+            result = self.methods.call_plain(call[1], call[3], call[0]["id"])
         except (Exception, InputRequired) as exc:
-            response, status = failed(request_id, METHOD, exc)
-        if logged:
-            log_request(METHOD, params, session, modern, status, result, started, checked=True)
+            return self._failed(call, exc, session, modern, started)
+        return self._answered(call, result, session, modern, started)
+
+    async def answer_awaited(self, call: PlainCall, session: Any, modern: bool) -> jsonrpc.Message:
+        """`answer` for an async tool, its coroutine awaited (the sync twin above stays
+        free of awaits). A cancellation goes through unanswered and unlogged, as from
+        `Engine.handle`: the caller answers it as the transport's general path does."""
+        started = time.perf_counter() if request_log.isEnabledFor(logging.INFO) else None
+        try:
+            result = await self.methods.call_awaited(call[1], call[3], call[0]["id"])
+        except (Exception, InputRequired) as exc:
+            return self._failed(call, exc, session, modern, started)
+        return self._answered(call, result, session, modern, started)
+
+    def _answered(
+        self, call: PlainCall, result: dict[str, Any], session: Any, modern: bool, started: float | None
+    ) -> jsonrpc.Message:
+        if modern:
+            result = self.engine.modern_result(METHOD, result)
+        if started is not None:  # the request log is on
+            log_request(METHOD, call[2], session, modern, None, result, started, checked=True)
+        return jsonrpc.result(call[0]["id"], result)
+
+    @staticmethod
+    def _failed(
+        call: PlainCall, exc: BaseException, session: Any, modern: bool, started: float | None
+    ) -> jsonrpc.Message:
+        response, status = failed(call[0]["id"], METHOD, exc)
+        if started is not None:
+            log_request(METHOD, call[2], session, modern, status, None, started, checked=True)
         return response
 
 

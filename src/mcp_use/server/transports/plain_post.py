@@ -16,13 +16,17 @@ costs. This lane answers such a call in a third of that, on both eras, and nothi
   body it has read (`replay`). The general path stays the one definition of how a request
   is answered; tests/server/test_plain_lane.py sends the same requests both ways and
   compares the answers byte for byte.
-- Nothing it skips can matter to such a call: a sync function runs to its end without
-  yielding to the loop, so no disconnect or `notifications/cancelled` can reach it
-  before its answer, and it has no context through which to stream, log or ask.
+- Nothing it skips can matter to such a call: it has no context through which to
+  stream, log or ask. A sync function runs to its end without yielding to the loop, so
+  no disconnect or `notifications/cancelled` can reach it before its answer. An async
+  one is awaited in the request's own task, cancelled as the general path cancels it:
+  by the client's `notifications/cancelled` on a legacy session (answered 202, no
+  body), by a hang-up on 2026-07-28 (nothing sent).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +42,7 @@ from ...protocol.versions import (
     MODERN_VERSIONS,
 )
 from ..http.auth import principal_of
-from ..plain_calls import PlainCalls
+from ..plain_calls import PlainCall, PlainCalls
 from .asgi import (
     JSON_HEADERS,
     MAX_SESSION_ID,
@@ -47,8 +51,10 @@ from .asgi import (
     Send,
     accepts_answers,
     modern_status,
+    respond,
     respond_json,
 )
+from .response_stream import DisconnectWatch
 
 if TYPE_CHECKING:
     from ..core import ServerCore
@@ -149,7 +155,7 @@ class PlainCallLane:
         if call is None:
             await self.general(scope, replay(message, receive), send)
             return
-        request, tool, params, arguments = call
+        request, tool = call[0], call[1]
         if auth is not None and tool.scopes:  # (a tool without scopes= adds none to check)
             denied = auth.deny_scopes(scope, request)
             if denied is not None:
@@ -157,7 +163,12 @@ class PlainCallLane:
                 return
         if session is not None:
             self.sessions.touch(session)
-        response = self.calls.answer(request["id"], tool, params, arguments, session, session is None)
+        if tool.is_async:
+            response = await self._awaited(call, session, receive, send)
+            if response is None:  # cancelled: answered as the general path answers it
+                return
+        else:
+            response = self.calls.answer(call, session, session is None)
         body = dumps(response)
         status = 200 if session is not None or "error" not in response else modern_status(response)
         try:  # what `respond_json` sends, without its extra call
@@ -171,6 +182,41 @@ class PlainCallLane:
             await send({"type": "http.response.body", "body": body})
         except OSError:
             pass  # the client went away
+
+    async def _awaited(
+        self, call: PlainCall, session: Any, receive: Receive, send: Send
+    ) -> dict[str, Any] | None:
+        """An async tool's response, or None when the client cancelled the call (a legacy
+        session's `notifications/cancelled`, answered 202 with no body; a 2026-07-28
+        client's hang-up, answered with nothing). A cancellation of the server's own (its
+        shutdown, the session's end) goes on up, as from the general path."""
+        task: Any = asyncio.current_task()
+        if session is None:
+            watch = DisconnectWatch(receive, task)
+            try:
+                return await self.calls.answer_awaited(call, None, True)
+            except asyncio.CancelledError:
+                if not watch.fired:
+                    raise
+                task.uncancel()
+                return None
+            finally:
+                watch.stop()
+        request_id = call[0]["id"]
+        session.track(request_id, task)
+        try:
+            return await self.calls.answer_awaited(call, session, False)
+        except asyncio.CancelledError:
+            if not session.was_cancelled(request_id):
+                raise
+            task.uncancel()
+        finally:
+            session.untrack(request_id)
+        try:
+            await respond(send, 202)
+        except OSError:
+            pass  # the client went away
+        return None
 
     def _target(self, scope: Scope, headers: dict[bytes, bytes], raw: list[Any]) -> Any:
         """From the headers alone: the tool of a 2026-07-28 call (named by `Mcp-Name`),
@@ -229,7 +275,7 @@ class PlainCallLane:
         self._passed.add(passing)
         return True
 
-    def _call(self, body: bytes, target: Any, headers: dict[bytes, bytes]) -> tuple[Any, ...] | None:
+    def _call(self, body: bytes, target: Any, headers: dict[bytes, bytes]) -> PlainCall | None:
         """The message, tool, params and arguments of a plain call that the general path
         would serve as one, else None."""
         try:
