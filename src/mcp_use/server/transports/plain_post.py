@@ -1,7 +1,7 @@
 """The plain-call lane: a POST of a plain `tools/call`, served in one pass.
 
-Most POSTs to the MCP endpoint call a plain tool (`PlainCalls.tool_for`): a sync function
-that needs no context, task, deadline or middleware. The general path
+Most POSTs to the MCP endpoint call a plain tool (`PlainCalls.tool_for`): a function,
+sync or async, that needs no context, task, deadline or middleware. The general path
 (`StreamableHTTPServerTransport.serve`) decodes every header into a dict of str, builds a
 `ServerRequest`, a `ResponseStream` and a disconnect watch and runs the engine's
 dispatch: about 1,700 Python bytecodes a call, half of all the CPU a served request
