@@ -77,16 +77,19 @@ def modern(name: str) -> list[Any]:
     ]
 
 
-def dispatches(server: MCPServer) -> list[Any]:
-    """The requests that reach the engine's 2026-07-28 dispatch (the lane's never do)."""
+def dispatches(server: MCPServer, *builders: str) -> list[Any]:
+    """The requests that reach the engine's dispatch (the lane's never do): the
+    arguments of each call of its request builders (by default the 2026-07-28 one)."""
     built: list[Any] = []
-    original = server.core.engine.modern_request
+    engine = server.core.engine
+    for name in builders or ("modern_request",):
+        original = getattr(engine, name)
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        built.append(args)
-        return original(*args, **kwargs)
+        def counting(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            built.append(args)
+            return _original(*args, **kwargs)
 
-    server.core.engine.modern_request = counting  # type: ignore[method-assign]
+        setattr(engine, name, counting)
     return built
 
 

@@ -21,6 +21,7 @@ from mcp_use import MCPServer
 from mcp_use.server.transports.streamable_http import StreamableHTTPServerTransport
 
 from .conftest import LEGACY, MODERN, MODERN_META, initialize_message, post_scope
+from .test_front_lane import dispatches
 from .test_plain_lane import BASE, encode
 
 Sent = list[tuple[Any, ...]]
@@ -33,7 +34,6 @@ class Waiting:
         self.server = MCPServer("lane-async")
         self.started = asyncio.Event()
         self.seen: list[str] = []
-        self.built: list[str] = []  # requests that reached the engine's dispatch
         self.transport = StreamableHTTPServerTransport(self.server.core)
 
         @self.server.tool()
@@ -46,20 +46,17 @@ class Waiting:
                 raise
             return "never"
 
-        engine = self.server.core.engine
-        for name in ("modern_request", "legacy_request"):
-            original = getattr(engine, name)
+        self.dispatched = dispatches(self.server, "modern_request", "legacy_request")
 
-            def counting(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                self.built.append(args[0].get("method"))
-                return _original(*args, **kwargs)
-
-            setattr(engine, name, counting)
+    @property
+    def built(self) -> list[str]:
+        """The methods of the requests that reached the engine's dispatch."""
+        return [args[0].get("method") for args in self.dispatched]
 
     def reset(self) -> None:
         self.started.clear()
         self.seen.clear()
-        self.built.clear()
+        self.dispatched.clear()
 
 
 async def post(app: Any, headers: dict[str, str], body: Any, hang_up: asyncio.Event | None = None) -> Sent:

@@ -96,8 +96,8 @@ class FeatureMethods:
         """Call the function; its exceptions become `isError` results (an MCPError stays one)."""
         if self.is_plain(tool):  # a plain function, no deadline: no coroutine to await
             return self._call_inline(tool, kwargs, request_id)
-        try:
-            value = await self._run(tool, kwargs)
+        try:  # (no deadline: the coroutine itself, not `_run`'s two awaits around it)
+            value = await (tool.fn(**kwargs) if self.awaits_plainly(tool) else self._run(tool, kwargs))
         except Exception as exc:
             return self.tool_failure(tool, exc, request_id)
         return tool.to_result(value)
@@ -122,11 +122,7 @@ class FeatureMethods:
             kwargs = tool.bind(arguments)
         except ToolError as exc:
             return error_result(str(exc))
-        try:  # `run_tool`'s steps for it, without the three awaits between
-            value = await tool.fn(**kwargs)
-        except Exception as exc:
-            return self.tool_failure(tool, exc, request_id)
-        return tool.to_result(value)
+        return await self.run_tool(tool, kwargs, request_id)
 
     def call_plain(self, tool: Tool, arguments: dict[str, Any], request_id: Any) -> dict[str, Any]:
         """`tools/call` of a plain tool (`is_plain`, no context parameter, no task) with
