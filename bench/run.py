@@ -87,12 +87,14 @@ SERVER_SCRIPTS = {
     "fastmcp": "fastmcp_server.py",
     "floor": "floor_stdio.py",
     "ceiling": "asgi_ceiling.py",
+    "ceiling-joined": "asgi_ceiling.py",
     "ours-log": "ours.py",
     "ours-mw": "ours.py",
 }
 HTTP_ONLY = {"ours_auth"}  # measured on HTTP only: auth does not touch stdio, sessions or imports
 # ours-log: the seed page's server, default request log; ours-mw: one pass-through middleware
-SERVER_ARGS = {"ours-log": ["default-log"], "ours-mw": ["middleware"]}
+# ceiling-joined: the bare app on the HTTP protocol `server.run()` serves with
+SERVER_ARGS = {"ours-log": ["default-log"], "ours-mw": ["middleware"], "ceiling-joined": ["joined"]}
 # A speed-minded user of any peer installs these; uvicorn picks them up by itself.
 FAST_STACK = ["uvloop", "httptools"]
 LABELS = {

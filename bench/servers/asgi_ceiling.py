@@ -1,11 +1,14 @@
 """The stack's ceiling: a bare ASGI app on the same uvicorn/uvloop/httptools as ours.
 
-Usage: asgi_ceiling.py http PORT. It answers exactly what bench/add.lua and the
+Usage: asgi_ceiling.py http PORT [joined]. It answers exactly what bench/add.lua and the
 session opener need, byte for byte the JSON our server sends for `tools/call add`
 (`initialize` with an `Mcp-Session-Id`, 202 for notifications; a 2026-07-28 call's
 result with its `resultType` and server info), and nothing else: no validation, no
 routing, no sessions. Whatever a real server does costs its distance
-from this row; "ours as a share of the ceiling" is that distance.
+from this row; "ours as a share of the ceiling" is that distance. With `joined` it runs
+on the HTTP protocol `server.run()` gives uvicorn (`mcp_use.server.http.uvicorn_protocol`:
+a response's head and body in one write) instead of uvicorn's own httptools one: the
+stack ours actually stands on, so ours beside it is what our request path alone costs.
 """
 
 import sys
@@ -69,7 +72,9 @@ if __name__ == "__main__":
         host="127.0.0.1",
         port=int(sys.argv[2]),
         loop="uvloop",
-        http="httptools",
+        http="mcp_use.server.http.uvicorn_protocol:HTTPProtocol"
+        if sys.argv[3:] == ["joined"]
+        else "httptools",
         lifespan="off",
         log_level="warning",
         access_log=False,  # as `server.run()` runs ours: no access-log arguments built per response

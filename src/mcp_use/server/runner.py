@@ -26,6 +26,8 @@ log = logging.getLogger("mcp_use.server")
 
 
 LOGGING_ENV = "MCP_USE_LOGGING"
+# uvicorn's httptools protocol, sending a response's head in the same write as its body.
+HTTP_PROTOCOL = "mcp_use.server.http.uvicorn_protocol:HTTPProtocol"
 
 
 def bound_address(host: str, port: int, path: str) -> str:
@@ -134,26 +136,7 @@ def run(
     core.sealer.warn_if_generated(workers)
     core.guard.bind(host)
     warn_if_open(core, host)
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": (log_level or "warning").lower(),
-        "access_log": False,
-        "timeout_graceful_shutdown": 5,
-        **uvicorn_options,
-    }
-    try:
-        import httptools  # noqa: F401
-
-        options.setdefault("http", "httptools")
-    except ImportError:
-        pass
-    try:
-        import uvloop  # noqa: F401
-
-        options.setdefault("loop", "uvloop")
-    except ImportError:
-        pass
+    options = uvicorn_config(host, port, log_level, uvicorn_options)
     from .ports import ensure_port_free
 
     ensure_port_free(host, port)  # a busy port is one clear line, before "serving MCP at"
@@ -183,6 +166,32 @@ def run(
         # `python server.py` that is a traceback and exit 130 after a clean stop. Ctrl-C
         # is how a user stops a server: exit quietly.
         log.info("%s stopped", settings.identity.name)
+
+
+def uvicorn_config(host: str, port: int, log_level: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's options for `run()`: ours (no access log: the request log is ours;
+    httptools with `HTTP_PROTOCOL`, uvloop) under whatever the caller passed."""
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": (log_level or "warning").lower(),
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+        **given,
+    }
+    try:
+        import httptools  # noqa: F401
+
+        options.setdefault("http", HTTP_PROTOCOL)
+    except ImportError:
+        pass
+    try:
+        import uvloop  # noqa: F401
+
+        options.setdefault("loop", "uvloop")
+    except ImportError:
+        pass
+    return options
 
 
 SECRET_ENV = "MCP_USE_STATE_SECRET"
