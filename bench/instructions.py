@@ -3,7 +3,7 @@
 
     python bench/instructions.py [--eras modern,legacy] [--log] [--auth] [--async-tool] [--ceiling]
 
-    python bench/instructions.py --served [--eras modern,legacy] [--log]
+    python bench/instructions.py --served [--eras modern,legacy] [--log | --auth]
 
 Each figure is the difference of two runs under `valgrind --tool=callgrind` (1,200 and
 200 calls after 50 warm-up calls, `PYTHONHASHSEED=0`) divided by 1,000: start-up and
@@ -16,8 +16,10 @@ ASGI app of `servers/asgi_ceiling.py` in the same driver. Run with the tree's Py
 (`PYTHONPATH=src`); needs Debian's `valgrind`.
 
 `--served` counts whole served requests instead: the bare ASGI ceiling
-(`servers/asgi_ceiling.py`) and our bench server (`servers/ours.py`, quiet, or with
-`--log` the default request log) each run on uvicorn under callgrind and are loaded by
+(`servers/asgi_ceiling.py`, on uvicorn's httptools protocol and, as "joined", on the one
+`server.run()` serves with) and our bench server (`servers/ours.py`, quiet, with `--log`
+the default request log, with `--auth` `servers/ours_auth.py` behind `JWTVerifier`, every
+request carrying the one token) each run on uvicorn under callgrind and are loaded by
 wrk (`add.lua`, 16 connections, every answer checked) for 4 s and for 12 s; the
 difference of the two counts over the difference of the answered requests is what one
 request costs the whole server process, uvicorn and the event loop included. Ceiling /
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import http.client
 import json
 import os
@@ -124,10 +127,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _open_session(port: int) -> str:
+def _open_session(port: int, token: str = "") -> str:
     """A legacy session (initialize, then notifications/initialized), as wrk's calls need."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     base = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token:
+        base["Authorization"] = f"Bearer {token}"
     init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "b", "version": "1"}}
     conn.request(
         "POST", "/mcp", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}), base
@@ -150,8 +155,11 @@ def served_run(script: Path, extra: list[str], era: str, seconds: int) -> tuple[
     """(instructions, answered requests) of one server process under callgrind, loaded by
     wrk for `seconds` after start-up (and, on the legacy era, opening one session)."""
     port = _free_port()
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
     summary = Path(tempfile.mkdtemp()) / "valgrind.txt"  # the server's own stderr (its log) is dropped
+    token_file = summary.parent / "token"  # where ours_auth.py leaves the token it minted
+    env = {**os.environ, "PYTHONHASHSEED": "0", "BENCH_TOKEN_FILE": str(token_file)}
+    if script.name == "ours_auth.py":  # one key for both runs: making one costs a varying count
+        env["BENCH_KEY_FILE"] = str(_auth_key())
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", f"--log-file={summary}"]
     proc = subprocess.Popen(
         [*command, sys.executable, str(script), "http", str(port), *extra],
@@ -169,11 +177,18 @@ def served_run(script: Path, extra: list[str], era: str, seconds: int) -> tuple[
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"{script.name} did not start under valgrind") from None
                 time.sleep(0.5)
-        session = _open_session(port) if era == "legacy" else ""
+        token = ""
+        if script.name == "ours_auth.py":
+            while not token_file.exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{script.name} wrote no token") from None
+                time.sleep(0.2)
+            token = token_file.read_text().strip()
+        session = _open_session(port, token) if era == "legacy" else ""
         wrk = shutil.which("wrk") or "wrk"
         load = subprocess.run(
             [wrk, "-t1", "-c16", f"-d{seconds}s", "--timeout", "30s", "-s", str(BENCH / "add.lua"),
-             f"http://127.0.0.1:{port}/mcp", "--", era, session, ""],
+             f"http://127.0.0.1:{port}/mcp", "--", era, session, token],
             capture_output=True, text=True, timeout=seconds + 120,
         )  # fmt: skip
         found = re.search(r"^BENCH (\{.*\})$", load.stdout, re.M)
@@ -193,21 +208,48 @@ def served_run(script: Path, extra: list[str], era: str, seconds: int) -> tuple[
     return int(total.group(1)), int(report["checked"])
 
 
+_key_dir: str | None = None
+
+
+def _auth_key() -> Path:
+    """A PEM RSA key for `servers/ours_auth.py`, made once per run of this script."""
+    global _key_dir
+    if _key_dir is None:
+        _key_dir = tempfile.mkdtemp()
+        atexit.register(shutil.rmtree, _key_dir, True)
+    path = Path(_key_dir) / "key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.write_bytes(pem)
+    return path
+
+
 def served(script: Path, extra: list[str], era: str) -> float:
     """Instructions per served request: the difference of a short and a long load."""
     (short, n_short), (long, n_long) = (served_run(script, extra, era, s) for s in SERVED_SECONDS)
     return (long - short) / (n_long - n_short)
 
 
-def main_served(eras: list[str], log: bool) -> None:
+def main_served(eras: list[str], log: bool, auth: bool) -> None:
     servers = BENCH / "servers"
     for era in eras:
         ceiling = served(servers / "asgi_ceiling.py", [], era)
-        ours = served(servers / "ours.py", ["default-log"] if log else [], era)
-        label = "mcp_use default log" if log else "mcp_use quiet"
+        joined = served(servers / "asgi_ceiling.py", ["joined"], era)
+        if auth:
+            ours, label = served(servers / "ours_auth.py", [], era), "mcp_use auth"
+        else:
+            ours = served(servers / "ours.py", ["default-log"] if log else [], era)
+            label = "mcp_use default log" if log else "mcp_use quiet"
         print(
-            f"{era}, served by uvicorn: ceiling {ceiling / 1000:.1f}k, {label} {ours / 1000:.1f}k "
-            f"instructions per request: share {ceiling / ours:.3f}"
+            f"{era}, served by uvicorn: ceiling {ceiling / 1000:.1f}k (joined {joined / 1000:.1f}k), "
+            f"{label} {ours / 1000:.1f}k instructions per request: share {ceiling / ours:.3f} "
+            f"(of the joined ceiling {joined / ours:.3f})"
         )
 
 
@@ -230,7 +272,7 @@ def main() -> None:
         )
         return
     if options.served:
-        main_served(options.eras.split(","), options.log)
+        main_served(options.eras.split(","), options.log, options.auth)
         return
     flags = [f for f in ("log", "auth", "async_tool", "ceiling") if getattr(options, f)]
     for era in options.eras.split(","):

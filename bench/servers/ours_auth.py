@@ -10,6 +10,7 @@ import sys
 import time
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mcp_use import MCPServer
@@ -17,7 +18,13 @@ from mcp_use.auth import JWTVerifier
 
 port = int(sys.argv[2])
 resource = f"http://127.0.0.1:{port}/mcp"
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+# A key made here, or the one in $BENCH_KEY_FILE (PEM): `instructions.py --served` counts
+# two runs' difference, and making an RSA key costs a different count every time.
+if os.environ.get("BENCH_KEY_FILE"):
+    with open(os.environ["BENCH_KEY_FILE"], "rb") as pem:
+        key = serialization.load_pem_private_key(pem.read(), None)
+else:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 server = MCPServer(
     "bench",
     auth=JWTVerifier(public_key=key.public_key(), issuer="https://bench.test", audience=resource),
