@@ -272,15 +272,30 @@ class SessionTable:
         if deadline <= time.monotonic():
             self._late(message, "arrived after")
             return
-        try:
-            async with asyncio.timeout(min(FIRST_FORWARD_SECONDS, deadline - time.monotonic())):
-                if await self._forward(session.id, message):
-                    return
-        except TimeoutError:
-            pass  # Redis stopped answering: a second publish of the answer is harmless
+        if await self._try_forward(
+            session.id, message, min(FIRST_FORWARD_SECONDS, deadline - time.monotonic())
+        ):
+            return
         # Redis is down, or the owner is resubscribing after a restart: keep trying in
         # the background until the request's own deadline (the client has its 202).
         self.shared.spawn(self._forward_until(session.id, message, deadline))
+
+    async def _try_forward(self, session_id: str | None, message: jsonrpc.Message, seconds: float) -> bool:
+        """One forward, waited for at most `seconds`; False when it failed or is still out.
+
+        The bound is kept here, not by cancelling the publish: redis-py can take the
+        cancellation a timeout sends for one of its own and retry the command, which then
+        lands when a stopped Redis answers again, long past the deadline. A try given up
+        on is cancelled and left to settle in the background (a second publish of the
+        same answer is harmless: the owner takes the first, or none if it gave up)."""
+        attempt = asyncio.ensure_future(self._forward(session_id, message))
+        try:
+            await asyncio.wait((attempt,), timeout=max(seconds, 0.0))
+        finally:
+            if not attempt.done():
+                attempt.cancel()
+                self.shared.spawn(attempt)  # held until it settles
+        return attempt.done() and not attempt.cancelled() and attempt.result()
 
     async def _forward(self, session_id: str | None, message: jsonrpc.Message) -> bool:
         try:
@@ -298,13 +313,9 @@ class SessionTable:
         pause = 0.1
         while (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(pause, left))
-            try:
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
-                    if await self._forward(session_id, message):
-                        self.forward_retried += 1
-                        return
-            except TimeoutError:
-                break
+            if await self._try_forward(session_id, message, deadline - time.monotonic()):
+                self.forward_retried += 1
+                return
             pause = min(pause * 2, 2.0)
         self._late(message, "not forwarded before")
 
