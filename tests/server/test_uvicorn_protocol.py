@@ -19,11 +19,11 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mcp_use import MCPServer
 from mcp_use.server.http.uvicorn_protocol import HeadJoiningTransport, HTTPProtocol
 from mcp_use.server.runner import HTTP_PROTOCOL, uvicorn_config
 
 from .test_features import wait_until
+from .test_request_log import make_server
 
 
 class Recorder:
@@ -91,16 +91,6 @@ def post(path: str, body: bytes, *headers: str) -> bytes:
     ).encode() + body
 
 
-def mcp_server() -> MCPServer:
-    server = MCPServer("joined")
-
-    @server.tool()
-    def add(a: int, b: int) -> int:
-        return a + b
-
-    return server
-
-
 MODERN_CALL = orjson.dumps(
     {
         "jsonrpc": "2.0",
@@ -129,7 +119,7 @@ async def test_run_serves_with_the_joining_protocol() -> None:
 
 
 async def test_an_answer_leaves_in_one_write_where_uvicorn_alone_makes_two() -> None:
-    server = mcp_server()
+    server = make_server()
     for protocol, writes_per_answer in ((HTTPProtocol, 1), (HttpToolsProtocol, 2)):
         writes: list[bytes] = []
         async with served(server.app, recorded(protocol, writes)) as port:
@@ -171,7 +161,7 @@ async def test_a_head_nothing_follows_goes_out_at_once() -> None:
 
 
 async def test_pipelined_requests_are_answered_in_order() -> None:
-    server = mcp_server()
+    server = make_server()
     calls = b"".join(
         post(
             "/mcp",
@@ -192,7 +182,7 @@ async def test_pipelined_requests_are_answered_in_order() -> None:
 
 async def test_a_refusal_that_closes_the_connection_is_sent_whole() -> None:
     writes: list[bytes] = []
-    async with served(mcp_server().app, recorded(HTTPProtocol, writes)) as port:
+    async with served(make_server().app, recorded(HTTPProtocol, writes)) as port:
         got = await exchange(port, b"NOT HTTP AT ALL\r\n\r\n", b"never")
     assert got.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"connection: close" in got
     assert b"".join(writes) == got
@@ -200,7 +190,7 @@ async def test_a_refusal_that_closes_the_connection_is_sent_whole() -> None:
 
 async def test_expect_continue_gets_its_interim_answer_then_the_final_one() -> None:
     writes: list[bytes] = []
-    async with served(mcp_server().app, recorded(HTTPProtocol, writes)) as port:
+    async with served(make_server().app, recorded(HTTPProtocol, writes)) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         request = post("/mcp", MODERN_CALL, *MODERN_HEADERS, "expect: 100-continue")
         head, body = request.split(b"\r\n\r\n", 1)

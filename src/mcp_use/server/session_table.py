@@ -308,8 +308,9 @@ class SessionTable:
         return delivered
 
     async def _forward_until(self, session_id: str | None, message: jsonrpc.Message, deadline: float) -> None:
-        """Retry until `deadline` (monotonic), each try cut off there too: a publish stuck
-        on a stopped Redis must not land after the request it answers has timed out."""
+        """Retry until `deadline` (monotonic), each try waited for only until then: a publish
+        stuck on a stopped Redis is given up on at the deadline and the answer counted as
+        dropped (a try already sent may still reach the owner later, which ignores it)."""
         pause = 0.1
         while (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(pause, left))

@@ -5,8 +5,8 @@ uvicorn writes a response's status line and headers the moment the app sends
 `transport.write` on an idle socket is a `write` syscall of its own, so every answer
 costs the server two syscalls and goes out as two TCP segments, and the client wakes
 and reads twice before it has the answer. For a small JSON answer that second round is
-a large part of what a call costs on both sides (measured here: about 12% more requests
-per second at 16 connections, and each sequential call some 20 µs sooner).
+a large part of what a call costs on both sides (measured here: 10-20% more requests
+per second at 16 connections).
 
 `HTTPProtocol` is `HttpToolsProtocol` with one change: the transport it is given holds
 a response head (`HeadJoiningTransport`) and sends it with the write that follows in the
