@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import uvicorn
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcp_use.server.http.uvicorn_protocol import HeadJoiningTransport, HTTPProtocol
@@ -50,10 +51,12 @@ def recorded(base: type[HttpToolsProtocol], writes: list[bytes]) -> type[HttpToo
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any, protocol: type[HttpToolsProtocol]) -> AsyncIterator[int]:
+async def served(app: Any, protocol: type[HttpToolsProtocol], **options: Any) -> AsyncIterator[int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, http=protocol, log_level="warning", lifespan="off", loop="asyncio")
+    config = uvicorn.Config(
+        app, http=protocol, log_level="warning", lifespan="off", loop="asyncio", **options
+    )
     runner = uvicorn.Server(config)
     task = asyncio.create_task(runner.serve(sockets=[sock]))
     try:
@@ -128,6 +131,73 @@ async def test_an_answer_leaves_in_one_write_where_uvicorn_alone_makes_two() -> 
         assert orjson.loads(got.split(b"\r\n\r\n", 1)[1])["result"]["content"][0]["text"] == "5"
         assert len(writes) == writes_per_answer, (protocol, writes)
         assert b"".join(writes) == got
+
+
+async def where_from(scope: Any, receive: Any, send: Any) -> None:
+    """Answers with the client address and scheme the app was given."""
+    body = orjson.dumps({"client": scope["client"][0], "scheme": scope["scheme"]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+FORWARDED_CASES = [
+    (),
+    ("X-Forwarded-For: 203.0.113.9",),
+    ("X-Forwarded-Proto: https",),
+    ("x-forwarded-for: 203.0.113.9, 198.51.100.2", "X-FORWARDED-PROTO: https"),
+    ("X-Forwarded-For: 198.51.100.2", "X-Forwarded-For: 203.0.113.9"),  # repeated: joined
+    ("X-Forwarded-Host: example.com",),  # read by the middleware, changes nothing
+    ("X-Not-Forwarded-For: 203.0.113.9",),  # a name that only contains the prefix
+    ("X-Forwarded-Proto: gopher",),  # a value the middleware refuses
+]
+
+
+async def test_forwarded_headers_change_the_request_exactly_as_uvicorn_alone_does(monkeypatch: Any) -> None:
+    """Skipping the proxy-headers middleware where no X-Forwarded-* header is present
+    changes nothing: a trusted proxy's headers rewrite client and scheme, an untrusted
+    client's are ignored, with the middleware off nothing is read, all as with stock uvicorn."""
+    ran: list[int] = []
+    middleware_call = ProxyHeadersMiddleware.__call__
+
+    async def counted(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        ran.append(1)
+        await middleware_call(self, scope, receive, send)
+
+    monkeypatch.setattr(ProxyHeadersMiddleware, "__call__", counted)
+    settings: list[dict[str, Any]] = [
+        {"forwarded_allow_ips": "127.0.0.1"},
+        {"forwarded_allow_ips": "*"},
+        {"forwarded_allow_ips": "10.9.8.7"},  # the client is not a trusted proxy
+        {"proxy_headers": False},
+    ]
+    for options in settings:
+        answers: dict[type, list[Any]] = {}
+        for protocol in (HTTPProtocol, HttpToolsProtocol):
+            ran.clear()
+            got = answers[protocol] = []
+            async with served(where_from, protocol, **options) as port:
+                for headers in FORWARDED_CASES:
+                    raw = await exchange(port, post("/", b"{}", *headers), b"}")
+                    got.append(orjson.loads(raw.split(b"\r\n\r\n", 1)[1]))
+            ran_for = len(ran)
+            if options.get("proxy_headers") is False:
+                assert ran_for == 0
+            elif protocol is HTTPProtocol:
+                # the first case and the near miss name no x-forwarded- header
+                assert ran_for == len(FORWARDED_CASES) - 2, options
+            else:
+                assert ran_for == len(FORWARDED_CASES), options
+        assert answers[HTTPProtocol] == answers[HttpToolsProtocol], options
+        first_forwarded = answers[HTTPProtocol][3]
+        if options.get("forwarded_allow_ips") == "127.0.0.1":  # the nearest untrusted hop
+            assert first_forwarded == {"client": "198.51.100.2", "scheme": "https"}
+        elif options.get("forwarded_allow_ips") == "*":  # every hop trusted: the first
+            assert first_forwarded == {"client": "203.0.113.9", "scheme": "https"}
+        else:
+            assert first_forwarded == {"client": "127.0.0.1", "scheme": "http"}
+        assert answers[HTTPProtocol][0] == {"client": "127.0.0.1", "scheme": "http"}
 
 
 async def test_a_head_nothing_follows_goes_out_at_once() -> None:

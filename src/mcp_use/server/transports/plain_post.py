@@ -167,10 +167,9 @@ class PlainCallLane:
             response = await self._awaited(call, session, receive, send)
             if response is None:  # cancelled: answered as the general path answers it
                 return
+            status, body = self._encoded(response, session)
         else:
-            response = self.calls.answer(call, session, session is None)
-        body = dumps(response)
-        status = 200 if session is not None or "error" not in response else modern_status(response)
+            status, body = self._answered(call, session)
         try:  # what `respond_json` sends, without its extra call
             await send(
                 {
@@ -182,6 +181,55 @@ class PlainCallLane:
             await send({"type": "http.response.body", "body": body})
         except OSError:
             pass  # the client went away
+
+    def answer_now(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The answer (status, headers, body) to a complete POST that this lane answers
+        without awaiting anything: a plain call of a sync tool, its token (if any) and
+        session already known here. None for every other request, which then goes the
+        ASGI way (`__call__`), where nothing of this try has been sent or kept.
+
+        Why: an HTTP server that has the whole request in hand (the body came with the
+        headers, as a small call's does) can answer it in the step that read it, without
+        an ASGI task, its `receive` and its two `send` messages (`server.run()`'s
+        protocol, `http/uvicorn_protocol.py`). The checks are `__call__`'s, in its order.
+        """
+        if (
+            not self.ready
+            or scope["method"] != "POST"
+            or scope["path"] != self.path
+            or len(body) > self.max_body_size
+        ):
+            return None
+        raw = scope["headers"]
+        headers = dict(raw)
+        target = self._target(scope, headers, raw)
+        if target is None:
+            return None
+        auth = self.auth
+        if auth is not None and not auth.admit_known(scope, headers.get(b"authorization")):
+            return None  # a token to verify first: `admit` awaits
+        session = None
+        if target is LEGACY:
+            principal = None if auth is None else principal_of(scope)
+            session = self.sessions.get(headers[b"mcp-session-id"].decode("latin-1"), principal)
+            if session is None:
+                return None
+        call = self._call(body, target, headers)
+        if call is None or call[1].is_async or (auth is not None and call[1].scopes):
+            return None  # (a scope check may refuse: the ASGI way sends the refusal)
+        if session is not None:
+            self.sessions.touch(session)
+        status, answer = self._answered(call, session)
+        return status, [JSON_TYPE, (CONTENT_LENGTH, b"%d" % len(answer))], answer
+
+    def _answered(self, call: PlainCall, session: Any) -> tuple[int, bytes]:
+        """A sync tool's call answered: the HTTP status and the JSON body."""
+        return self._encoded(self.calls.answer(call, session, session is None), session)
+
+    @staticmethod
+    def _encoded(response: dict[str, Any], session: Any) -> tuple[int, bytes]:
+        body = dumps(response)
+        return (200 if session is not None or "error" not in response else modern_status(response)), body
 
     async def _awaited(
         self, call: PlainCall, session: Any, receive: Receive, send: Send
