@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 import types
 from pathlib import Path
 
@@ -143,6 +144,11 @@ def test_run_http_workers(server_file: Path, tmp_path: Path) -> None:
                 modern_call(srv.url("/mcp"), "shout", {"text": f"w{i}"}, i + 1)["content"][0]["text"]
                 == f"W{i}"
             )
+        # The port is served once the first worker is up; the second may start a little
+        # later (a loaded machine): wait for it, within a bound.
+        deadline = time.monotonic() + 30
+        while srv.stderr_tail(60).count("Started server process") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert srv.stderr_tail(60).count("Started server process") == 2, srv.stderr_tail(60)
 
 
