@@ -18,8 +18,7 @@ no other work on the machine changes, for changes below the CPU clock's noise.
 `--sync-timeout` gives the (sync) tool a timeout, so it runs in a worker thread: the
 cost of the thread hop (why sync tools without a timeout still run inline).
 `--async-tool` makes the tool `async def` (it returns without awaiting anything): what
-the request path costs an async tool beside a sync one. `--context-tool` gives the (sync)
-tool a `ctx: Context` parameter, as most real tools have: the general path's cost.
+the request path costs an async tool beside a sync one.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from mcp_use import Context, MCPServer
+from mcp_use import MCPServer
 
 MODERN_META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -55,7 +54,6 @@ def build(
     middleware: bool = False,
     sync_timeout: bool = False,
     async_tool: bool = False,
-    context_tool: bool = False,
 ) -> tuple[Any, dict[str, str]]:
     """The app, and the headers every request carries (a bearer token with `auth`)."""
     if default_log:
@@ -90,11 +88,7 @@ def build(
     async def add_async(a: int, b: int) -> int:
         return a + b
 
-    def add_in_context(a: int, b: int, ctx: Context) -> int:
-        return a + b
-
-    tool = add_in_context if context_tool else add_async if async_tool else add
-    server.tool(name="add", timeout=60.0 if sync_timeout else None)(tool)
+    server.tool(name="add", timeout=60.0 if sync_timeout else None)(add_async if async_tool else add)
 
     headers = {**BASE_HEADERS, "authorization": f"Bearer {token}"} if auth else BASE_HEADERS
     # What `server.run()` hands uvicorn (`_served`: the endpoint's lane in front of the
@@ -151,9 +145,8 @@ async def main(
     sync_timeout: bool = False,
     opcodes: bool = False,
     async_tool: bool = False,
-    context_tool: bool = False,
 ) -> None:
-    app, base_headers = build(auth, default_log, middleware, sync_timeout, async_tool, context_tool)
+    app, base_headers = build(auth, default_log, middleware, sync_timeout, async_tool)
     init = {
         "protocolVersion": "2025-11-25",
         "capabilities": {},
@@ -239,7 +232,6 @@ if __name__ == "__main__":
     parser.add_argument("--middleware", action="store_true", help="one pass-through middleware")
     parser.add_argument("--sync-timeout", action="store_true", help="the sync tool with a timeout (a thread)")
     parser.add_argument("--async-tool", action="store_true", help="the tool as an `async def`")
-    parser.add_argument("--context-tool", action="store_true", help="the tool takes `ctx: Context`")
     parser.add_argument("--opcodes", action="store_true", help="also count Python opcodes per call")
     args = parser.parse_args()
     asyncio.run(
@@ -252,6 +244,5 @@ if __name__ == "__main__":
             args.sync_timeout,
             args.opcodes,
             args.async_tool,
-            args.context_tool,
         )
     )

@@ -196,16 +196,6 @@ async def test_declined_requests_get_the_answers_of_the_asgi_way() -> None:
         (call_request("slow", {"seconds": 0}), False, b"200"),
         (post("/mcp", modern_call("add", {"a": 2, "b": 3}), *headers_for("slow")), False, b"400"),
         (post("/mcp", b"[]", *MODERN_HEADERS), False, b"400"),
-        (call_request(request_id=1.5), False, b"400"),  # type: ignore[arg-type]
-        (
-            post(
-                "/mcp",
-                modern_call("add", {"a": 2, "b": 3}).replace(b'"id":7', b'"id":' + b"9" * 30),
-                *MODERN_HEADERS,
-            ),
-            False,
-            b"200",
-        ),
     ]
     for request, at_once, status in cases:
         got = await same_both_ways([request], 1, answered=int(at_once), declined=int(not at_once))

@@ -11,17 +11,11 @@ costs. This lane answers such a call in a third of that, on both eras, and nothi
   `dict` of bytes) and the decoded body, and checks each of them the way the general path
   would for the same request.
 - Whenever a request is anything else, or could be answered differently, it steps aside
-  before sending anything. A request whose headers fail a check goes to the general path
-  whole (`general`), which finds and answers the problem. One that passed them (a
-  2026-07-28 request of any other method or tool, a legacy session's other requests) is
-  read and decoded once, here, and handed on with what was established (`read`: the
-  message, the session), so the general path does not decode the headers, look the
-  session up and read and parse the body a second time: a tool taking a `Context`, or
-  any call under middleware, pays for the lane's try only what it would have paid anyway.
-  A body the lane cannot take as one decoded object (chunked, too large, not a JSON
-  object) goes to the general path as it came (`replay`). The general path stays the
-  one definition of how a request is answered; tests/server/test_plain_lane.py sends
-  the same requests both ways and compares the answers byte for byte.
+  before sending anything: before reading the body when the headers tell (the other
+  methods of the 2026-07-28 era carry `Mcp-Method`), else by handing the general path the
+  body it has read (`replay`). The general path stays the one definition of how a request
+  is answered; tests/server/test_plain_lane.py sends the same requests both ways and
+  compares the answers byte for byte.
 - Nothing it skips can matter to such a call: it has no context through which to
   stream, log or ask. A sync function runs to its end without yielding to the loop, so
   no disconnect or `notifications/cancelled` can reach it before its answer. An async
@@ -66,9 +60,6 @@ if TYPE_CHECKING:
     from ..core import ServerCore
 
 Serve = Callable[[Scope, Receive, Send], Awaitable[None]]
-# The general path from a POST's read message on: scope, receive, send, the message, the
-# legacy session (None on 2026-07-28).
-ServeRead = Callable[[Scope, Receive, Send, dict[str, Any], Any], Awaitable[None]]
 
 LEGACY_HEADER_VERSIONS = frozenset(v.encode() for v in LEGACY_VERSIONS)
 # A 2026-07-28 call's `MCP-Protocol-Version` header, and the `_meta` version it must match.
@@ -82,7 +73,6 @@ REQUEST_ID_TYPES = (int, str)  # bool, an int's subclass, is not one
 JSON_TYPE = JSON_HEADERS[0]
 CONTENT_LENGTH = b"content-length"
 LEGACY = "legacy"  # `_target` of a legacy session's request
-READ = "read"  # `_target` of a 2026-07-28 request the general path serves from its message
 KEPT_PASSES = 256
 
 
@@ -106,13 +96,11 @@ class PlainCallLane:
         core: ServerCore,
         *,
         general: Serve,
-        read: ServeRead,
         entry: Serve,
         path: str | None = None,
         calls: PlainCalls | None = None,
     ) -> None:
         self.general = general
-        self.read = read  # the general path, given the message this lane read
         # The transport's own entry: the first request (which hooks signals and
         # housekeeping), every request while shared state is in use (its readiness is
         # checked first), GET and DELETE. `ready` (set there) lets POSTs come here first.
@@ -159,17 +147,13 @@ class PlainCallLane:
                 await self.general(scope, receive, send)
                 return
         message = await receive()
-        parsed = None
+        call = None
         if not message.get("more_body"):
             body = message.get("body", b"")
             if len(body) <= self.max_body_size:
-                parsed = _parsed(body)
-        if parsed is None:
-            await self.general(scope, replay(message, receive), send)
-            return
-        call = None if target is READ else self._call(parsed, target, headers)
+                call = self._call(body, target, headers)
         if call is None:
-            await self.read(scope, receive, send, parsed, session)
+            await self.general(scope, replay(message, receive), send)
             return
         request, tool = call[0], call[1]
         if auth is not None and tool.scopes:  # (a tool without scopes= adds none to check)
@@ -219,7 +203,7 @@ class PlainCallLane:
         raw = scope["headers"]
         headers = dict(raw)
         target = self._target(scope, headers, raw)
-        if target is None or target is READ:
+        if target is None:
             return None
         auth = self.auth
         if auth is not None and not auth.admit_known(scope, headers.get(b"authorization")):
@@ -230,11 +214,7 @@ class PlainCallLane:
             session = self.sessions.get(headers[b"mcp-session-id"].decode("latin-1"), principal)
             if session is None:
                 return None
-        try:  # (`_parsed` inline: this is every served plain call's path; `_call` refuses a float id)
-            message = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        call = self._call(message, target, headers) if type(message) is dict else None
+        call = self._call(body, target, headers)
         if call is None or call[1].is_async or (auth is not None and call[1].scopes):
             return None  # (a scope check may refuse: the ASGI way sends the refusal)
         if session is not None:
@@ -287,10 +267,9 @@ class PlainCallLane:
         return None
 
     def _target(self, scope: Scope, headers: dict[bytes, bytes], raw: list[Any]) -> Any:
-        """From the headers alone: the tool of a 2026-07-28 plain call (named by
-        `Mcp-Name`), `READ` for any other 2026-07-28 request, `LEGACY` for a request of a
-        legacy session (its method is in the body), or None when the headers fail a
-        check the general path makes (or carry a version it judges)."""
+        """From the headers alone: the tool of a 2026-07-28 call (named by `Mcp-Name`),
+        `LEGACY` for a request of a legacy session (its method is in the body), or None
+        when the request is not one the lane serves."""
         guard = self.guard
         server = scope.get("server") if guard.enabled is None else None  # `active` reads it then
         passing = (
@@ -317,13 +296,10 @@ class PlainCallLane:
             ):
                 return None
             return LEGACY
-        if version not in MODERN_HEADER_VERSIONS:
-            return None
         name = headers.get(b"mcp-name")
-        if name is None or headers.get(b"mcp-method") != TOOLS_CALL:
-            return READ
-        tool = self.calls.tool_by_header(name)  # (one with `Mcp-Param-*` headers to check: None)
-        return READ if tool is None else tool
+        if version not in MODERN_HEADER_VERSIONS or name is None or headers.get(b"mcp-method") != TOOLS_CALL:
+            return None
+        return self.calls.tool_by_header(name)  # (one with `Mcp-Param-*` headers to check: None)
 
     def _passes(self, scope: Scope, passing: tuple[Any, ...]) -> bool:
         """Whether these Content-Type, Accept, Host and Origin values (and the scheme and
@@ -347,9 +323,15 @@ class PlainCallLane:
         self._passed.add(passing)
         return True
 
-    def _call(self, message: dict[str, Any], target: Any, headers: dict[bytes, bytes]) -> PlainCall | None:
+    def _call(self, body: bytes, target: Any, headers: dict[bytes, bytes]) -> PlainCall | None:
         """The message, tool, params and arguments of a plain call that the general path
         would serve as one, else None."""
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if type(message) is not dict:
+            return None
         try:  # (subscripts: a missing member is rare, and the general path's to answer)
             request_id = message["id"]
             params = message["params"]
@@ -388,16 +370,3 @@ class PlainCallLane:
         elif type(arguments) is not dict:
             return None
         return message, tool, params, arguments
-
-
-def _parsed(body: bytes) -> dict[str, Any] | None:
-    """The body as the general path's `jsonrpc.loads` reads it, when that is one JSON
-    object with no float `id` (one `loads` reads again exactly); else None (the general
-    path reads it and answers what is wrong)."""
-    try:
-        message = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if type(message) is not dict or type(message.get("id")) is float:
-        return None
-    return message

@@ -73,7 +73,7 @@ class StreamableHTTPServerTransport:
         self.get_streams = StandaloneStreams(core)
         self._unhooked = True
         self._accepted: set[str] = set()  # Accept values that passed
-        self.lane = PlainCallLane(core, general=self.serve, read=self.serve_read, entry=self.__call__)
+        self.lane = PlainCallLane(core, general=self.serve, entry=self.__call__)
         self._lanes = [self.lane]  # with the fronts, all made ready together
 
     @property
@@ -92,9 +92,7 @@ class StreamableHTTPServerTransport:
         for lane in self._lanes[1:]:  # one front per app, however often it is asked for
             if lane.entry is app and lane.path == path:
                 return lane
-        lane = PlainCallLane(
-            self.core, general=self.serve, read=self.serve_read, entry=app, path=path, calls=self.lane.calls
-        )
+        lane = PlainCallLane(self.core, general=self.serve, entry=app, path=path, calls=self.lane.calls)
         lane.ready = self.lane.ready
         self._lanes.append(lane)
         return lane
@@ -150,14 +148,6 @@ class StreamableHTTPServerTransport:
                 headers=[(b"allow", b"GET, POST, DELETE")],
             )
 
-    async def serve_read(
-        self, scope: Scope, receive: Receive, send: Send, message: dict[str, Any], session: Any
-    ) -> None:
-        """A POST the lane has checked, authenticated and read (`message`, one JSON
-        object; `session`, a legacy request's, or None): the general path from there."""
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        await self._post(scope, receive, send, headers, message, session)
-
     def _accept_ok(self, accept: str) -> bool:
         """Whether a POST's `Accept` lists both answer types; a passing value is kept (a
         client sends the same one every time; bounded, since a client chooses them)."""
@@ -200,20 +190,10 @@ class StreamableHTTPServerTransport:
             return REFUSED
         return message
 
-    async def _post(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        headers: dict[str, str],
-        message: Any = REFUSED,
-        session: ServerSession | None = None,
-    ) -> None:
-        """A POST; `message` and `session` when the lane has read it and found its session."""
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+        message = await self._read(receive, send, headers)
         if message is REFUSED:
-            message = await self._read(receive, send, headers)
-            if message is REFUSED:
-                return
+            return
         try:
             kind = jsonrpc.classify(message)
         except MCPError as exc:
@@ -244,8 +224,7 @@ class StreamableHTTPServerTransport:
             )
             return
         principal = principal_of(scope)
-        if session is None:
-            session = self.sessions.get(session_id, principal)  # no coroutine on the fast path
+        session = self.sessions.get(session_id, principal)  # no coroutine on the fast path
         if session is None:
             try:
                 session = await self.sessions.find(session_id, principal)
